@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely } from 'kysely';
+import sqlite3 from 'sqlite3';
+import { kyselyAtomic } from './atomic.ts';
+import { migrate } from './migrate.ts';
+import type { DB } from './schema/index.ts';
+import { Sqlite3Dialect } from './sqlite3-dialect.ts';
+import type { Atomic } from '../ports.ts';
+
+export interface NodeDatabase {
+  db: Kysely<DB>;
+  atomic: Atomic;
+  close(): Promise<void>;
+}
+
+function openRaw(path: string): Promise<sqlite3.Database> {
+  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  return new Promise((resolve, reject) => {
+    const raw = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(raw)));
+  });
+}
+
+function exec(raw: sqlite3.Database, sql: string): Promise<void> {
+  return new Promise((resolve, reject) => raw.exec(sql, (err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * Opens (creating if needed) the SQLite file, sets the pragmas of DESIGN.md and applies pending
+ * migrations. `synchronous=FULL`: a commit that returned must survive a power cut - later issues
+ * keep 12123 submissions here.
+ */
+export async function openNodeDatabase(path: string, options: { busyTimeoutMs?: number } = {}): Promise<NodeDatabase> {
+  const raw = await openRaw(path);
+  await exec(
+    raw,
+    `PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;
+     PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}; PRAGMA temp_store = MEMORY;`,
+  );
+  await migrate(raw);
+  const db = new Kysely<DB>({ dialect: new Sqlite3Dialect({ database: raw }) });
+  return { db, atomic: kyselyAtomic(db), close: () => db.destroy() };
+}

@@ -1,0 +1,15 @@
+import type { AuditLogTable, StaffTable } from './staff.ts';
+import type { ImportRejectedRowsTable, ImportStagingTable, ImportsTable, LicencesTable } from './registry.ts';
+import type { CasesTable, ScreeningRunsTable } from './screening.ts';
+
+/** Every table, as Kysely sees it. One file per feature beside this one. */
+export interface DB {
+  staff: StaffTable;
+  audit_log: AuditLogTable;
+  imports: ImportsTable;
+  import_rejected_rows: ImportRejectedRowsTable;
+  import_staging: ImportStagingTable;
+  licences: LicencesTable;
+  screening_runs: ScreeningRunsTable;
+  cases: CasesTable;
+}

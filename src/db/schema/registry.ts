@@ -1,0 +1,68 @@
+import type { Insertable, Selectable } from 'kysely';
+
+export interface ImportsTable {
+  id: string;
+  staff_id: string | null;
+  source: 'api' | 'cli';
+  filename: string | null;
+  status: 'running' | 'completed' | 'failed';
+  started_at: string;
+  finished_at: string | null;
+  total_rows: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  /** JSON array of strings. */
+  warnings: string;
+  /** JSON `{ line, code, message }` of the file error, if any. */
+  error: string | null;
+  /** JSON array of header cells. */
+  header: string | null;
+}
+export type ImportRow = Selectable<ImportsTable>;
+
+export interface ImportRejectedRowsTable {
+  import_id: string;
+  line: number;
+  cells_cipher: string;
+  /** JSON array of `{ field, code, message }`. */
+  errors: string;
+}
+
+/** The stored form of a licence (shared by the staging table and the licences table). */
+export interface LicenceColumns {
+  file_number: string;
+  id_cipher: string;
+  id_hash: string;
+  id_masked: string;
+  birth_date: string;
+  sex: 'M' | 'F';
+  name: string;
+  phone: string;
+  phone_kind: 'mobile' | 'landline';
+  address: string;
+  community: string | null;
+  /** Canonical order, space separated: `A2 D`. */
+  classes: string;
+  first_issued_on: string;
+  valid_until: string | null;
+  extension_until: string | null;
+  last_cert_submitted_on: string | null;
+  status: 'active' | 'cancelled' | 'revoked';
+  lat: number | null;
+  lng: number | null;
+}
+
+export interface ImportStagingTable extends LicenceColumns {
+  import_id: string;
+  line: number;
+}
+
+export interface LicencesTable extends LicenceColumns {
+  import_id: string;
+  created_at: string;
+  updated_at: string;
+}
+export type LicenceRow = Selectable<LicencesTable>;
+export type NewStagedLicence = Insertable<ImportStagingTable>;

@@ -1,0 +1,44 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { CaseCategory } from '../../screening/case.ts';
+
+export interface ScreeningRunsTable {
+  id: string;
+  staff_id: string | null;
+  trigger: 'api' | 'cli' | 'schedule';
+  as_of: string;
+  lead_days: number;
+  renewal_min_age: number;
+  status: 'running' | 'completed' | 'failed';
+  started_at: string;
+  finished_at: string | null;
+  licences_screened: number;
+  /** JSON, see the migration. */
+  counts: string;
+  error: string | null;
+}
+export type ScreeningRunRow = Selectable<ScreeningRunsTable>;
+
+export type CaseStatus = 'open' | 'superseded' | 'lapsed';
+
+export interface CasesTable {
+  id: string;
+  file_number: string;
+  category: CaseCategory;
+  trigger_on: string;
+  opens_on: string;
+  due_on: string;
+  lapses_on: string | null;
+  overdue: number;
+  /** JSON array of classes, or null. */
+  target_classes: string | null;
+  needs_cognitive_test: number;
+  reason: string | null;
+  status: CaseStatus;
+  run_id: string;
+  screened_on: string;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+}
+export type CaseRow = Selectable<CasesTable>;
+export type NewCase = Insertable<CasesTable>;

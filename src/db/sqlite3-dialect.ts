@@ -1,0 +1,196 @@
+import sqlite3 from 'sqlite3';
+import {
+  CompiledQuery,
+  DeleteQueryNode,
+  InsertQueryNode,
+  SelectQueryNode,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  UpdateQueryNode,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+  type RootOperationNode,
+} from 'kysely';
+
+/**
+ * A Kysely dialect for the `sqlite3` package (DESIGN.md "sqlite3 driver"). Kysely's own SQLite
+ * dialect targets better-sqlite3; we reuse its compiler, adapter and introspector and write only
+ * the driver and the connection.
+ *
+ * One connection, serialised by a mutex held from acquire to release, so a transaction never
+ * interleaves with another query. Prepared statements are cached by SQL text: bulk imports send
+ * the same multi-row INSERT thousands of times.
+ */
+export interface Sqlite3DialectConfig {
+  database: sqlite3.Database;
+  /** Prepared statements kept for reuse (default 64). */
+  statementCacheSize?: number;
+}
+
+export class Sqlite3Dialect implements Dialect {
+  readonly #config: Sqlite3DialectConfig;
+
+  constructor(config: Sqlite3DialectConfig) {
+    this.#config = config;
+  }
+
+  createDriver(): Driver {
+    return new Sqlite3Driver(this.#config);
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+class Sqlite3Driver implements Driver {
+  readonly #mutex = new Mutex();
+  readonly #connection: Sqlite3Connection;
+  readonly #database: sqlite3.Database;
+
+  constructor(config: Sqlite3DialectConfig) {
+    this.#database = config.database;
+    this.#connection = new Sqlite3Connection(config.database, config.statementCacheSize ?? 64);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#mutex.lock();
+    return this.#connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    // IMMEDIATE takes the write lock up front: another process writing the same file waits
+    // (busy_timeout) at BEGIN instead of failing with SQLITE_BUSY halfway through.
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
+  }
+
+  async destroy(): Promise<void> {
+    await this.#mutex.lock();
+    await this.#connection.finalizeAll();
+    await new Promise<void>((resolve, reject) => this.#database.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+/** Whether a query hands back rows: decided from the query node, not by guessing from the SQL. */
+export function returnsRows(query: RootOperationNode, sql: string): boolean {
+  if (SelectQueryNode.is(query)) return true;
+  if (InsertQueryNode.is(query) || UpdateQueryNode.is(query) || DeleteQueryNode.is(query)) {
+    return query.returning !== undefined;
+  }
+  // Raw SQL: only the text is left to go by.
+  return /^\s*(select|with|pragma|values|explain)\b/i.test(sql) || /\breturning\b/i.test(sql);
+}
+
+class Sqlite3Connection implements DatabaseConnection {
+  readonly #db: sqlite3.Database;
+  readonly #cacheSize: number;
+  readonly #statements = new Map<string, sqlite3.Statement>();
+
+  constructor(db: sqlite3.Database, cacheSize: number) {
+    this.#db = db;
+    this.#cacheSize = cacheSize;
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const params = compiled.parameters.map(toSqliteValue);
+    const statement = await this.#statement(compiled.sql);
+    if (returnsRows(compiled.query, compiled.sql)) {
+      const rows = await new Promise<R[]>((resolve, reject) =>
+        statement.all(params, (err: Error | null, result: R[]) => (err ? reject(err) : resolve(result))),
+      );
+      return { rows };
+    }
+    return new Promise((resolve, reject) =>
+      statement.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) return reject(err);
+        resolve({ rows: [], numAffectedRows: BigInt(this.changes), insertId: BigInt(this.lastID) });
+      }),
+    );
+  }
+
+  async *streamQuery<R>(compiled: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
+    const { rows } = await this.executeQuery<R>(compiled);
+    for (let i = 0; i < rows.length; i += chunkSize) yield { rows: rows.slice(i, i + chunkSize) };
+  }
+
+  async finalizeAll(): Promise<void> {
+    const statements = [...this.#statements.values()];
+    this.#statements.clear();
+    await Promise.all(statements.map((s) => new Promise<void>((resolve) => s.finalize(() => resolve()))));
+  }
+
+  async #statement(sql: string): Promise<sqlite3.Statement> {
+    const cached = this.#statements.get(sql);
+    if (cached) {
+      // Re-insert to keep the map in least-recently-used order.
+      this.#statements.delete(sql);
+      this.#statements.set(sql, cached);
+      return cached;
+    }
+    const statement = await new Promise<sqlite3.Statement>((resolve, reject) => {
+      const s = this.#db.prepare(sql, (err) => (err ? reject(err) : resolve(s)));
+    });
+    this.#statements.set(sql, statement);
+    if (this.#statements.size > this.#cacheSize) {
+      const [oldestSql, oldest] = this.#statements.entries().next().value as [string, sqlite3.Statement];
+      this.#statements.delete(oldestSql);
+      oldest.finalize();
+    }
+    return statement;
+  }
+}
+
+/** sqlite3 binds Date objects as numbers and booleans as 1/0 - we store ISO strings (DESIGN.md). */
+function toSqliteValue(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+class Mutex {
+  #locked = false;
+  readonly #waiters: Array<() => void> = [];
+
+  async lock(): Promise<void> {
+    if (!this.#locked) {
+      this.#locked = true;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  unlock(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#locked = false;
+  }
+}

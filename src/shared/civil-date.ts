@@ -1,0 +1,90 @@
+/**
+ * Calendar dates as `YYYY-MM-DD` strings (RULES.md §1), with the arithmetic the rules need.
+ *
+ * Dates compare correctly as strings. Arithmetic goes through a day number (days since
+ * 1970-01-01) so that screening a million licences stays cheap. date-fns' `addYears` maps
+ * 29 February to 28 February; RULES.md §1 fixes 1 March instead, hence our own `addYears`.
+ */
+
+export type CivilDate = string;
+
+const YMD = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return isLeapYear(year) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** True for a real calendar date written `YYYY-MM-DD` (years 0001-9999). */
+export function isCivilDate(value: string): boolean {
+  const m = YMD.exec(value);
+  if (!m) return false;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
+}
+
+export function formatYmd(year: number, month: number, day: number): CivilDate {
+  return `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
+}
+
+function parts(date: CivilDate): [number, number, number] {
+  // Fixed positions: the callers hold validated dates, and this is on the screening hot path.
+  return [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
+}
+
+/** Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's days_from_civil). */
+export function toDayNumber(date: CivilDate): number {
+  const [year, month, day] = parts(date);
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+export function fromDayNumber(days: number): CivilDate {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return formatYmd(yoe + era * 400 + (month <= 2 ? 1 : 0), month, day);
+}
+
+export function addDays(date: CivilDate, days: number): CivilDate {
+  return fromDayNumber(toDayNumber(date) + days);
+}
+
+/** Whole days from `a` to `b` (positive when `b` is later). */
+export function daysBetween(a: CivilDate, b: CivilDate): number {
+  return toDayNumber(b) - toDayNumber(a);
+}
+
+/**
+ * Same month and day `years` later; 29 February becomes 1 March in a common year
+ * (RULES.md §1 [choice], the same convention as `ageOn`).
+ */
+export function addYears(date: CivilDate, years: number): CivilDate {
+  const [y, m, d] = parts(date);
+  const year = y + years;
+  if (m === 2 && d === 29 && !isLeapYear(year)) return formatYmd(year, 3, 1);
+  return formatYmd(year, m, d);
+}
+
+/** Completed years on `date` of someone born on `birth` (RULES.md §1; birthday counts). */
+export function ageOn(birth: CivilDate, date: CivilDate): number {
+  const [by] = parts(birth);
+  const [y] = parts(date);
+  const years = y - by;
+  return addYears(birth, years) <= date ? years : years - 1;
+}

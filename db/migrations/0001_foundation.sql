@@ -120,6 +120,8 @@ CREATE TABLE screening_runs (
   error             TEXT
 );
 CREATE INDEX screening_runs_started_at ON screening_runs (started_at);
+-- One run at a time: two would close each other's cases.
+CREATE UNIQUE INDEX screening_runs_one_running ON screening_runs (status) WHERE status = 'running';
 
 CREATE TABLE cases (
   id                    TEXT PRIMARY KEY,
@@ -135,7 +137,8 @@ CREATE TABLE cases (
   needs_cognitive_test  INTEGER NOT NULL CHECK (needs_cognitive_test IN (0, 1)),
   reason                TEXT,
   status                TEXT NOT NULL CHECK (status IN ('open', 'superseded', 'lapsed')),
-  -- the run that last flagged this case, and its screening date
+  -- the run that first flagged this case, the run that last flagged it, and its screening date
+  first_run_id          TEXT NOT NULL REFERENCES screening_runs (id),
   run_id                TEXT NOT NULL REFERENCES screening_runs (id),
   screened_on           TEXT NOT NULL,
   created_at            TEXT NOT NULL,
@@ -146,3 +149,5 @@ CREATE TABLE cases (
 CREATE INDEX cases_status_due ON cases (status, due_on, id);
 CREATE INDEX cases_due ON cases (due_on, id);
 CREATE INDEX cases_run ON cases (status, run_id);
+CREATE INDEX cases_first_run ON cases (first_run_id);
+CREATE INDEX licences_community ON licences (community);

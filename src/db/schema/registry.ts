@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
 
 export interface ImportsTable {
   id: string;
@@ -7,18 +7,18 @@ export interface ImportsTable {
   filename: string | null;
   status: 'running' | 'completed' | 'failed';
   started_at: string;
-  finished_at: string | null;
-  total_rows: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
+  finished_at: Generated<string | null>;
+  total_rows: Generated<number>;
+  inserted: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  rejected: Generated<number>;
   /** JSON array of strings. */
-  warnings: string;
+  warnings: Generated<string>;
   /** JSON `{ line, code, message }` of the file error, if any. */
-  error: string | null;
+  error: Generated<string | null>;
   /** JSON array of header cells. */
-  header: string | null;
+  header: Generated<string | null>;
 }
 export type ImportRow = Selectable<ImportsTable>;
 

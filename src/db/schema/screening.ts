@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
 import type { CaseCategory } from '../../screening/case.ts';
 
 export interface ScreeningRunsTable {
@@ -10,11 +10,11 @@ export interface ScreeningRunsTable {
   renewal_min_age: number;
   status: 'running' | 'completed' | 'failed';
   started_at: string;
-  finished_at: string | null;
-  licences_screened: number;
+  finished_at: Generated<string | null>;
+  licences_screened: Generated<number>;
   /** JSON, see the migration. */
-  counts: string;
-  error: string | null;
+  counts: Generated<string>;
+  error: Generated<string | null>;
 }
 export type ScreeningRunRow = Selectable<ScreeningRunsTable>;
 
@@ -34,11 +34,12 @@ export interface CasesTable {
   needs_cognitive_test: number;
   reason: string | null;
   status: CaseStatus;
+  first_run_id: string;
   run_id: string;
   screened_on: string;
   created_at: string;
   updated_at: string;
-  closed_at: string | null;
+  closed_at: Generated<string | null>;
 }
 export type CaseRow = Selectable<CasesTable>;
 export type NewCase = Insertable<CasesTable>;

@@ -1,0 +1,148 @@
+import { createReadStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { writeRegistryCsv } from './demo/demo-data.ts';
+import { AppError } from './errors.ts';
+import { composeNode } from './entry/compose-node.ts';
+import type { AppDeps } from './http/env.ts';
+import { importRegistry } from './registry/import-service.ts';
+import { getImport } from './registry/repository.ts';
+import { runScreening } from './screening/run.ts';
+import { isCivilDate } from './shared/civil-date.ts';
+import { createLogger } from './shared/logger.ts';
+import { todayIn } from './shared/time.ts';
+import { ROLES, type Role } from './staff/permissions.ts';
+import { addStaff, listStaff } from './staff/repository.ts';
+
+const USAGE = `usage: npm run cli -- COMMAND [options]
+
+  migrate                               apply pending database migrations
+  import FILE                           import a registry CSV (RULES.md §2)
+  screen [--as-of YYYY-MM-DD] [--lead-days N] [--renewal-min-age N]
+                                        screen the registry (RULES.md §3-4)
+  staff add --name NAME --role ROLE     create an account (${ROLES.join('|')}); prints its API token last
+  staff list                            list accounts
+  demo-data --count N --out FILE [--seed N] [--chinese-headers]
+                                        write a synthetic registry CSV
+
+Settings come from the environment, as for the server (see .env.example).`;
+
+class UsageError extends Error {}
+
+type Out = (line: string) => void;
+
+function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+async function withDeps<T>(config: Config, fn: (deps: AppDeps) => Promise<T>): Promise<T> {
+  // Logs go to stderr so that stdout carries only the command's answer.
+  const deps = await composeNode(config, createLogger({ level: config.LOG_LEVEL, write: (l) => process.stderr.write(l + '\n') }));
+  try {
+    return await fn(deps);
+  } finally {
+    await deps.close();
+  }
+}
+
+async function importCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const file = args[0];
+  if (!file) throw new UsageError('import needs a FILE');
+  await withDeps(config, async (deps) => {
+    const outcome = await importRegistry(deps, { source: createReadStream(file), staffId: null, origin: 'cli', filename: file });
+    const row = await getImport(deps.db, outcome.id);
+    out(`import ${outcome.id}: ${row?.total_rows} rows, ${row?.inserted} inserted, ${row?.updated} updated, ${row?.unchanged} unchanged, ${row?.rejected} rejected`);
+    for (const w of JSON.parse(row?.warnings ?? '[]') as string[]) out(`warning: ${w}`);
+    for (const e of outcome.errors) out(`line ${e.line}: ${e.field}: ${e.message} (${e.code})`);
+    if ((row?.rejected ?? 0) > outcome.errors.length) out(`... all ${row?.rejected} rejected rows: GET /api/registry/imports/${outcome.id}/errors`);
+  });
+}
+
+async function screenCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'as-of': { type: 'string' }, 'lead-days': { type: 'string' }, 'renewal-min-age': { type: 'string' } } });
+  const asOf = values['as-of'];
+  if (asOf !== undefined && !isCivilDate(asOf)) throw new UsageError('--as-of must be a real date written YYYY-MM-DD');
+  await withDeps(config, async (deps) => {
+    const run = await runScreening(deps, {
+      asOf,
+      leadDays: intOption(values['lead-days'], 'lead-days', 0, 3650),
+      renewalMinAge: intOption(values['renewal-min-age'], 'renewal-min-age', 0, 150),
+      staffId: null,
+      trigger: 'cli',
+    });
+    out(`screening ${run.id} as of ${run.as_of}: ${run.licences_screened} licences screened`);
+    out(JSON.stringify(JSON.parse(run.counts), null, 2));
+  });
+}
+
+async function staffCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === 'list') {
+    await withDeps(config, async (deps) => {
+      for (const s of await listStaff(deps.db)) out(`${s.id}  ${s.role.padEnd(10)}  ${s.active ? 'active' : 'inactive'}  ${s.name}`);
+    });
+    return;
+  }
+  if (sub !== 'add') throw new UsageError('staff needs add or list');
+  const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, role: { type: 'string' } } });
+  const name = values.name?.trim();
+  if (!name || name.length > 50) throw new UsageError('--name is required (1-50 characters)');
+  if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  await withDeps(config, async (deps) => {
+    const { staff, token } = await addStaff(deps, { name, role: values.role as Role, createdBy: null });
+    out(`created ${staff.role} ${staff.id}; the API token below is shown only once:`);
+    out(token);
+  });
+}
+
+async function demoDataCommand(args: string[], out: Out): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { count: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, 'chinese-headers': { type: 'boolean' } },
+  });
+  const count = intOption(values.count, 'count', 0, 10_000_000);
+  if (count === undefined || !values.out) throw new UsageError('demo-data needs --count N and --out FILE');
+  const result = await writeRegistryCsv({
+    count,
+    seed: intOption(values.seed, 'seed', 0, 2 ** 31) ?? 1,
+    today: todayIn(new Date()),
+    out: values.out,
+    chineseHeaders: values['chinese-headers'] ?? false,
+  });
+  out(`wrote ${result.rows} synthetic rows (${result.bytes} bytes) to ${values.out}`);
+}
+
+export async function runCli(argv: string[], out: Out = (l) => process.stdout.write(l + '\n')): Promise<void> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    out(USAGE);
+    return;
+  }
+  if (command === 'demo-data') return demoDataCommand(args, out);
+  const config = loadConfig();
+  switch (command) {
+    case 'migrate':
+      // Opening the database applies pending migrations.
+      return withDeps(config, async () => out(`database ${config.DATABASE_PATH} is up to date`));
+    case 'import':
+      return importCommand(config, args, out);
+    case 'screen':
+      return screenCommand(config, args, out);
+    case 'staff':
+      return staffCommand(config, args, out);
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runCli(process.argv.slice(2)).catch((err: unknown) => {
+    if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
+    else if (err instanceof ConfigError || err instanceof AppError) console.error(`error: ${err.message}`);
+    else console.error(err);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  });
+}

@@ -1,0 +1,43 @@
+import { CompiledQuery } from 'kysely';
+
+/**
+ * Multi-row INSERTs for bulk paths (imports, screening runs). Kysely builds a node per value,
+ * which costs more than the insert itself for a million rows; here the SQL text is built once
+ * per shape and only the parameters change, so the driver's statement cache reuses it.
+ */
+const sqlCache = new Map<string, string>();
+
+/** Rows per statement: SQLite allows 32,766 bound values; stay well below. */
+export function rowsPerStatement(columnCount: number): number {
+  return Math.max(1, Math.floor(8000 / columnCount));
+}
+
+function insertSql(table: string, columns: readonly string[], rows: number, suffix: string): string {
+  const key = `${table}|${columns.join(',')}|${rows}|${suffix}`;
+  let text = sqlCache.get(key);
+  if (!text) {
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    text = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}${suffix}`;
+    sqlCache.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * INSERT statements for `rows` (each an array of values in `columns` order), split to fit the
+ * bound-value limit. `suffix` is appended to each (e.g. an ON CONFLICT clause).
+ */
+export function bulkInsert(
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  suffix = '',
+): CompiledQuery[] {
+  const size = rowsPerStatement(columns.length);
+  const queries: CompiledQuery[] = [];
+  for (let start = 0; start < rows.length; start += size) {
+    const chunk = rows.slice(start, start + size);
+    queries.push(CompiledQuery.raw(insertSql(table, columns, chunk.length, suffix), chunk.flat()));
+  }
+  return queries;
+}

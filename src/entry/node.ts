@@ -1,0 +1,27 @@
+import { serve } from '@hono/node-server';
+import { createApp } from '../app.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { startDailyScreening } from '../screening/daily.ts';
+import { composeNode } from './compose-node.ts';
+
+/** `npm start`: the Node server on its embedded default (a SQLite file, no outside service). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const deps = await composeNode(config);
+  const app = createApp(deps);
+  const stopDaily = startDailyScreening(deps);
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    deps.logger.info('listening', { url: `http://${config.HOST}:${info.port}`, database: config.DATABASE_PATH });
+  });
+  const shutdown = () => {
+    stopDaily();
+    server.close(() => void deps.close().finally(() => process.exit(0)));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

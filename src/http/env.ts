@@ -1,0 +1,27 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.ts';
+import type { DB } from '../db/schema/index.ts';
+import type { Atomic, Clock, Ids } from '../ports.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { PersonalDataCipher } from '../shared/personal-data.ts';
+import type { StaffMember } from '../staff/repository.ts';
+
+/** Everything a request handler may use; built by a composition root (Node entry, tests, Worker). */
+export interface AppDeps {
+  config: Config;
+  db: Kysely<DB>;
+  atomic: Atomic;
+  clock: Clock;
+  ids: Ids;
+  cipher: PersonalDataCipher;
+  logger: Logger;
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps;
+    requestId: string;
+    /** Set by the permission middleware of every /api route. */
+    staff: StaffMember;
+  };
+}

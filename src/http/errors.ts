@@ -1,0 +1,32 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { AppError, type ErrorCode } from '../errors.ts';
+import type { AppEnv } from './env.ts';
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  return status >= 500 ? 'internal' : 'validation_failed';
+}
+
+/** The one place where errors become responses: `{ error: { code, message, details, requestId } }`. */
+export function renderError(err: Error, c: Context<AppEnv>): Response {
+  const requestId = c.get('requestId') ?? 'none';
+  let appError: AppError;
+  if (err instanceof AppError) appError = err;
+  else if (err instanceof HTTPException) appError = new AppError(codeForStatus(err.status), err.message || 'request rejected');
+  else {
+    // Unexpected: log the stack (scrubbed by the logger), show nothing of it.
+    c.get('deps')?.logger.error('unhandled error', { requestId, error: err.message, stack: err.stack });
+    appError = new AppError('internal', 'internal error; quote the request id when reporting it');
+  }
+  const body = { error: { code: appError.code, message: appError.message, details: appError.details, requestId } };
+  return c.json(body, appError.status);
+}
+
+export function renderNotFound(c: Context<AppEnv>): Response {
+  return renderError(new AppError('not_found', `no route ${c.req.method} ${c.req.path}`), c);
+}

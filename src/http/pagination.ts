@@ -1,0 +1,34 @@
+import { z } from '@hono/zod-openapi';
+import { AppError } from '../errors.ts';
+
+/** `?limit=&cursor=` answered with `{ items, nextCursor }` (issue 2). */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ description: 'Items per page (1-500, default 50)' }),
+  cursor: z.string().max(500).optional().openapi({ description: 'nextCursor of the previous page' }),
+};
+
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** The sort key a cursor carries; a cursor that was not ours is a 400 naming the field. */
+export function decodeCursor<T extends readonly (string | number)[]>(cursor: string, arity: number): T {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) {
+      return key as unknown as T;
+    }
+  } catch {
+    // fall through
+  }
+  throw new AppError('validation_failed', 'cursor: not a cursor returned by this list', {
+    issues: [{ field: 'cursor', code: 'invalid_cursor', message: 'not a cursor returned by this list' }],
+  });
+}
+
+/** Given `limit + 1` rows, the page and the cursor of the next one. */
+export function page<T>(rows: T[], limit: number, keyOf: (row: T) => readonly (string | number)[]) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}

@@ -1,0 +1,136 @@
+import type { CompiledQuery } from 'kysely';
+import { AppError } from '../errors.ts';
+import type { AppDeps } from '../http/env.ts';
+import { todayIn } from '../shared/time.ts';
+import { auditEntry } from '../staff/audit.ts';
+import { CsvFileError } from './csv.ts';
+import { parseRegistry } from './parse-registry.ts';
+import { failImport, finishImport, rejectRows, stageRows, storedValues } from './repository.ts';
+import type { RowError } from './validate.ts';
+
+export type ImportDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'cipher' | 'logger' | 'config'>;
+
+export interface ImportInput {
+  source: AsyncIterable<Uint8Array>;
+  staffId: string | null;
+  origin: 'api' | 'cli';
+  filename: string | null;
+}
+
+/** At most this many row errors come back inline; all of them are in the import's error list. */
+export const INLINE_ERRORS = 100;
+/** Rows written per atomic batch: few enough commits to be fast, small enough to stay light. */
+const FLUSH_ROWS = 5000;
+
+export interface ImportOutcome {
+  id: string;
+  errors: RowError[];
+}
+
+/**
+ * Imports a registry file (RULES.md §2), streaming: valid rows are staged batch by batch while
+ * the next batch is parsed; only when the whole file has been read without a file error are
+ * they upserted into the registry, in one atomic batch. A file error discards everything staged.
+ */
+export async function importRegistry(deps: ImportDeps, input: ImportInput): Promise<ImportOutcome> {
+  const importId = deps.ids.next();
+  const now = () => deps.clock.now().toISOString();
+  await deps.db
+    .insertInto('imports')
+    .values({ id: importId, staff_id: input.staffId, source: input.origin, filename: input.filename, status: 'running', started_at: now() })
+    .execute();
+
+  const writer = new BatchWriter(deps);
+  const errors: RowError[] = [];
+  const warnings: string[] = [];
+  let totalRows = 0;
+  let rejected = 0;
+  try {
+    const today = todayIn(deps.clock.now());
+    for await (const batch of parseRegistry(input.source, { today, maxRecordBytes: deps.config.MAX_RECORD_BYTES })) {
+      warnings.push(...batch.warnings);
+      totalRows += batch.valid.length + batch.rejected.length;
+      rejected += batch.rejected.length;
+      for (const r of batch.rejected) {
+        if (errors.length < INLINE_ERRORS) errors.push(...r.errors.slice(0, INLINE_ERRORS - errors.length));
+      }
+      await writer.add(
+        stageRows(importId, batch.valid.map((v) => ({ line: v.line, values: storedValues(v.record, deps.cipher) }))),
+        rejectRows(
+          importId,
+          batch.rejected.map((r) => ({
+            line: r.line,
+            cellsCipher: deps.cipher.encrypt(JSON.stringify(r.cells)),
+            errors: r.errors.map(({ field, code, message }) => ({ field, code, message })),
+          })),
+        ),
+        batch.valid.length + batch.rejected.length,
+      );
+    }
+    await writer.close();
+  } catch (err) {
+    await writer.close().catch(() => undefined);
+    const fileError = describeFailure(err);
+    await deps.atomic([
+      ...failImport(deps.db, { importId, at: now(), error: fileError }),
+      auditEntry(deps, { staffId: input.staffId, action: 'registry.import', subject: importId, details: { status: 'failed', code: fileError.code } }),
+    ]);
+    deps.logger.warn('registry import rejected', { importId, ...fileError });
+    if (err instanceof AppError) throw err;
+    if (err instanceof CsvFileError) throw new AppError('invalid_file', err.message, { importId, ...fileError });
+    throw err;
+  }
+
+  await deps.atomic([
+    ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, warnings }),
+    auditEntry(deps, { staffId: input.staffId, action: 'registry.import', subject: importId, details: { status: 'completed', totalRows, rejected } }),
+  ]);
+  deps.logger.info('registry import completed', { importId, totalRows, rejected });
+  return { id: importId, errors };
+}
+
+function describeFailure(err: unknown): { line: number | null; code: string; message: string } {
+  if (err instanceof CsvFileError) return { line: err.line, code: err.code, message: err.message };
+  if (err instanceof AppError) return { line: null, code: err.code, message: err.message };
+  return { line: null, code: 'internal', message: 'the import stopped on an internal error' };
+}
+
+/**
+ * Collects staged and rejected rows and writes them in atomic batches of about FLUSH_ROWS rows.
+ * One write runs while the caller parses the next rows (SQLite works on libuv's thread pool).
+ */
+class BatchWriter {
+  readonly #deps: ImportDeps;
+  #queries: CompiledQuery[] = [];
+  #rows = 0;
+  #pending: Promise<unknown> = Promise.resolve();
+  #failure: unknown = null;
+
+  constructor(deps: ImportDeps) {
+    this.#deps = deps;
+  }
+
+  async add(staged: CompiledQuery[], rejected: CompiledQuery[], rows: number): Promise<void> {
+    this.#queries.push(...staged, ...rejected);
+    this.#rows += rows;
+    if (this.#rows >= FLUSH_ROWS) await this.#flush();
+  }
+
+  async close(): Promise<void> {
+    await this.#flush();
+    await this.#pending;
+    if (this.#failure) throw this.#failure;
+  }
+
+  async #flush(): Promise<void> {
+    await this.#pending;
+    if (this.#failure) throw this.#failure;
+    const queries = this.#queries;
+    this.#queries = [];
+    this.#rows = 0;
+    if (queries.length === 0) return;
+    this.#pending = this.#deps.atomic(queries).catch((err: unknown) => {
+      this.#failure = err;
+    });
+  }
+}

@@ -1,0 +1,125 @@
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { bulkInsert } from '../db/bulk.ts';
+import type { DB } from '../db/schema/index.ts';
+import type { ImportRow, LicenceColumns, LicenceRow } from '../db/schema/registry.ts';
+import type { PersonalDataCipher } from '../shared/personal-data.ts';
+import { maskIdNumber } from '../shared/mask.ts';
+import type { LicenceRecord } from './licence.ts';
+
+/** The stored columns of a licence, in one fixed order for bulk inserts. */
+export const LICENCE_COLUMNS = [
+  'file_number', 'id_cipher', 'id_hash', 'id_masked', 'birth_date', 'sex', 'name', 'phone', 'phone_kind',
+  'address', 'community', 'classes', 'first_issued_on', 'valid_until', 'extension_until',
+  'last_cert_submitted_on', 'status', 'lat', 'lng',
+] as const satisfies readonly (keyof LicenceColumns)[];
+
+/** Columns whose change makes a re-import an update (id_hash stands for the ID and all it derives). */
+const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id_masked', 'birth_date', 'sex'].includes(c));
+
+/** A validated record as stored values: the ID number encrypted, hashed and masked. */
+export function storedValues(record: LicenceRecord, cipher: PersonalDataCipher): unknown[] {
+  return [
+    record.fileNumber,
+    cipher.encrypt(record.idNumber),
+    cipher.hash(record.idNumber),
+    maskIdNumber(record.idNumber),
+    record.birthDate,
+    record.sex,
+    record.name,
+    record.phone,
+    record.phoneKind,
+    record.address,
+    record.community,
+    record.classes.join(' '),
+    record.firstIssuedOn,
+    record.validUntil,
+    record.extensionUntil,
+    record.lastCertSubmittedOn,
+    record.status,
+    record.lat,
+    record.lng,
+  ];
+}
+
+export function stageRows(importId: string, rows: Array<{ line: number; values: unknown[] }>): CompiledQuery[] {
+  return bulkInsert(
+    'import_staging',
+    ['import_id', 'line', ...LICENCE_COLUMNS],
+    rows.map((r) => [importId, r.line, ...r.values]),
+  );
+}
+
+export function rejectRows(
+  importId: string,
+  rows: Array<{ line: number; cellsCipher: string; errors: unknown[] }>,
+): CompiledQuery[] {
+  return bulkInsert(
+    'import_rejected_rows',
+    ['import_id', 'line', 'cells_cipher', 'errors'],
+    rows.map((r) => [importId, r.line, r.cellsCipher, JSON.stringify(r.errors)]),
+  );
+}
+
+const cols = (prefix: string) => sql.raw(COMPARED.map((c) => `${prefix}."${c}"`).join(', '));
+
+/**
+ * The statements that finish an import, for one atomic batch: the counts are taken inside the
+ * transaction before the upsert, so they are exact even with another import running.
+ * A row equal to the stored one is not written (a second import of a file changes nothing).
+ */
+export function finishImport(
+  db: Kysely<DB>,
+  input: { importId: string; at: string; totalRows: number; rejected: number; warnings: string[] },
+): CompiledQuery[] {
+  const { importId, at } = input;
+  const changed = sql<number>`(SELECT count(*) FROM import_staging s JOIN licences l ON l.file_number = s.file_number
+    WHERE s.import_id = ${importId} AND (${cols('l')}) IS NOT (${cols('s')}))`;
+  const inserted = sql<number>`(SELECT count(*) FROM import_staging s WHERE s.import_id = ${importId}
+    AND NOT EXISTS (SELECT 1 FROM licences l WHERE l.file_number = s.file_number))`;
+  const staged = sql<number>`(SELECT count(*) FROM import_staging s WHERE s.import_id = ${importId})`;
+  const setList = sql.raw([...LICENCE_COLUMNS.slice(1), 'import_id', 'updated_at'].map((c) => `"${c}" = excluded."${c}"`).join(', '));
+  const names = sql.raw(LICENCE_COLUMNS.map((c) => `"${c}"`).join(', '));
+  return [
+    db
+      .updateTable('imports')
+      .set({
+        status: 'completed',
+        finished_at: at,
+        total_rows: input.totalRows,
+        rejected: input.rejected,
+        warnings: JSON.stringify(input.warnings),
+        inserted,
+        updated: changed,
+        unchanged: sql<number>`${staged} - ${inserted} - ${changed}`,
+      })
+      .where('id', '=', importId)
+      .where('status', '=', 'running')
+      .compile(),
+    sql`INSERT INTO licences (${names}, import_id, created_at, updated_at)
+        SELECT ${names}, ${importId}, ${at}, ${at} FROM import_staging WHERE import_id = ${importId}
+        ON CONFLICT (file_number) DO UPDATE SET ${setList}
+        WHERE (${cols('licences')}) IS NOT (${cols('excluded')})`.compile(db),
+    db.deleteFrom('import_staging').where('import_id', '=', importId).compile(),
+  ];
+}
+
+/** The statements that discard a failed import: nothing of it stays but the record of the failure. */
+export function failImport(db: Kysely<DB>, input: { importId: string; at: string; error: unknown }): CompiledQuery[] {
+  return [
+    db.deleteFrom('import_staging').where('import_id', '=', input.importId).compile(),
+    db.deleteFrom('import_rejected_rows').where('import_id', '=', input.importId).compile(),
+    db
+      .updateTable('imports')
+      .set({ status: 'failed', finished_at: input.at, error: JSON.stringify(input.error) })
+      .where('id', '=', input.importId)
+      .compile(),
+  ];
+}
+
+export async function getImport(db: Kysely<DB>, id: string): Promise<ImportRow | undefined> {
+  return db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function getLicence(db: Kysely<DB>, fileNumber: string): Promise<LicenceRow | undefined> {
+  return db.selectFrom('licences').selectAll().where('file_number', '=', fileNumber).executeTakeFirst();
+}

@@ -1,0 +1,203 @@
+import { z } from '@hono/zod-openapi';
+import { AppError } from '../errors.ts';
+import { decodeCursor, page, pageQuery } from '../http/pagination.ts';
+import { apiRoute } from '../http/route.ts';
+import { createRouter } from '../http/router.ts';
+import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
+import { isCivilDate } from '../shared/civil-date.ts';
+import type { ScreeningRunRow } from '../db/schema/screening.ts';
+import { CANCELLATION_REASONS, CASE_CATEGORIES } from './case.ts';
+import { runScreening } from './run.ts';
+import { listCases } from './cases-query.ts';
+
+const civilDate = (description: string) =>
+  z
+    .string()
+    .refine(isCivilDate, 'must be a real date written YYYY-MM-DD')
+    .openapi({ description, example: '2026-11-26' });
+
+const RunSchema = z
+  .object({
+    id: z.string(),
+    trigger: z.enum(['api', 'cli', 'schedule']),
+    asOf: z.string(),
+    leadDays: z.number().int(),
+    renewalMinAge: z.number().int(),
+    status: z.enum(['running', 'completed', 'failed']),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    licencesScreened: z.number().int(),
+    counts: z.object({
+      flagged: z.record(z.string(), z.number().int()).optional(),
+      created: z.number().int().optional(),
+      superseded: z.number().int().optional(),
+      lapsed: z.number().int().optional(),
+    }),
+    error: z.string().nullable(),
+  })
+  .openapi('ScreeningRun');
+
+export function runView(row: ScreeningRunRow): z.infer<typeof RunSchema> {
+  return {
+    id: row.id,
+    trigger: row.trigger,
+    asOf: row.as_of,
+    leadDays: row.lead_days,
+    renewalMinAge: row.renewal_min_age,
+    status: row.status,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    licencesScreened: row.licences_screened,
+    counts: JSON.parse(row.counts) as z.infer<typeof RunSchema>['counts'],
+    error: row.error,
+  };
+}
+
+const CaseSchema = z
+  .object({
+    id: z.string(),
+    fileNumber: z.string(),
+    category: z.enum(CASE_CATEGORIES),
+    triggerOn: z.string(),
+    opensOn: z.string(),
+    dueOn: z.string(),
+    lapsesOn: z.string().nullable(),
+    overdue: z.boolean().openapi({ description: 'As of the date of the latest screening run' }),
+    targetClasses: z.array(z.string()).nullable(),
+    needsCognitiveTest: z.boolean(),
+    reason: z.enum(CANCELLATION_REASONS).nullable(),
+    status: z.enum(['open', 'superseded', 'lapsed']),
+    screenedOn: z.string(),
+    driver: DriverSummarySchema,
+  })
+  .openapi('Case');
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+const CasesQuery = z.strictObject({
+  ...pageQuery,
+  category: z.enum(CASE_CATEGORIES).optional(),
+  status: z.enum(['open', 'superseded', 'lapsed', 'all']).default('open').openapi({ description: 'Default open' }),
+  overdue: bool.optional(),
+  community: z.string().trim().min(1).max(100).optional(),
+  dueBefore: civilDate('Cases due strictly before this date').optional(),
+  dueAfter: civilDate('Cases due strictly after this date').optional(),
+  fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').optional(),
+});
+export type CasesFilter = z.infer<typeof CasesQuery>;
+
+const createRun = apiRoute('screening:run', {
+  method: 'post',
+  path: '/api/screenings',
+  summary: 'Screen the whole registry (RULES.md §3-4)',
+  description: 'Idempotent for the same data and date. Closes open cases whose reason disappeared as superseded (or lapsed).',
+  request: {
+    body: {
+      required: false,
+      content: {
+        'application/json': {
+          schema: z.strictObject({
+            asOf: civilDate('D, the screening date; default today in Asia/Shanghai').optional(),
+            leadDays: z.number().int().min(0).max(3650).optional().openapi({ description: 'L, default 60' }),
+            renewalMinAge: z.number().int().min(0).max(150).optional().openapi({ description: 'R, default 60; 0 = every driver' }),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    201: { description: 'The completed run with counts by category', content: { 'application/json': { schema: RunSchema } } },
+    409: { description: 'Another run is in progress' },
+  },
+});
+
+const listRuns = apiRoute('screening:read', {
+  method: 'get',
+  path: '/api/screenings',
+  summary: 'Screening runs, newest first',
+  request: { query: z.strictObject(pageQuery) },
+  responses: {
+    200: {
+      description: 'A page of runs',
+      content: { 'application/json': { schema: z.object({ items: z.array(RunSchema), nextCursor: z.string().nullable() }) } },
+    },
+  },
+});
+
+const showRun = apiRoute('screening:read', {
+  method: 'get',
+  path: '/api/screenings/{id}',
+  summary: 'One screening run',
+  request: { params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }) },
+  responses: {
+    200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
+    404: { description: 'No such run' },
+  },
+});
+
+const cases = apiRoute('cases:read', {
+  method: 'get',
+  path: '/api/cases',
+  summary: 'Screening cases, by due date',
+  description: 'The driver summary depends on the role: dispatchers see contact and place with the ID masked.',
+  request: { query: CasesQuery },
+  responses: {
+    200: {
+      description: 'A page of cases',
+      content: { 'application/json': { schema: z.object({ items: z.array(CaseSchema), nextCursor: z.string().nullable() }) } },
+    },
+  },
+});
+
+export function screeningRoutes() {
+  return createRouter()
+    .openapi(createRun, async (c) => {
+      // The body is optional: an empty one means every default.
+      const body = c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : c.req.valid('json');
+      const row = await runScreening(c.get('deps'), { ...body, staffId: c.get('staff').id, trigger: 'api' });
+      return c.json(runView(row), 201);
+    })
+    .openapi(listRuns, async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      let q = c.get('deps').db.selectFrom('screening_runs').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+      if (cursor) {
+        const [at, id] = decodeCursor<[string, string]>(cursor, 2);
+        q = q.where((eb) => eb.or([eb('started_at', '<', at), eb.and([eb('started_at', '=', at), eb('id', '<', id)])]));
+      }
+      const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.started_at, r.id]);
+      return c.json({ items: items.map(runView), nextCursor }, 200);
+    })
+    .openapi(showRun, async (c) => {
+      const row = await c.get('deps').db.selectFrom('screening_runs').selectAll().where('id', '=', c.req.valid('param').id).executeTakeFirst();
+      if (!row) throw new AppError('not_found', 'no screening run with this id');
+      return c.json(runView(row), 200);
+    })
+    .openapi(cases, async (c) => {
+      const filter = c.req.valid('query');
+      const rows = await listCases(c.get('deps').db, filter);
+      const role = c.get('staff').role;
+      const { items, nextCursor } = page(rows, filter.limit, (r) => [r.due_on, r.id]);
+      return c.json(
+        {
+          items: items.map((r) => ({
+            id: r.id,
+            fileNumber: r.file_number,
+            category: r.category,
+            triggerOn: r.trigger_on,
+            opensOn: r.opens_on,
+            dueOn: r.due_on,
+            lapsesOn: r.lapses_on,
+            overdue: r.overdue === 1,
+            targetClasses: r.target_classes === null ? null : (JSON.parse(r.target_classes) as string[]),
+            needsCognitiveTest: r.needs_cognitive_test === 1,
+            reason: r.reason as (typeof CANCELLATION_REASONS)[number] | null,
+            status: r.status,
+            screenedOn: r.screened_on,
+            driver: driverSummary(r, role),
+          })),
+          nextCursor,
+        },
+        200,
+      );
+    });
+}

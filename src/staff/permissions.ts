@@ -1,0 +1,26 @@
+/**
+ * Roles and permissions (DESIGN.md "Staff roles"): least privilege, one pure table. Every API
+ * route declares one permission; a test checks every route against every role.
+ */
+export const ROLES = ['admin', 'dispatcher', 'examiner'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = {
+  'registry:import': ['admin'],
+  'registry:read': ['admin'],
+  /** Full ID numbers; every response that shows one is audited. */
+  'licences:read-full': ['admin'],
+  'screening:run': ['admin'],
+  'screening:read': ['admin'],
+  'cases:read': ['admin', 'dispatcher'],
+  'staff:manage': ['admin'],
+  'audit:read': ['admin'],
+  /** Who am I: every signed-in role. */
+  'self:read': ['admin', 'dispatcher', 'examiner'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}

@@ -1,0 +1,50 @@
+import { createApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { AppDeps } from '../../src/http/env.ts';
+import { fixedClock, randomIds } from '../../src/ports.ts';
+import { silentLogger } from '../../src/shared/logger.ts';
+import { createCipher } from '../../src/shared/personal-data.ts';
+import type { Role } from '../../src/staff/permissions.ts';
+import { addStaff } from '../../src/staff/repository.ts';
+import { openTempDatabase } from './temp-db.ts';
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
+/**
+ * The real app over a real SQLite file, with a fixed clock (2026-11-26 10:00 in Shanghai) and a
+ * token per role. Fakes only at the process edge.
+ */
+export async function createTestApp(options: { now?: string; env?: Record<string, string> } = {}) {
+  const database = await openTempDatabase();
+  const clock = fixedClock(options.now ?? '2026-11-26T02:00:00.000Z');
+  const config: Config = loadConfig({ DATA_DIR: database.dir, DATABASE_PATH: database.path, ...options.env });
+  const deps: AppDeps = {
+    config,
+    db: database.db,
+    atomic: database.atomic,
+    clock,
+    ids: randomIds,
+    cipher: createCipher(Buffer.alloc(32, 42)),
+    logger: silentLogger,
+  };
+  const app = createApp(deps);
+  const tokens = {} as Record<Role, string>;
+  for (const role of ['admin', 'dispatcher', 'examiner'] as const) {
+    tokens[role] = (await addStaff(deps, { name: `测试${role}`, role, createdBy: null })).token;
+  }
+  const request = (path: string, init: RequestInit & { as?: Role | null } = {}) => {
+    const { as = 'admin', ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (as) headers.set('authorization', `Bearer ${tokens[as]}`);
+    return app.request(path, { ...rest, headers });
+  };
+  return { app, deps, clock, tokens, request, cleanup: database.cleanup };
+}
+
+export function postCsv(t: TestApp, csv: string | Uint8Array, as: Role = 'admin') {
+  return t.request('/api/registry/imports', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' }, as });
+}
+
+export function postJson(t: TestApp, path: string, body: unknown, as: Role = 'admin') {
+  return t.request(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, as });
+}

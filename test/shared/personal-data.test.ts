@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createCipher, loadMasterKey, parseMasterKey } from '../../src/shared/personal-data.ts';
+
+const KEY = Buffer.alloc(32, 7);
+
+describe('personal data cipher', () => {
+  it('round-trips a value and never writes the plain text', () => {
+    const cipher = createCipher(KEY);
+    const sealed = cipher.encrypt('11010519491231002X');
+    expect(sealed).not.toContain('11010519491231002X');
+    expect(cipher.decrypt(sealed)).toBe('11010519491231002X');
+  });
+
+  it('encrypts the same value differently each time but hashes it the same', () => {
+    const cipher = createCipher(KEY);
+    expect(cipher.encrypt('x')).not.toBe(cipher.encrypt('x'));
+    expect(cipher.hash('x')).toBe(cipher.hash('x'));
+    expect(cipher.hash('x')).not.toBe(createCipher(Buffer.alloc(32, 8)).hash('x'));
+  });
+
+  it('refuses a tampered ciphertext or one made with another key', () => {
+    const sealed = createCipher(KEY).encrypt('secret');
+    const tampered = sealed.slice(0, -4) + (sealed.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    expect(() => createCipher(KEY).decrypt(tampered)).toThrow();
+    expect(() => createCipher(Buffer.alloc(32, 9)).decrypt(sealed)).toThrow();
+  });
+
+  it('accepts a key as 64 hex digits or base64 and rejects any other length', () => {
+    expect(parseMasterKey('07'.repeat(32))).toEqual(KEY);
+    expect(parseMasterKey(KEY.toString('base64'))).toEqual(KEY);
+    expect(() => parseMasterKey('abc')).toThrow(/32 bytes/);
+  });
+
+  it('creates a development key once, readable by the owner only, with a warning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sdc-key-'));
+    const path = join(dir, 'nested', 'dev-data-key');
+    const warnings: string[] = [];
+    const first = loadMasterKey(undefined, path, (w) => warnings.push(w));
+    const second = loadMasterKey(undefined, path, (w) => warnings.push(w));
+    expect(first).toEqual(second);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(warnings[0]).toMatch(/DATA_KEY is not set/);
+    expect(readFileSync(path, 'utf8')).not.toBe('');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

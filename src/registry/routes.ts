@@ -73,7 +73,8 @@ const createImport = apiRoute('registry:import', {
       required: true,
       content: {
         'text/csv': { schema: z.string() },
-        'multipart/form-data': { schema: z.object({ file: z.string().openapi({ format: 'binary' }) }) },
+        // A plain schema, not zod: a zod one would make the validator buffer the whole upload.
+        'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] } },
       },
     },
   },

@@ -152,8 +152,8 @@ const cases = apiRoute('cases:read', {
 export function screeningRoutes() {
   return createRouter()
     .openapi(createRun, async (c) => {
-      // The body is optional: an empty one means every default.
-      const body = c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : c.req.valid('json');
+      // The body is optional: none means every default.
+      const body = c.req.valid('json');
       const row = await runScreening(c.get('deps'), { ...body, staffId: c.get('staff').id, trigger: 'api' });
       return c.json(runView(row), 201);
     })

@@ -38,18 +38,17 @@ function parts(date: CivilDate): [number, number, number] {
   return [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
 }
 
-/** Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's days_from_civil). */
-export function toDayNumber(date: CivilDate): number {
-  const [year, month, day] = parts(date);
+/** Days since 1970-01-01 of a year, month and day (proleptic Gregorian; H. Hinnant's days_from_civil). */
+export function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;
   const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
+  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
 }
 
-export function fromDayNumber(days: number): CivilDate {
+/** The date of a day number as the integer YYYYMMDD (civil_from_days); cheap to compare and split. */
+export function packedFromDays(days: number): number {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -58,7 +57,18 @@ export function fromDayNumber(days: number): CivilDate {
   const mp = Math.floor((5 * doy + 2) / 153);
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
-  return formatYmd(yoe + era * 400 + (month <= 2 ? 1 : 0), month, day);
+  return (yoe + era * 400 + (month <= 2 ? 1 : 0)) * 10000 + month * 100 + day;
+}
+
+/** Days since 1970-01-01. */
+export function toDayNumber(date: CivilDate): number {
+  const [year, month, day] = parts(date);
+  return daysFromCivil(year, month, day);
+}
+
+export function fromDayNumber(days: number): CivilDate {
+  const ymd = packedFromDays(days);
+  return formatYmd(Math.floor(ymd / 10000), Math.floor(ymd / 100) % 100, ymd % 100);
 }
 
 export function addDays(date: CivilDate, days: number): CivilDate {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kysely, sql } from 'kysely';
+import { Kysely, sql, type Generated } from 'kysely';
 import sqlite3 from 'sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kyselyAtomic } from '../../src/db/atomic.ts';
@@ -9,8 +9,8 @@ import { migrate } from '../../src/db/migrate.ts';
 import { Sqlite3Dialect } from '../../src/db/sqlite3-dialect.ts';
 
 interface TestDB {
-  item: { id: number; name: string; qty: number; seen_at: string | null };
-  ledger: { seq: number; tx: number; step: number };
+  item: { id: Generated<number>; name: string; qty: number; seen_at: Generated<string | null> };
+  ledger: { seq: Generated<number>; tx: number; step: number };
 }
 
 // The driver's contract (DESIGN.md "sqlite3 driver"), against a real SQLite file.

@@ -5,7 +5,14 @@
  * packed `YYYYMMDD` integers and day numbers (days since 1970-01-01), classes into a bit mask, and
  * strings and arrays are only built for the cases that are actually flagged.
  */
-import { daysFromCivil, fromDayNumber, isLeapYear, packedFromDays, type CivilDate } from '../shared/civil-date.ts';
+import {
+  addYearsPacked,
+  addYearsToDays,
+  daysFromPacked as dayOf,
+  toPacked as packed,
+  fromDayNumber,
+  type CivilDate,
+} from '../shared/civil-date.ts';
 import { LICENCE_CLASSES, type LicenceClass, type ScreeningLicence } from '../registry/licence.ts';
 import type { ScreenedCase, ScreeningParams } from './case.ts';
 
@@ -14,40 +21,8 @@ export const DEFAULT_LEAD_DAYS = 60;
 /** R: minimum age for renewal outreach (RULES.md §1; 0 means every driver). */
 export const DEFAULT_RENEWAL_MIN_AGE = 60;
 
-// ---------------------------------------------------------------------------------------------
-// Dates as integers. A packed date `YYYYMMDD` compares like the date and makes `addYears` cheap;
-// a day number makes `+ n days` cheap. Both are exact for years 0001-9999.
-
-/** `YYYY-MM-DD` (already validated) as the integer YYYYMMDD, read without allocating. */
-function packed(date: CivilDate): number {
-  return (
-    (date.charCodeAt(0) - 48) * 10_000_000 +
-    (date.charCodeAt(1) - 48) * 1_000_000 +
-    (date.charCodeAt(2) - 48) * 100_000 +
-    (date.charCodeAt(3) - 48) * 10_000 +
-    (date.charCodeAt(5) - 48) * 1_000 +
-    (date.charCodeAt(6) - 48) * 100 +
-    (date.charCodeAt(8) - 48) * 10 +
-    (date.charCodeAt(9) - 48)
-  );
-}
-
-/** Day number of a packed date. */
-function dayOf(ymd: number): number {
-  return daysFromCivil(Math.floor(ymd / 10_000), Math.floor(ymd / 100) % 100, ymd % 100);
-}
-
-/** RULES.md §1 `addYears` on a packed date: [choice] 29 February becomes 1 March in a common year. */
-function addYearsPacked(ymd: number, years: number): number {
-  const year = Math.floor(ymd / 10_000) + years;
-  const monthDay = ymd % 10_000;
-  return monthDay === 229 && !isLeapYear(year) ? year * 10_000 + 301 : year * 10_000 + monthDay;
-}
-
-/** Day number of `addYears(day, years)`. */
-function addYearsDay(day: number, years: number): number {
-  return dayOf(addYearsPacked(packedFromDays(day), years));
-}
+// Dates as integers (src/shared/civil-date.ts): a packed `YYYYMMDD` compares like the date and
+// makes `addYears` cheap; a day number makes `+ n days` cheap.
 
 /**
  * Day number of `Bday(age)`. Because a person reaches an age on that birthday (§1, with the same
@@ -94,7 +69,7 @@ function annualExamCycleEndDay(firstIssued: number, age70: number, cert: number 
   // cycle before the first E_{k+1} >= D - 1 (a lower bound) and step forward.
   k = Math.max(k, firstCycleEndingFrom(firstIssued, asOf - 1) - 1);
   let end = cycleEndDay(firstIssued, k);
-  while (addYearsDay(end, 1) < asOf) {
+  while (addYearsToDays(end, 1) < asOf) {
     k += 1;
     end = cycleEndDay(firstIssued, k);
   }
@@ -212,7 +187,7 @@ export function screenLicence(licence: ScreeningLicence, params: ScreeningParams
         triggerOn: fromDayNumber(end),
         opensOn: fromDayNumber(end + 1), // filed only after the cycle has ended (Art 74)
         dueOn: fromDayNumber(end + 30), // Art 74: within 30 days after the cycle ends
-        lapsesOn: fromDayNumber(addYearsDay(end, 1) + 1), // Art 79(9): a year without it
+        lapsesOn: fromDayNumber(addYearsToDays(end, 1) + 1), // Art 79(9): a year without it
         overdue: asOf > end + 30,
         targetClasses: null,
         needsCognitiveTest: false,

@@ -60,6 +60,25 @@ export function packedFromDays(days: number): number {
   return (yoe + era * 400 + (month <= 2 ? 1 : 0)) * 10000 + month * 100 + day;
 }
 
+/** A validated `YYYY-MM-DD` as the integer YYYYMMDD, read without allocating. */
+export function toPacked(date: CivilDate): number {
+  return (
+    (date.charCodeAt(0) - 48) * 10_000_000 +
+    (date.charCodeAt(1) - 48) * 1_000_000 +
+    (date.charCodeAt(2) - 48) * 100_000 +
+    (date.charCodeAt(3) - 48) * 10_000 +
+    (date.charCodeAt(5) - 48) * 1_000 +
+    (date.charCodeAt(6) - 48) * 100 +
+    (date.charCodeAt(8) - 48) * 10 +
+    (date.charCodeAt(9) - 48)
+  );
+}
+
+/** Day number of a packed date YYYYMMDD. */
+export function daysFromPacked(ymd: number): number {
+  return daysFromCivil(Math.floor(ymd / 10000), Math.floor(ymd / 100) % 100, ymd % 100);
+}
+
 /** Days since 1970-01-01. */
 export function toDayNumber(date: CivilDate): number {
   const [year, month, day] = parts(date);
@@ -68,7 +87,22 @@ export function toDayNumber(date: CivilDate): number {
 
 export function fromDayNumber(days: number): CivilDate {
   const ymd = packedFromDays(days);
-  return formatYmd(Math.floor(ymd / 10000), Math.floor(ymd / 100) % 100, ymd % 100);
+  if (ymd < 10_000_000) return formatYmd(Math.floor(ymd / 10000), Math.floor(ymd / 100) % 100, ymd % 100);
+  // Years 1000-9999: eight digits, sliced (formatting is the hot spot of screening and demo data).
+  const p = String(ymd);
+  return `${p.slice(0, 4)}-${p.slice(4, 6)}-${p.slice(6)}`;
+}
+
+/** `addYears` on a packed date YYYYMMDD (same 29 February convention). */
+export function addYearsPacked(ymd: number, years: number): number {
+  const year = Math.floor(ymd / 10000) + years;
+  const monthDay = ymd % 10000;
+  return monthDay === 229 && !isLeapYear(year) ? year * 10000 + 301 : year * 10000 + monthDay;
+}
+
+/** `addYears` on a day number. */
+export function addYearsToDays(days: number, years: number): number {
+  return daysFromPacked(addYearsPacked(packedFromDays(days), years));
 }
 
 export function addDays(date: CivilDate, days: number): CivilDate {

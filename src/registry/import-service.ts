@@ -49,6 +49,10 @@ export async function importRegistry(deps: ImportDeps, input: ImportInput): Prom
     const today = todayIn(deps.clock.now());
     for await (const batch of parseRegistry(input.source, { today, maxRecordBytes: deps.config.MAX_RECORD_BYTES })) {
       warnings.push(...batch.warnings);
+      if (batch.header) {
+        // Column names only (no personal data): the rejected-rows download repeats the header as sent.
+        await deps.db.updateTable('imports').set({ header: JSON.stringify(batch.header) }).where('id', '=', importId).execute();
+      }
       totalRows += batch.valid.length + batch.rejected.length;
       rejected += batch.rejected.length;
       for (const r of batch.rejected) {

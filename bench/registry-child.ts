@@ -8,11 +8,12 @@ import { composeNode } from '../src/entry/compose-node.ts';
 import { importRegistry } from '../src/registry/import-service.ts';
 import { getImport } from '../src/registry/repository.ts';
 import { runScreening } from '../src/screening/run.ts';
-import { silentLogger } from '../src/shared/logger.ts';
+import { createLogger } from '../src/shared/logger.ts';
 
 const [file, dataDir, asOf] = process.argv.slice(2) as [string, string, string];
 const config = loadConfig({ DATA_DIR: dataDir, DATA_KEY: Buffer.alloc(32, 1).toString('base64'), SCREENING_DAILY_AT: 'off' });
-const deps = await composeNode(config, silentLogger);
+// Progress and timings go to stderr; stdout carries the one JSON result line.
+const deps = await composeNode(config, createLogger({ write: (line) => process.stderr.write(line + '\n') }));
 const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 let t = performance.now();

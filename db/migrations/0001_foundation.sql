@@ -102,7 +102,6 @@ CREATE TABLE licences (
   updated_at              TEXT NOT NULL
 );
 CREATE INDEX licences_id_hash ON licences (id_hash);
-CREATE INDEX licences_phone ON licences (phone);
 
 CREATE TABLE screening_runs (
   id                TEXT PRIMARY KEY,
@@ -146,8 +145,6 @@ CREATE TABLE cases (
   closed_at             TEXT,
   UNIQUE (file_number, category, trigger_on)
 );
+-- The case list pages by (due_on, id) within a status; every other filter narrows that walk.
+-- Few indexes on purpose: a screening run rewrites hundreds of thousands of cases.
 CREATE INDEX cases_status_due ON cases (status, due_on, id);
-CREATE INDEX cases_due ON cases (due_on, id);
-CREATE INDEX cases_run ON cases (status, run_id);
-CREATE INDEX cases_first_run ON cases (first_run_id);
-CREATE INDEX licences_community ON licences (community);

@@ -4,12 +4,14 @@ import { CompiledQuery } from 'kysely';
  * Multi-row INSERTs for bulk paths (imports, screening runs). Kysely builds a node per value,
  * which costs more than the insert itself for a million rows; here the SQL text is built once
  * per shape and only the parameters change, so the driver's statement cache reuses it.
+ * (Measured against one JSON parameter unpacked by `json_each`, and against inlined literals:
+ * bound parameters were faster than JSON and need no escaping.)
  */
 const sqlCache = new Map<string, string>();
 
-/** Rows per statement: SQLite allows 32,766 bound values; stay well below. */
+/** Rows per statement: SQLite allows 32,766 bound values (D1 fewer: a later issue). */
 export function rowsPerStatement(columnCount: number): number {
-  return Math.max(1, Math.floor(8000 / columnCount));
+  return Math.max(1, Math.floor(16000 / columnCount));
 }
 
 function insertSql(table: string, columns: readonly string[], rows: number, suffix: string): string {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { openNodeDatabase } from '../db/open-node.ts';
 import type { AppDeps } from '../http/env.ts';
+import { workerParser } from '../registry/parse-in-worker.ts';
 import { randomIds, systemClock } from '../ports.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createCipher, loadMasterKey } from '../shared/personal-data.ts';
@@ -21,6 +22,7 @@ export async function composeNode(config: Config, logger: Logger = createLogger(
     ids: randomIds,
     cipher: createCipher(key),
     logger,
+    registryParser: workerParser(key),
     close: database.close,
   };
 }

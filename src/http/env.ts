@@ -5,6 +5,7 @@ import type { Atomic, Clock, Ids } from '../ports.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import type { StaffMember } from '../staff/repository.ts';
+import type { RegistryParser } from '../registry/seal.ts';
 
 /** Everything a request handler may use; built by a composition root (Node entry, tests, Worker). */
 export interface AppDeps {
@@ -15,6 +16,8 @@ export interface AppDeps {
   ids: Ids;
   cipher: PersonalDataCipher;
   logger: Logger;
+  /** Bytes to sealed registry batches (in-thread, or on a worker thread in the Node server). */
+  registryParser: RegistryParser;
 }
 
 export interface AppEnv {

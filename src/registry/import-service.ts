@@ -4,11 +4,10 @@ import type { AppDeps } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CsvFileError } from './csv.ts';
-import { parseRegistry } from './parse-registry.ts';
-import { failImport, finishImport, rejectRows, stageRows, storedValues } from './repository.ts';
+import { failImport, finishImport, rejectRows, stageRows } from './repository.ts';
 import type { RowError } from './validate.ts';
 
-export type ImportDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'cipher' | 'logger' | 'config'>;
+export type ImportDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'logger' | 'config' | 'registryParser'>;
 
 export interface ImportInput {
   source: AsyncIterable<Uint8Array>;
@@ -47,29 +46,19 @@ export async function importRegistry(deps: ImportDeps, input: ImportInput): Prom
   let rejected = 0;
   try {
     const today = todayIn(deps.clock.now());
-    for await (const batch of parseRegistry(input.source, { today, maxRecordBytes: deps.config.MAX_RECORD_BYTES })) {
+    for await (const batch of deps.registryParser(input.source, { today, maxRecordBytes: deps.config.MAX_RECORD_BYTES })) {
       warnings.push(...batch.warnings);
       if (batch.header) {
         // Column names only (no personal data): the rejected-rows download repeats the header as sent.
         await deps.db.updateTable('imports').set({ header: JSON.stringify(batch.header) }).where('id', '=', importId).execute();
       }
-      totalRows += batch.valid.length + batch.rejected.length;
+      totalRows += batch.stagedCount + batch.rejected.length;
       rejected += batch.rejected.length;
       for (const r of batch.rejected) {
         if (errors.length < INLINE_ERRORS) errors.push(...r.errors.slice(0, INLINE_ERRORS - errors.length));
       }
-      await writer.add(
-        stageRows(importId, batch.valid.map((v) => ({ line: v.line, values: storedValues(v.record, deps.cipher) }))),
-        rejectRows(
-          importId,
-          batch.rejected.map((r) => ({
-            line: r.line,
-            cellsCipher: deps.cipher.encrypt(JSON.stringify(r.cells)),
-            errors: r.errors.map(({ field, code, message }) => ({ field, code, message })),
-          })),
-        ),
-        batch.valid.length + batch.rejected.length,
-      );
+      const errorsOnly = batch.rejected.map((r) => ({ ...r, errors: r.errors.map(({ field, code, message }) => ({ field, code, message })) }));
+      await writer.add(stageRows(importId, batch.staged), rejectRows(importId, errorsOnly), batch.stagedCount + batch.rejected.length);
     }
     await writer.close();
   } catch (err) {
@@ -85,11 +74,12 @@ export async function importRegistry(deps: ImportDeps, input: ImportInput): Prom
     throw err;
   }
 
+  const finishing = performance.now();
   await deps.atomic([
     ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, warnings }),
     auditEntry(deps, { staffId: input.staffId, action: 'registry.import', subject: importId, details: { status: 'completed', totalRows, rejected } }),
   ]);
-  deps.logger.info('registry import completed', { importId, totalRows, rejected });
+  deps.logger.info('registry import completed', { importId, totalRows, rejected, finishMs: Math.round(performance.now() - finishing) });
   return { id: importId, errors };
 }
 

@@ -1,4 +1,4 @@
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { bulkInsert } from '../db/bulk.ts';
 import type { DB } from '../db/schema/index.ts';
 import type { ImportRow, LicenceColumns, LicenceRow } from '../db/schema/registry.ts';
@@ -16,9 +16,18 @@ export const LICENCE_COLUMNS = [
 /** Columns whose change makes a re-import an update (id_hash stands for the ID and all it derives). */
 const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id_masked', 'birth_date', 'sex'].includes(c));
 
-/** A validated record as stored values: the ID number encrypted, hashed and masked. */
-export function storedValues(record: LicenceRecord, cipher: PersonalDataCipher): unknown[] {
-  return [
+const STAGING_COLUMNS = ['import_id', 'line', ...LICENCE_COLUMNS] as const;
+/** Rows per staging statement: SQLite allows 32,766 bound values. */
+export const STAGE_ROWS_PER_STATEMENT = Math.floor(16000 / (STAGING_COLUMNS.length - 1));
+
+/**
+ * Adds a validated record, as stored values (the ID number encrypted, hashed and masked), to
+ * `block`: the flat parameter list of one staging statement. Slot 0 of a block is reserved for the
+ * import id (`?1` in every row), so a block is built once, off the main thread, and bound as is.
+ */
+export function appendStaged(block: unknown[], line: number, record: LicenceRecord, cipher: PersonalDataCipher): void {
+  block.push(
+    line,
     record.fileNumber,
     cipher.encrypt(record.idNumber),
     cipher.hash(record.idNumber),
@@ -38,15 +47,36 @@ export function storedValues(record: LicenceRecord, cipher: PersonalDataCipher):
     record.status,
     record.lat,
     record.lng,
-  ];
+  );
 }
 
-export function stageRows(importId: string, rows: Array<{ line: number; values: unknown[] }>): CompiledQuery[] {
-  return bulkInsert(
-    'import_staging',
-    ['import_id', 'line', ...LICENCE_COLUMNS],
-    rows.map((r) => [importId, r.line, ...r.values]),
-  );
+/** Blocks of staged rows: `[importIdSlot, ...row, ...row]`, each within STAGE_ROWS_PER_STATEMENT. */
+export function stagedBlocks(rows: ReadonlyArray<{ line: number; record: LicenceRecord }>, cipher: PersonalDataCipher): unknown[][] {
+  const blocks: unknown[][] = [];
+  for (let start = 0; start < rows.length; start += STAGE_ROWS_PER_STATEMENT) {
+    const block: unknown[] = [null];
+    for (const r of rows.slice(start, start + STAGE_ROWS_PER_STATEMENT)) appendStaged(block, r.line, r.record, cipher);
+    blocks.push(block);
+  }
+  return blocks;
+}
+
+const stagingSql = new Map<number, string>();
+
+/** The staging INSERT for blocks from `stagedBlocks`; the import id is bound once, as `?1`. */
+export function stageRows(importId: string, blocks: unknown[][]): CompiledQuery[] {
+  const perRow = STAGING_COLUMNS.length - 1;
+  return blocks.map((block) => {
+    const rows = (block.length - 1) / perRow;
+    let text = stagingSql.get(rows);
+    if (!text) {
+      const tuple = `(?1, ${Array(perRow).fill('?').join(', ')})`;
+      text = `INSERT INTO import_staging (${STAGING_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`;
+      stagingSql.set(rows, text);
+    }
+    block[0] = importId;
+    return CompiledQuery.raw(text, block);
+  });
 }
 
 export function rejectRows(

@@ -42,12 +42,12 @@ export async function runScreening(deps: ScreeningDeps, request: ScreeningReques
     const at = deps.clock.now().toISOString();
     const run = { id: runId, asOf: params.asOf, at };
     // The next page is read while this one is screened, and written while the next is read.
-    let next = licencePage(deps.db, '', PAGE);
+    let next = licencePage(deps.db, 0, PAGE);
     let pending: Promise<unknown> = Promise.resolve();
     for (;;) {
-      const licences = await next;
+      const { licences, lastRowid } = await next;
       if (licences.length === 0) break;
-      next = handled(licencePage(deps.db, licences[licences.length - 1]!.fileNumber, PAGE));
+      next = handled(licencePage(deps.db, lastRowid, PAGE));
       screened += licences.length;
       const cases = licences.flatMap((l) => screenLicence(l, params));
       for (const c of cases) flagged[c.category]! += 1;

@@ -6,6 +6,8 @@ import { silentLogger } from '../../src/shared/logger.ts';
 import { createCipher } from '../../src/shared/personal-data.ts';
 import type { Role } from '../../src/staff/permissions.ts';
 import { addStaff } from '../../src/staff/repository.ts';
+import { workerParser } from '../../src/registry/parse-in-worker.ts';
+import { inThreadParser } from '../../src/registry/seal.ts';
 import { openTempDatabase } from './temp-db.ts';
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
@@ -14,18 +16,20 @@ export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
  * The real app over a real SQLite file, with a fixed clock (2026-11-26 10:00 in Shanghai) and a
  * token per role. Fakes only at the process edge.
  */
-export async function createTestApp(options: { now?: string; env?: Record<string, string> } = {}) {
+export async function createTestApp(options: { now?: string; env?: Record<string, string>; parser?: 'worker' | 'in-thread' } = {}) {
   const database = await openTempDatabase();
   const clock = fixedClock(options.now ?? '2026-11-26T02:00:00.000Z');
   const config: Config = loadConfig({ DATA_DIR: database.dir, DATABASE_PATH: database.path, ...options.env });
+  const cipher = createCipher(Buffer.alloc(32, 42));
   const deps: AppDeps = {
     config,
     db: database.db,
     atomic: database.atomic,
     clock,
     ids: randomIds,
-    cipher: createCipher(Buffer.alloc(32, 42)),
+    cipher,
     logger: silentLogger,
+    registryParser: options.parser === 'worker' ? workerParser(Buffer.alloc(32, 42)) : inThreadParser(cipher),
   };
   const app = createApp(deps);
   const tokens = {} as Record<Role, string>;

@@ -1,0 +1,81 @@
+import { Worker } from 'node:worker_threads';
+import { CsvFileError, type CsvFileErrorCode } from './csv.ts';
+import type { ParseRegistryOptions } from './parse-registry.ts';
+import type { RegistryParser, SealedBatch } from './seal.ts';
+
+export interface WorkerInput {
+  masterKey: Uint8Array;
+  options: ParseRegistryOptions;
+}
+
+export type ToWorker = { t: 'chunk'; data: Uint8Array } | { t: 'end' } | { t: 'credit' };
+export type ToMain =
+  | { t: 'more' }
+  | { t: 'batch'; batch: SealedBatch }
+  | { t: 'done' }
+  | { t: 'fail'; error: { kind: 'csv'; code: CsvFileErrorCode; line: number; message: string } | { kind: 'other'; message: string } };
+
+type Event = ToMain | { t: 'source-error'; error: unknown };
+
+const WORKER_URL = new URL('./parse-worker-entry.mjs', import.meta.url);
+
+/**
+ * parseRegistry + sealing on a worker thread: the main thread feeds it the upload's chunks when
+ * it asks for more and takes sealed batches, at most two ahead of the consumer (backpressure both
+ * ways, so neither the file nor the batches pile up in memory).
+ */
+export async function* parseInWorker(
+  source: AsyncIterable<Uint8Array>,
+  input: WorkerInput,
+): AsyncGenerator<SealedBatch> {
+  // Bounded heap: the worker holds at most a few batches; it must not grow the process past its budget.
+  const worker = new Worker(WORKER_URL, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } });
+  const events: Event[] = [];
+  let wake: (() => void) | null = null;
+  const push = (event: Event) => {
+    events.push(event);
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  worker.on('message', push);
+  worker.on('error', (err) => push({ t: 'fail', error: { kind: 'other', message: err.message } }));
+  worker.on('exit', (code) => push({ t: 'fail', error: { kind: 'other', message: `parser worker exited (${code})` } }));
+  const chunks = source[Symbol.asyncIterator]();
+  const feed = async () => {
+    try {
+      const next = await chunks.next();
+      if (next.done) worker.postMessage({ t: 'end' } satisfies ToWorker);
+      else worker.postMessage({ t: 'chunk', data: next.value } satisfies ToWorker);
+    } catch (error) {
+      push({ t: 'source-error', error });
+    }
+  };
+  try {
+    for (;;) {
+      while (events.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      const event = events.shift()!;
+      if (event.t === 'more') void feed();
+      else if (event.t === 'batch') {
+        yield event.batch;
+        worker.postMessage({ t: 'credit' } satisfies ToWorker);
+      } else if (event.t === 'done') return;
+      else if (event.t === 'source-error') throw event.error;
+      else throw rebuild(event.error);
+    }
+  } finally {
+    await chunks.return?.();
+    await worker.terminate();
+  }
+}
+
+function rebuild(error: Extract<ToMain, { t: 'fail' }>['error']): Error {
+  if (error.kind === 'other') return new Error(error.message);
+  const rebuilt = new CsvFileError(error.code, error.line, '');
+  rebuilt.message = error.message;
+  return rebuilt;
+}
+
+export function workerParser(masterKey: Uint8Array): RegistryParser {
+  return (source, options) => parseInWorker(source, { masterKey, options });
+}

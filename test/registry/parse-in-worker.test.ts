@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { CsvFileError } from '../../src/registry/csv.ts';
+import { workerParser } from '../../src/registry/parse-in-worker.ts';
+import { inThreadParser, type SealedBatch } from '../../src/registry/seal.ts';
+import { createCipher } from '../../src/shared/personal-data.ts';
+import { csv, row } from '../helpers/registry-csv.ts';
+
+const KEY = Buffer.alloc(32, 5);
+const OPTIONS = { today: '2026-11-26', maxRecordBytes: 65536 };
+
+async function* chunked(text: string, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
+}
+
+async function collect(batches: AsyncIterable<SealedBatch>) {
+  const out = { lines: [] as number[], rejected: [] as number[], header: null as string[] | null, ids: [] as string[] };
+  const cipher = createCipher(KEY);
+  for await (const b of batches) {
+    out.header ??= b.header;
+    // Each block is [import-id slot, ...row, ...row], a row being the line then the stored columns.
+    const perRow = 20;
+    for (const block of b.staged) {
+      for (let i = 1; i < block.length; i += perRow) {
+        out.lines.push(block[i] as number);
+        out.ids.push(cipher.decrypt(block[i + 2] as string));
+      }
+    }
+    out.rejected.push(...b.rejected.map((r) => r.line));
+  }
+  return out;
+}
+
+describe('parsing on a worker thread', () => {
+  const rows = Array.from({ length: 3000 }, (_, i) => row(`3715${String(i).padStart(8, '0')}`, i % 500 === 7 ? { classes: 'Q' } : {}));
+  const text = csv(rows);
+
+  it('gives the same rows, rejections and header as parsing in the thread', async () => {
+    const inWorker = await collect(workerParser(KEY)(chunked(text, 4096), OPTIONS));
+    const inThread = await collect(inThreadParser(createCipher(KEY))(chunked(text, 4096), OPTIONS));
+    expect(inWorker).toEqual(inThread);
+    expect(inWorker.lines).toHaveLength(2994);
+    expect(inWorker.rejected).toEqual([9, 509, 1009, 1509, 2009, 2509]);
+    expect(inWorker.header?.[0]).toBe('file_number');
+  });
+
+  it('passes a file error back with its line and code', async () => {
+    const broken = text + '371599999999,"open\n';
+    const error = await collect(workerParser(KEY)(chunked(broken, 1000), OPTIONS)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CsvFileError);
+    expect(error).toMatchObject({ code: 'unbalanced_quote', line: 3002 });
+  });
+
+  it('stops with the error of the source, such as an upload over the limit', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield* chunked(text.slice(0, 5000), 1000);
+      throw new Error('too large');
+    }
+    await expect(collect(workerParser(KEY)(failing(), OPTIONS))).rejects.toThrow('too large');
+  });
+});

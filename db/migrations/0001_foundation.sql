@@ -57,7 +57,7 @@ CREATE TABLE import_staging (
   line                    INTEGER NOT NULL,
   file_number             TEXT NOT NULL,
   id_cipher               TEXT NOT NULL,
-  id_hash                 TEXT NOT NULL,
+  id_hash                 INTEGER NOT NULL,
   id_masked               TEXT NOT NULL,
   birth_date              TEXT NOT NULL,
   sex                     TEXT NOT NULL,
@@ -78,9 +78,9 @@ CREATE TABLE import_staging (
 
 CREATE TABLE licences (
   file_number             TEXT PRIMARY KEY,
-  -- AES-256-GCM of the ID number; id_hash is a keyed HMAC for look-ups (issue 2)
+  -- AES-256-GCM of the ID number; id_hash is a keyed hash (53 bits of HMAC-SHA256) for look-ups
   id_cipher               TEXT NOT NULL,
-  id_hash                 TEXT NOT NULL,
+  id_hash                 INTEGER NOT NULL,
   id_masked               TEXT NOT NULL,
   birth_date              TEXT NOT NULL,
   sex                     TEXT NOT NULL CHECK (sex IN ('M', 'F')),

@@ -21,7 +21,7 @@ const WORKER_URL = new URL('./parse-worker-entry.mjs', import.meta.url);
 
 /**
  * parseRegistry + sealing on a worker thread: the main thread feeds it the upload's chunks when
- * it asks for more and takes sealed batches, at most two ahead of the consumer (backpressure both
+ * it asks for more and takes sealed batches, at most six ahead of the consumer (backpressure both
  * ways, so neither the file nor the batches pile up in memory).
  */
 export async function* parseInWorker(

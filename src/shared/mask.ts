@@ -9,12 +9,13 @@ export function maskIdNumber(id: string): string {
   return id.slice(0, 6) + '*'.repeat(id.length - 10) + id.slice(-4);
 }
 
-/** `138****5678` for a mobile; a landline keeps its area code and last 4. Accepts E.164. */
+/** `138****5678` for a mobile; a landline in its domestic form, `0635****3456`. Accepts E.164. */
 export function maskPhone(phone: string): string {
   const national = phone.startsWith('+86') ? phone.slice(3) : phone;
-  if (national.length < 7) return '*'.repeat(national.length);
-  const head = national.startsWith('1') ? 3 : Math.min(4, national.length - 4);
-  return national.slice(0, head) + '*'.repeat(national.length - head - 4) + national.slice(-4);
+  const domestic = national.startsWith('1') || national.startsWith('0') ? national : `0${national}`;
+  if (domestic.length < 8) return '*'.repeat(domestic.length);
+  const head = domestic.startsWith('1') ? 3 : 4;
+  return domestic.slice(0, head) + '*'.repeat(domestic.length - head - 4) + domestic.slice(-4);
 }
 
 /** `张*`, `张**`: the surname (first character) and one star per other character. */

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createCipher, loadMasterKey, parseMasterKey } from '../../src/shared/personal-data.ts';
 
@@ -19,6 +20,13 @@ describe('personal data cipher', () => {
     expect(cipher.encrypt('x')).not.toBe(cipher.encrypt('x'));
     expect(cipher.hash('x')).toBe(cipher.hash('x'));
     expect(cipher.hash('x')).not.toBe(createCipher(Buffer.alloc(32, 8)).hash('x'));
+    expect(Number.isSafeInteger(cipher.hash('x'))).toBe(true);
+  });
+
+  it('hashes as the first 53 bits of HMAC-SHA256 under the derived key', () => {
+    const macKey = Buffer.from(hkdfSync('sha256', KEY, Buffer.alloc(0), 'personal-data/hmac-sha256', 32));
+    const expected = Number(createHmac('sha256', macKey).update('11010519491231002X').digest().readBigUInt64BE(0) >> 11n);
+    expect(createCipher(KEY).hash('11010519491231002X')).toBe(expected);
   });
 
   it('refuses a tampered ciphertext or one made with another key', () => {

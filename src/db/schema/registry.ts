@@ -34,7 +34,7 @@ export interface ImportRejectedRowsTable {
 export interface LicenceColumns {
   file_number: string;
   id_cipher: string;
-  id_hash: string;
+  id_hash: number;
   id_masked: string;
   birth_date: string;
   sex: 'M' | 'F';

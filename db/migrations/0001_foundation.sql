@@ -136,10 +136,8 @@ CREATE TABLE cases (
   needs_cognitive_test  INTEGER NOT NULL CHECK (needs_cognitive_test IN (0, 1)),
   reason                TEXT,
   status                TEXT NOT NULL CHECK (status IN ('open', 'superseded', 'lapsed')),
-  -- the run that first flagged this case, the run that last flagged it, and its screening date
+  -- the run that first flagged this case; a run rewrites a case only when its content changed
   first_run_id          TEXT NOT NULL REFERENCES screening_runs (id),
-  run_id                TEXT NOT NULL REFERENCES screening_runs (id),
-  screened_on           TEXT NOT NULL,
   created_at            TEXT NOT NULL,
   updated_at            TEXT NOT NULL,
   closed_at             TEXT,

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { sql, type RawBuilder } from 'kysely';
 import { AppError } from '../errors.ts';
 
 /** `?limit=&cursor=` answered with `{ items, nextCursor }` (issue 2). */
@@ -31,4 +32,19 @@ export function page<T>(rows: T[], limit: number, keyOf: (row: T) => readonly (s
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}
+
+/** The response of a paged list: `{ items, nextCursor }`. */
+export function pageSchema<T extends z.ZodTypeAny>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
+/**
+ * The keyset condition for the page after `cursor`, for a list ordered by `columns` (all in one
+ * direction): a row-value comparison, `(due_on, id) > (?, ?)`.
+ */
+export function afterCursor(cursor: string, columns: readonly string[], direction: 'asc' | 'desc'): RawBuilder<boolean> {
+  const key = decodeCursor(cursor, columns.length);
+  const refs = sql.join(columns.map((c) => sql.ref(c)));
+  return sql<boolean>`(${refs}) ${sql.raw(direction === 'asc' ? '>' : '<')} (${sql.join(key)})`;
 }

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import { AppError } from '../errors.ts';
-import { decodeCursor, page, pageQuery } from '../http/pagination.ts';
+import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { auditEntry } from '../staff/audit.ts';
@@ -96,7 +96,7 @@ const listImports = apiRoute('registry:read', {
   responses: {
     200: {
       description: 'A page of imports',
-      content: { 'application/json': { schema: z.object({ items: z.array(ImportSchema), nextCursor: z.string().nullable() }) } },
+      content: { 'application/json': { schema: pageSchema(ImportSchema) } },
     },
   },
 });
@@ -120,7 +120,7 @@ const importErrors = apiRoute('registry:read', {
   responses: {
     200: {
       description: 'A page of row errors',
-      content: { 'application/json': { schema: z.object({ items: z.array(RowErrorSchema), nextCursor: z.string().nullable() }) } },
+      content: { 'application/json': { schema: pageSchema(RowErrorSchema) } },
     },
     404: { description: 'No such import' },
   },
@@ -166,10 +166,7 @@ export function registryRoutes() {
     .openapi(listImports, async (c) => {
       const { limit, cursor } = c.req.valid('query');
       let q = c.get('deps').db.selectFrom('imports').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-      if (cursor) {
-        const [at, id] = decodeCursor<[string, string]>(cursor, 2);
-        q = q.where((eb) => eb.or([eb('started_at', '<', at), eb.and([eb('started_at', '=', at), eb('id', '<', id)])]));
-      }
+      if (cursor) q = q.where(afterCursor(cursor, ['started_at', 'id'], 'desc'));
       const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.started_at, r.id]);
       return c.json({ items: items.map(importView), nextCursor }, 200);
     })
@@ -179,7 +176,7 @@ export function registryRoutes() {
       const { limit, cursor } = c.req.valid('query');
       await requireImport(c, id);
       let q = c.get('deps').db.selectFrom('import_rejected_rows').select(['line', 'errors']).where('import_id', '=', id).orderBy('line').limit(limit + 1);
-      if (cursor) q = q.where('line', '>', decodeCursor<[number]>(cursor, 1)[0]);
+      if (cursor) q = q.where(afterCursor(cursor, ['line'], 'asc'));
       const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.line]);
       const flat = items.flatMap((r) =>
         (JSON.parse(r.errors) as Array<{ field: string; code: string; message: string }>).map((e) => ({ line: r.line, ...e })),

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
-import { decodeCursor } from '../http/pagination.ts';
+import { afterCursor } from '../http/pagination.ts';
 import type { CasesFilter } from './routes.ts';
 
 /** One page (+1 row, to tell whether another follows) of cases with their driver, by (due_on, id). */
@@ -23,9 +23,6 @@ export async function listCases(db: Kysely<DB>, filter: CasesFilter) {
   if (filter.dueBefore) q = q.where('cases.due_on', '<', filter.dueBefore);
   if (filter.dueAfter) q = q.where('cases.due_on', '>', filter.dueAfter);
   if (filter.fileNumber) q = q.where('cases.file_number', '=', filter.fileNumber);
-  if (filter.cursor) {
-    const [due, id] = decodeCursor<[string, string]>(filter.cursor, 2);
-    q = q.where((eb) => eb.or([eb('cases.due_on', '>', due), eb.and([eb('cases.due_on', '=', due), eb('cases.id', '>', id)])]));
-  }
+  if (filter.cursor) q = q.where(afterCursor(filter.cursor, ['cases.due_on', 'cases.id'], 'asc'));
   return q.execute();
 }

@@ -34,46 +34,86 @@ export async function licencePage(
 
 const CASE_COLUMNS = [
   'id', 'file_number', 'category', 'trigger_on', 'opens_on', 'due_on', 'lapses_on', 'overdue', 'target_classes',
-  'needs_cognitive_test', 'reason', 'status', 'first_run_id', 'run_id', 'screened_on', 'created_at', 'updated_at',
+  'needs_cognitive_test', 'reason', 'status', 'first_run_id', 'created_at', 'updated_at',
 ] as const;
 
-// A case is identified by (file_number, category, trigger_on) (RULES.md §3): flagging it again
-// refreshes its dates and overdue flag and reopens it if an earlier run had closed it.
+const CONTENT = ['opens_on', 'due_on', 'lapses_on', 'overdue', 'target_classes', 'needs_cognitive_test', 'reason'];
+
+// A case is identified by (file_number, category, trigger_on) (RULES.md §3). Flagging it again
+// rewrites it only when its dates or flags changed, or to reopen it: an unchanged case costs no
+// write, which is most of them from one day to the next.
 const UPSERT = ` ON CONFLICT (file_number, category, trigger_on) DO UPDATE SET
-  opens_on = excluded.opens_on, due_on = excluded.due_on, lapses_on = excluded.lapses_on,
-  overdue = excluded.overdue, target_classes = excluded.target_classes,
-  needs_cognitive_test = excluded.needs_cognitive_test, reason = excluded.reason,
-  status = 'open', closed_at = NULL, run_id = excluded.run_id, screened_on = excluded.screened_on,
-  updated_at = excluded.updated_at`;
+  ${CONTENT.map((c) => `${c} = excluded.${c}`).join(', ')},
+  status = 'open', closed_at = NULL, updated_at = excluded.updated_at
+  WHERE cases.status <> 'open' OR (${CONTENT.map((c) => `cases.${c}`).join(', ')}) IS NOT (${CONTENT.map((c) => `excluded.${c}`).join(', ')})`;
 
 export function upsertCases(
   cases: readonly ScreenedCase[],
-  run: { id: string; asOf: string; at: string },
+  run: { id: string; at: string },
   newId: () => string,
 ): CompiledQuery[] {
   const rows = cases.map((c) => [
     newId(), c.fileNumber, c.category, c.triggerOn, c.opensOn, c.dueOn, c.lapsesOn, c.overdue ? 1 : 0,
     c.targetClasses === null ? null : JSON.stringify(c.targetClasses), c.needsCognitiveTest ? 1 : 0, c.reason,
-    'open', run.id, run.id, run.asOf, run.at, run.at,
+    'open', run.id, run.at, run.at,
   ]);
   return bulkInsert('cases', CASE_COLUMNS, rows, UPSERT);
 }
 
+/** The identity of a case as one string (RULES.md §3). */
+export function caseKey(c: { fileNumber: string; category: string; triggerOn: string }): string {
+  return `${c.fileNumber}|${c.category}|${c.triggerOn}`;
+}
+
+export interface OpenCase {
+  id: string;
+  key: string;
+  lapsesOn: string | null;
+}
+
+/** Every open case, read in pages of JSON (see licencePage). */
+export async function openCases(db: Kysely<DB>): Promise<OpenCase[]> {
+  const open: OpenCase[] = [];
+  let after = '';
+  for (;;) {
+    const { rows } = await sql<{ page: string }>`
+      SELECT json_group_array(json_array(id, file_number, category, trigger_on, lapses_on)) AS page
+      FROM (SELECT * FROM cases WHERE status = 'open' AND id > ${after} ORDER BY id LIMIT 20000)`.execute(db);
+    const page = JSON.parse(rows[0]?.page ?? '[]') as Array<[string, string, string, string, string | null]>;
+    if (page.length === 0) return open;
+    for (const [id, fileNumber, category, triggerOn, lapsesOn] of page) {
+      open.push({ id, key: caseKey({ fileNumber, category, triggerOn }), lapsesOn });
+    }
+    after = page[page.length - 1]![0];
+  }
+}
+
 /**
- * Ends a run, for one atomic batch: counts what it created and what it closes, then closes every
- * open case it did not flag - as `lapsed` when its lapse date has come (the driver missed it),
- * else as `superseded` (the reason went away: renewed, downgraded, certificate submitted).
+ * Ends a run, for one atomic batch: closes the open cases the run did not flag - as `lapsed`
+ * when their lapse date has come (the driver missed it), else as `superseded` (the reason went
+ * away: renewed, downgraded, certificate submitted) - and records the counts.
  */
 export function finishRun(
   db: Kysely<DB>,
   run: { id: string; asOf: string; at: string; licencesScreened: number; flagged: Record<string, number> },
+  stale: readonly OpenCase[],
 ): CompiledQuery[] {
-  const stale = (lapsed: boolean) =>
-    sql<number>`(SELECT count(*) FROM cases WHERE status = 'open' AND run_id <> ${run.id}
-      AND ${lapsed ? sql`lapses_on <= ${run.asOf}` : sql`(lapses_on IS NULL OR lapses_on > ${run.asOf})`})`;
+  const lapsed = stale.filter((c) => c.lapsesOn !== null && c.lapsesOn <= run.asOf);
+  const superseded = stale.filter((c) => !(c.lapsesOn !== null && c.lapsesOn <= run.asOf));
   const created = sql<number>`(SELECT count(*) FROM cases WHERE first_run_id = ${run.id})`;
   const counts = sql<string>`json_object('flagged', json(${JSON.stringify(run.flagged)}), 'created', ${created},
-    'superseded', ${stale(false)}, 'lapsed', ${stale(true)})`;
+    'superseded', ${superseded.length}, 'lapsed', ${lapsed.length})`;
+  const close = (ids: readonly OpenCase[], status: 'lapsed' | 'superseded') =>
+    ids.length === 0
+      ? []
+      : [
+          db
+            .updateTable('cases')
+            .set({ status, closed_at: run.at, updated_at: run.at })
+            .where('status', '=', 'open')
+            .where('id', 'in', sql<string>`(SELECT value FROM json_each(${JSON.stringify(ids.map((c) => c.id))}))`)
+            .compile(),
+        ];
   return [
     db
       .updateTable('screening_runs')
@@ -81,15 +121,7 @@ export function finishRun(
       .where('id', '=', run.id)
       .where('status', '=', 'running')
       .compile(),
-    db
-      .updateTable('cases')
-      .set({
-        status: sql`CASE WHEN lapses_on IS NOT NULL AND lapses_on <= ${run.asOf} THEN 'lapsed' ELSE 'superseded' END`,
-        closed_at: run.at,
-        updated_at: run.at,
-      })
-      .where('status', '=', 'open')
-      .where('run_id', '<>', run.id)
-      .compile(),
+    ...close(lapsed, 'lapsed'),
+    ...close(superseded, 'superseded'),
   ];
 }

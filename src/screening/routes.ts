@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { AppError } from '../errors.ts';
-import { decodeCursor, page, pageQuery } from '../http/pagination.ts';
+import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
@@ -67,7 +67,6 @@ const CaseSchema = z
     needsCognitiveTest: z.boolean(),
     reason: z.enum(CANCELLATION_REASONS).nullable(),
     status: z.enum(['open', 'superseded', 'lapsed']),
-    screenedOn: z.string(),
     driver: DriverSummarySchema,
   })
   .openapi('Case');
@@ -119,7 +118,7 @@ const listRuns = apiRoute('screening:read', {
   responses: {
     200: {
       description: 'A page of runs',
-      content: { 'application/json': { schema: z.object({ items: z.array(RunSchema), nextCursor: z.string().nullable() }) } },
+      content: { 'application/json': { schema: pageSchema(RunSchema) } },
     },
   },
 });
@@ -144,7 +143,7 @@ const cases = apiRoute('cases:read', {
   responses: {
     200: {
       description: 'A page of cases',
-      content: { 'application/json': { schema: z.object({ items: z.array(CaseSchema), nextCursor: z.string().nullable() }) } },
+      content: { 'application/json': { schema: pageSchema(CaseSchema) } },
     },
   },
 });
@@ -160,10 +159,7 @@ export function screeningRoutes() {
     .openapi(listRuns, async (c) => {
       const { limit, cursor } = c.req.valid('query');
       let q = c.get('deps').db.selectFrom('screening_runs').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-      if (cursor) {
-        const [at, id] = decodeCursor<[string, string]>(cursor, 2);
-        q = q.where((eb) => eb.or([eb('started_at', '<', at), eb.and([eb('started_at', '=', at), eb('id', '<', id)])]));
-      }
+      if (cursor) q = q.where(afterCursor(cursor, ['started_at', 'id'], 'desc'));
       const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.started_at, r.id]);
       return c.json({ items: items.map(runView), nextCursor }, 200);
     })
@@ -192,7 +188,6 @@ export function screeningRoutes() {
             needsCognitiveTest: r.needs_cognitive_test === 1,
             reason: r.reason as (typeof CANCELLATION_REASONS)[number] | null,
             status: r.status,
-            screenedOn: r.screened_on,
             driver: driverSummary(r, role),
           })),
           nextCursor,

@@ -4,7 +4,7 @@ import type { AppDeps } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CASE_CATEGORIES, type ScreeningParams } from './case.ts';
-import { finishRun, licencePage, upsertCases } from './repository.ts';
+import { caseKey, finishRun, licencePage, openCases, upsertCases } from './repository.ts';
 import { screenLicence } from './rules.ts';
 import type { ScreeningRunRow } from '../db/schema/screening.ts';
 
@@ -38,6 +38,7 @@ export async function runScreening(deps: ScreeningDeps, request: ScreeningReques
   const runId = await startRun(deps, params, request);
   const flagged = Object.fromEntries(CASE_CATEGORIES.map((c) => [c, 0])) as Record<string, number>;
   let screened = 0;
+  const keys = new Set<string>();
   try {
     const at = deps.clock.now().toISOString();
     const run = { id: runId, asOf: params.asOf, at };
@@ -50,13 +51,19 @@ export async function runScreening(deps: ScreeningDeps, request: ScreeningReques
       next = handled(licencePage(deps.db, lastRowid, PAGE));
       screened += licences.length;
       const cases = licences.flatMap((l) => screenLicence(l, params));
-      for (const c of cases) flagged[c.category]! += 1;
+      for (const c of cases) {
+        flagged[c.category]! += 1;
+        keys.add(caseKey(c));
+      }
       await pending;
       pending = handled(deps.atomic(upsertCases(cases, run, () => deps.ids.next())));
     }
     await pending;
+    // Only screening writes cases and one run goes at a time: the open cases it did not flag stay
+    // exactly these until its final batch.
+    const stale = (await openCases(deps.db)).filter((c) => !keys.has(c.key));
     await deps.atomic([
-      ...finishRun(deps.db, { ...run, at: deps.clock.now().toISOString(), licencesScreened: screened, flagged }),
+      ...finishRun(deps.db, { ...run, at: deps.clock.now().toISOString(), licencesScreened: screened, flagged }, stale),
       auditEntry(deps, { staffId: request.staffId, action: 'screening.run', subject: runId, details: { ...params, trigger: request.trigger } }),
     ]);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { createRouter } from '../http/router.ts';
-import { decodeCursor, page, pageQuery } from '../http/pagination.ts';
+import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { ROLES } from './permissions.ts';
 import { addStaff, listStaff } from './repository.ts';
@@ -66,7 +66,7 @@ const audit = apiRoute('audit:read', {
   responses: {
     200: {
       description: 'A page of audit entries',
-      content: { 'application/json': { schema: z.object({ items: z.array(AuditEntrySchema), nextCursor: z.string().nullable() }) } },
+      content: { 'application/json': { schema: pageSchema(AuditEntrySchema) } },
     },
   },
 });
@@ -84,10 +84,7 @@ export function staffRoutes() {
       const { limit, cursor, action } = c.req.valid('query');
       let q = c.get('deps').db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1);
       if (action) q = q.where('action', '=', action);
-      if (cursor) {
-        const [at, id] = decodeCursor<[string, string]>(cursor, 2);
-        q = q.where((eb) => eb.or([eb('at', '<', at), eb.and([eb('at', '=', at), eb('id', '<', id)])]));
-      }
+      if (cursor) q = q.where(afterCursor(cursor, ['at', 'id'], 'desc'));
       const rows = await q.execute();
       const { items, nextCursor } = page(rows, limit, (r) => [r.at, r.id]);
       return c.json(

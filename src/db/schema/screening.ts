@@ -35,8 +35,6 @@ export interface CasesTable {
   reason: string | null;
   status: CaseStatus;
   first_run_id: string;
-  run_id: string;
-  screened_on: string;
   created_at: string;
   updated_at: string;
   closed_at: Generated<string | null>;

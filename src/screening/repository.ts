@@ -65,24 +65,33 @@ export function caseKey(c: { fileNumber: string; category: string; triggerOn: st
   return `${c.fileNumber}|${c.category}|${c.triggerOn}`;
 }
 
+/** What a run may change of a case, as one comparable string (the CONTENT columns). */
+export function caseContent(c: ScreenedCase): string {
+  return JSON.stringify([
+    c.opensOn, c.dueOn, c.lapsesOn, c.overdue ? 1 : 0,
+    c.targetClasses === null ? null : JSON.stringify(c.targetClasses), c.needsCognitiveTest ? 1 : 0, c.reason,
+  ]);
+}
+
 export interface OpenCase {
   id: string;
-  key: string;
+  content: string;
   lapsesOn: string | null;
 }
 
-/** Every open case, read in pages of JSON (see licencePage). */
-export async function openCases(db: Kysely<DB>): Promise<OpenCase[]> {
-  const open: OpenCase[] = [];
+/** Every open case by key, with its content, read in pages of JSON (see licencePage). */
+export async function openCases(db: Kysely<DB>): Promise<Map<string, OpenCase>> {
+  const open = new Map<string, OpenCase>();
   let after = '';
   for (;;) {
     const { rows } = await sql<{ page: string }>`
-      SELECT json_group_array(json_array(id, file_number, category, trigger_on, lapses_on)) AS page
+      SELECT json_group_array(json_array(id, file_number, category, trigger_on,
+        json_array(opens_on, due_on, lapses_on, overdue, target_classes, needs_cognitive_test, reason))) AS page
       FROM (SELECT * FROM cases WHERE status = 'open' AND id > ${after} ORDER BY id LIMIT 20000)`.execute(db);
-    const page = JSON.parse(rows[0]?.page ?? '[]') as Array<[string, string, string, string, string | null]>;
+    const page = JSON.parse(rows[0]?.page ?? '[]') as Array<[string, string, string, string, unknown[]]>;
     if (page.length === 0) return open;
-    for (const [id, fileNumber, category, triggerOn, lapsesOn] of page) {
-      open.push({ id, key: caseKey({ fileNumber, category, triggerOn }), lapsesOn });
+    for (const [id, fileNumber, category, triggerOn, content] of page) {
+      open.set(caseKey({ fileNumber, category, triggerOn }), { id, content: JSON.stringify(content), lapsesOn: content[2] as string | null });
     }
     after = page[page.length - 1]![0];
   }

@@ -4,7 +4,7 @@ import type { AppDeps } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CASE_CATEGORIES, type ScreeningParams } from './case.ts';
-import { caseKey, finishRun, licencePage, openCases, upsertCases } from './repository.ts';
+import { caseContent, caseKey, finishRun, licencePage, openCases, upsertCases } from './repository.ts';
 import { screenLicence } from './rules.ts';
 import type { ScreeningRunRow } from '../db/schema/screening.ts';
 
@@ -38,8 +38,10 @@ export async function runScreening(deps: ScreeningDeps, request: ScreeningReques
   const runId = await startRun(deps, params, request);
   const flagged = Object.fromEntries(CASE_CATEGORIES.map((c) => [c, 0])) as Record<string, number>;
   let screened = 0;
-  const keys = new Set<string>();
   try {
+    // Only screening writes cases, and one run goes at a time: the open cases read here stay as
+    // they are until this run's final batch. A flagged case equal to its open one is not written.
+    const open = await openCases(deps.db);
     const at = deps.clock.now().toISOString();
     const run = { id: runId, asOf: params.asOf, at };
     // The next page is read while this one is screened, and written while the next is read.
@@ -50,18 +52,18 @@ export async function runScreening(deps: ScreeningDeps, request: ScreeningReques
       if (licences.length === 0) break;
       next = handled(licencePage(deps.db, lastRowid, PAGE));
       screened += licences.length;
-      const cases = licences.flatMap((l) => screenLicence(l, params));
-      for (const c of cases) {
+      const changed = licences.flatMap((l) => screenLicence(l, params)).filter((c) => {
         flagged[c.category]! += 1;
-        keys.add(caseKey(c));
-      }
+        const key = caseKey(c);
+        const known = open.get(key);
+        open.delete(key); // what is left at the end was not flagged
+        return known?.content !== caseContent(c);
+      });
       await pending;
-      pending = handled(deps.atomic(upsertCases(cases, run, () => deps.ids.next())));
+      pending = handled(deps.atomic(upsertCases(changed, run, () => deps.ids.next())));
     }
     await pending;
-    // Only screening writes cases and one run goes at a time: the open cases it did not flag stay
-    // exactly these until its final batch.
-    const stale = (await openCases(deps.db)).filter((c) => !keys.has(c.key));
+    const stale = [...open.values()];
     await deps.atomic([
       ...finishRun(deps.db, { ...run, at: deps.clock.now().toISOString(), licencesScreened: screened, flagged }, stale),
       auditEntry(deps, { staffId: request.staffId, action: 'screening.run', subject: runId, details: { ...params, trigger: request.trigger } }),

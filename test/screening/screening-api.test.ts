@@ -115,6 +115,22 @@ describe('screening through the API', () => {
     expect(closed.items.map((c) => `${c.fileNumber}/${c.category}`)).toEqual(['371500000002/annual_exam_70']);
   });
 
+  it('updates a case whose overdue flag changes with the date, and only that one', async () => {
+    await screen({ asOf: '2026-12-01' });
+    const before = (await cases('?fileNumber=371500000003')).items[0]!;
+    expect(before.overdue).toBe(false);
+    const updatedAt = async () =>
+      (await t.deps.db.selectFrom('cases').select(['file_number', 'updated_at']).orderBy('file_number').orderBy('category').execute()).map((r) => r.updated_at);
+    const stamps = await updatedAt();
+    t.clock.set('2026-11-26T05:00:00.000Z');
+    const run = await screen({ asOf: '2026-12-02' });
+    expect(run.counts).toMatchObject({ created: 0, superseded: 0, lapsed: 0 });
+    const after = (await cases('?fileNumber=371500000003')).items[0]!;
+    expect(after).toMatchObject({ id: before.id, overdue: true });
+    const changed = (await updatedAt()).filter((stamp, i) => stamp !== stamps[i]);
+    expect(changed).toHaveLength(1);
+  });
+
   it('closes a missed annual case as lapsed once its lapse date has come', async () => {
     await screen();
     await screen({ asOf: '2027-06-15' });

@@ -4,7 +4,7 @@ import type { AppDeps } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CsvFileError } from './csv.ts';
-import { failImport, finishImport, rejectRows, stageRows } from './repository.ts';
+import { abandonStaleImports, failImport, finishImport, rejectRows, stageRows } from './repository.ts';
 import type { RowError } from './validate.ts';
 
 export type ImportDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'logger' | 'config' | 'registryParser'>;
@@ -34,10 +34,13 @@ export interface ImportOutcome {
 export async function importRegistry(deps: ImportDeps, input: ImportInput): Promise<ImportOutcome> {
   const importId = deps.ids.next();
   const now = () => deps.clock.now().toISOString();
-  await deps.db
-    .insertInto('imports')
-    .values({ id: importId, staff_id: input.staffId, source: input.origin, filename: input.filename, status: 'running', started_at: now() })
-    .execute();
+  await deps.atomic([
+    ...abandonStaleImports(deps.db, deps.clock.now()),
+    deps.db
+      .insertInto('imports')
+      .values({ id: importId, staff_id: input.staffId, source: input.origin, filename: input.filename, status: 'running', started_at: now() })
+      .compile(),
+  ]);
 
   const writer = new BatchWriter(deps);
   const errors: RowError[] = [];

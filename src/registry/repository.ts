@@ -146,6 +146,23 @@ export function failImport(db: Kysely<DB>, input: { importId: string; at: string
   ];
 }
 
+/** An import still `running` after this long was left by a process that stopped. */
+const ABANDONED_AFTER_MS = 6 * 60 * 60 * 1000;
+
+/** Marks abandoned imports failed and drops every staged row that no running import owns. */
+export function abandonStaleImports(db: Kysely<DB>, now: Date): CompiledQuery[] {
+  const error = JSON.stringify({ line: null, code: 'abandoned', message: 'the process running the import stopped' });
+  return [
+    db
+      .updateTable('imports')
+      .set({ status: 'failed', finished_at: now.toISOString(), error })
+      .where('status', '=', 'running')
+      .where('started_at', '<', new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString())
+      .compile(),
+    sql`DELETE FROM import_staging WHERE import_id NOT IN (SELECT id FROM imports WHERE status = 'running')`.compile(db),
+  ];
+}
+
 export async function getImport(db: Kysely<DB>, id: string): Promise<ImportRow | undefined> {
   return db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
 }

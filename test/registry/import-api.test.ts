@@ -128,6 +128,27 @@ describe('POST /api/registry/imports', () => {
     expect(imp.status).toBe('failed');
   });
 
+  it('clears an import abandoned by a stopped process when the next one starts', async () => {
+    await t.deps.db
+      .insertInto('imports')
+      .values({ id: 'stale', staff_id: null, source: 'cli', filename: null, status: 'running', started_at: '2026-11-25T18:00:00.000Z' })
+      .execute();
+    await t.deps.db
+      .insertInto('import_staging')
+      .values({
+        import_id: 'stale', line: 2, file_number: '371500000099', id_cipher: 'x', id_hash: 1, id_masked: 'x', birth_date: '1950-01-01',
+        sex: 'M', name: 'x', phone: 'x', phone_kind: 'mobile', address: 'x', community: null, classes: 'C1', first_issued_on: '1970-01-01',
+        valid_until: null, extension_until: null, last_cert_submitted_on: null, status: 'active', lat: null, lng: null,
+      })
+      .execute();
+    expect((await postCsv(t, csv(GOOD))).status).toBe(201);
+    const stale = await t.deps.db.selectFrom('imports').select(['status', 'error']).where('id', '=', 'stale').executeTakeFirstOrThrow();
+    expect(stale.status).toBe('failed');
+    expect(JSON.parse(stale.error!)).toMatchObject({ code: 'abandoned' });
+    expect(await count('import_staging')).toBe(0);
+    expect(await count('licences')).toBe(3);
+  });
+
   it('rejects a row with the wrong number of cells, naming its line', async () => {
     const res = await postCsv(t, csv([row('371500000001')]) + '371500000002,x\n');
     const body = (await res.json()) as ErrorBody;

@@ -3,6 +3,7 @@ import { mapHeader, REGISTRY_FIELDS, type RegistryField } from '../../src/regist
 import { idCheckCharacter } from '../../src/registry/id-number.ts';
 import type { LicenceRecord } from '../../src/registry/licence.ts';
 import { ROW_ERROR_CODES, validateRow, type RowError } from '../../src/registry/validate.ts';
+import { ROW_DEFAULTS } from '../helpers/registry-csv.ts';
 
 const TODAY = '2025-06-01';
 const LINE = 7;
@@ -18,18 +19,7 @@ type Row = Partial<Record<RegistryField, string>>;
 const BASE: Record<RegistryField, string> = {
   file_number: '371500123456',
   id_number: syntheticId('1950-03-10'),
-  name: '测试甲',
-  phone: '13800000001',
-  address: '山东省聊城市东昌府区测试路1号',
-  community: '水城花园',
-  classes: 'C1',
-  first_issued_on: '1990-05-20',
-  valid_until: '2030-05-20',
-  extension_until: '',
-  last_cert_submitted_on: '',
-  status: '',
-  lat: '36.45',
-  lng: '115.98',
+  ...ROW_DEFAULTS,
 };
 
 const { columns } = mapHeader([...REGISTRY_FIELDS], 1);

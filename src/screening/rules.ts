@@ -153,6 +153,29 @@ function ageBand(day: number, age63: number, age70: number): number {
 // ---------------------------------------------------------------------------------------------
 // Screening
 
+/** A downgrade case (Art 65): filed from the trigger day, due within 30 days, no lapse date. */
+function downgradeCase(
+  fileNumber: string,
+  category: 'downgrade_63' | 'downgrade_70',
+  trigger: number,
+  asOf: number,
+  target: number,
+): ScreenedCase {
+  const day = fromDayNumber(trigger);
+  return {
+    fileNumber,
+    category,
+    triggerOn: day,
+    opensOn: day,
+    dueOn: fromDayNumber(trigger + 30),
+    lapsesOn: null,
+    overdue: asOf > trigger + 30,
+    targetClasses: classesOf(target),
+    needsCognitiveTest: false,
+    reason: null,
+  };
+}
+
 /**
  * Every flagged case of one licence on `params.asOf` (RULES.md §3), in the order of
  * CASE_CATEGORIES. A case is flagged once its trigger (for renewals: its opening) is within the
@@ -201,19 +224,7 @@ export function screenLicence(licence: ScreeningLicence, params: ScreeningParams
 
   // Art 65 para 1: from 63, an A1-B2 holder exchanges the licence within 30 days.
   if ((held & A1_TO_B2) !== 0 && trigger63 <= horizon) {
-    const day = fromDayNumber(trigger63);
-    cases.push({
-      fileNumber,
-      category: 'downgrade_63',
-      triggerOn: day,
-      opensOn: day,
-      dueOn: fromDayNumber(trigger63 + 30),
-      lapsesOn: null,
-      overdue: asOf > trigger63 + 30,
-      targetClasses: classesOf(targetMask(held, ageBand(trigger63, age63, age70))),
-      needsCognitiveTest: false,
-      reason: null,
-    });
+    cases.push(downgradeCase(fileNumber, 'downgrade_63', trigger63, asOf, targetMask(held, ageBand(trigger63, age63, age70))));
   }
 
   // Art 65 para 2: from 70, a C3 C4 C6 D E holder exchanges the licence within 30 days, unless
@@ -221,19 +232,7 @@ export function screenLicence(licence: ScreeningLicence, params: ScreeningParams
   const holdsC3ToE = (held & C3_C4_C6_D_E) !== 0;
   const target70 = holdsC3ToE ? targetMask(held, 70) : 0;
   if (holdsC3ToE && target70 !== 0 && age70 <= horizon) {
-    const day = fromDayNumber(age70);
-    cases.push({
-      fileNumber,
-      category: 'downgrade_70',
-      triggerOn: day,
-      opensOn: day,
-      dueOn: fromDayNumber(age70 + 30),
-      lapsesOn: null,
-      overdue: asOf > age70 + 30,
-      targetClasses: classesOf(target70),
-      needsCognitiveTest: false,
-      reason: null,
-    });
+    cases.push(downgradeCase(fileNumber, 'downgrade_70', age70, asOf, target70));
   }
 
   // Art 79(10): nothing left to drive, so the licence is cancelled: a notice only, due at once.

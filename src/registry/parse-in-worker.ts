@@ -21,7 +21,7 @@ const WORKER_URL = new URL('./parse-worker-entry.mjs', import.meta.url);
 
 /**
  * parseRegistry + sealing on a worker thread: the main thread feeds it the upload's chunks when
- * it asks for more and takes sealed batches, at most three ahead of the consumer (backpressure both
+ * it asks for more and takes sealed batches, at most six ahead of the consumer (backpressure both
  * ways, so neither the file nor the batches pile up in memory).
  */
 export async function* parseInWorker(
@@ -29,7 +29,7 @@ export async function* parseInWorker(
   input: WorkerInput,
 ): AsyncGenerator<SealedBatch> {
   // Bounded heap: the worker holds at most a few batches; it must not grow the process past its budget.
-  const worker = new Worker(WORKER_URL, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 64 } });
+  const worker = new Worker(WORKER_URL, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } });
   const events: Event[] = [];
   let wake: (() => void) | null = null;
   const push = (event: Event) => {

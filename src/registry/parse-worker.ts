@@ -14,7 +14,7 @@ const input = workerData as WorkerInput;
 const cipher = createCipher(Buffer.from(input.masterKey));
 
 const chunks: Array<Uint8Array | null> = [];
-let credits = 3;
+let credits = 6;
 let wake: (() => void) | null = null;
 
 const send = (message: ToMain) => port.postMessage(message);

@@ -9,12 +9,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const deps = await composeNode(config);
   const app = createApp(deps);
-  const stopDaily = startDailyScreening(deps);
+  const daily = startDailyScreening(deps);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     deps.logger.info('listening', { url: `http://${config.HOST}:${info.port}`, database: config.DATABASE_PATH });
   });
   const shutdown = () => {
-    stopDaily();
+    daily.stop();
     server.close(() => void deps.close().finally(() => process.exit(0)));
   };
   process.on('SIGINT', shutdown);

@@ -13,11 +13,11 @@ export function nextDailyRun(now: Date, hhmm: string): Date {
 /**
  * Runs the screening once a day at SCREENING_DAILY_AT (Asia/Shanghai), and once at start when
  * today's time has passed without a completed run for today (the server was down then).
- * Returns a function that stops the loop.
+ * `ready` settles once that start-up check (and its run, if any) is over; `stop` ends the loop.
  */
-export function startDailyScreening(deps: ScreeningDeps): () => void {
+export function startDailyScreening(deps: ScreeningDeps): { ready: Promise<void>; stop(): void } {
   const hhmm = deps.config.SCREENING_DAILY_AT;
-  if (hhmm === 'off') return () => undefined;
+  if (hhmm === 'off') return { ready: Promise.resolve(), stop: () => undefined };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const run = async () => {
@@ -33,7 +33,7 @@ export function startDailyScreening(deps: ScreeningDeps): () => void {
     // setTimeout holds at most ~24.8 days; a day is well within.
     timer = setTimeout(() => void run().finally(schedule), delay);
   };
-  void (async () => {
+  const ready = (async () => {
     const now = deps.clock.now();
     const today = todayIn(now);
     const done = await deps.db
@@ -43,10 +43,14 @@ export function startDailyScreening(deps: ScreeningDeps): () => void {
       .where('status', '=', 'completed')
       .executeTakeFirst();
     if (!done && instantAt(today, hhmm) <= now) await run();
-    schedule();
-  })();
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
+  })()
+    .catch((err: unknown) => deps.logger.error('daily screening start-up check failed', { error: (err as Error).message }))
+    .finally(schedule);
+  return {
+    ready,
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
   };
 }

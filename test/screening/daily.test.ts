@@ -22,36 +22,31 @@ describe('the daily screening', () => {
     });
 
     const runs = async () => t.deps.db.selectFrom('screening_runs').select(['as_of', 'trigger', 'status']).execute();
-    const settle = async () => {
-      for (let i = 0; i < 50 && (await runs()).some((r) => r.status === 'running'); i++) await new Promise((r) => setImmediate(r));
-      await new Promise((r) => setImmediate(r));
-    };
 
     it('catches up at start when today\'s time has passed without a run, then waits for tomorrow', async () => {
-      const stop = startDailyScreening(t.deps);
-      await vi.waitFor(async () => expect(await runs()).toEqual([{ as_of: '2026-11-26', trigger: 'schedule', status: 'completed' }]));
+      const daily = startDailyScreening(t.deps);
+      await daily.ready;
+      expect(await runs()).toEqual([{ as_of: '2026-11-26', trigger: 'schedule', status: 'completed' }]);
       t.clock.set('2026-11-26T18:00:00.000Z'); // 02:00 on 11-27 in Shanghai
       await vi.advanceTimersByTimeAsync(16 * 3600 * 1000);
-      await vi.waitFor(async () => expect((await runs()).map((r) => r.as_of).sort()).toEqual(['2026-11-26', '2026-11-27']));
-      stop();
-      await settle();
+      await vi.waitFor(async () => expect((await runs()).map((r) => [r.as_of, r.status])).toEqual([['2026-11-26', 'completed'], ['2026-11-27', 'completed']]));
+      daily.stop();
     });
 
     it('does not run at start when today was already screened', async () => {
       await t.request('/api/screenings', { method: 'POST' });
-      const stop = startDailyScreening(t.deps);
-      await settle();
-      await new Promise((r) => setImmediate(r));
+      const daily = startDailyScreening(t.deps);
+      await daily.ready;
       expect((await runs()).map((r) => r.trigger)).toEqual(['api']);
-      stop();
+      daily.stop();
     });
 
     it('can be switched off', async () => {
       const off = await createTestApp({ env: { SCREENING_DAILY_AT: 'off' } });
-      const stop = startDailyScreening(off.deps);
-      await new Promise((r) => setImmediate(r));
+      const daily = startDailyScreening(off.deps);
+      await daily.ready;
       expect(await off.deps.db.selectFrom('screening_runs').selectAll().execute()).toEqual([]);
-      stop();
+      daily.stop();
       await off.cleanup();
     });
   });

@@ -60,8 +60,7 @@ export async function importRegistry(deps: ImportDeps, input: ImportInput): Prom
       for (const r of batch.rejected) {
         if (errors.length < INLINE_ERRORS) errors.push(...r.errors.slice(0, INLINE_ERRORS - errors.length));
       }
-      const errorsOnly = batch.rejected.map((r) => ({ ...r, errors: r.errors.map(({ field, code, message }) => ({ field, code, message })) }));
-      await writer.add(stageRows(importId, batch.staged), rejectRows(importId, errorsOnly), batch.stagedCount + batch.rejected.length);
+      await writer.add(stageRows(importId, batch.staged), rejectRows(importId, batch.rejected), batch.stagedCount + batch.rejected.length);
     }
     await writer.close();
   } catch (err) {

@@ -5,6 +5,7 @@ import type { ImportRow, LicenceColumns, LicenceRow } from '../db/schema/registr
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import { maskIdNumber } from '../shared/mask.ts';
 import type { LicenceRecord } from './licence.ts';
+import type { RowError } from './validate.ts';
 
 /** The stored columns of a licence, in one fixed order for bulk inserts. */
 export const LICENCE_COLUMNS = [
@@ -18,14 +19,14 @@ const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id
 
 const STAGING_COLUMNS = ['import_id', 'line', ...LICENCE_COLUMNS] as const;
 /** Rows per staging statement: SQLite allows 32,766 bound values. */
-export const STAGE_ROWS_PER_STATEMENT = Math.floor(16000 / (STAGING_COLUMNS.length - 1));
+const STAGE_ROWS_PER_STATEMENT = Math.floor(16000 / (STAGING_COLUMNS.length - 1));
 
 /**
  * Adds a validated record, as stored values (the ID number encrypted, hashed and masked), to
  * `block`: the flat parameter list of one staging statement. Slot 0 of a block is reserved for the
  * import id (`?1` in every row), so a block is built once, off the main thread, and bound as is.
  */
-export function appendStaged(block: unknown[], line: number, record: LicenceRecord, cipher: PersonalDataCipher): void {
+function appendStaged(block: unknown[], line: number, record: LicenceRecord, cipher: PersonalDataCipher): void {
   block.push(
     line,
     record.fileNumber,
@@ -79,14 +80,15 @@ export function stageRows(importId: string, blocks: unknown[][]): CompiledQuery[
   });
 }
 
+/** Rejected rows with their errors; the row's line is the key, so each error is stored without it. */
 export function rejectRows(
   importId: string,
-  rows: Array<{ line: number; cellsCipher: string; errors: unknown[] }>,
+  rows: ReadonlyArray<{ line: number; cellsCipher: string; errors: readonly RowError[] }>,
 ): CompiledQuery[] {
   return bulkInsert(
     'import_rejected_rows',
     ['import_id', 'line', 'cells_cipher', 'errors'],
-    rows.map((r) => [importId, r.line, r.cellsCipher, JSON.stringify(r.errors)]),
+    rows.map((r) => [importId, r.line, r.cellsCipher, JSON.stringify(r.errors.map(({ field, code, message }) => ({ field, code, message })))]),
   );
 }
 

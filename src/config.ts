@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LEAD_DAYS, DEFAULT_RENEWAL_MIN_AGE } from './screening/rules.ts';
 
 /**
  * Every setting, its default and its meaning. Read from the environment once at start (server
@@ -24,9 +25,9 @@ export const configSchema = z.object({
   /** Largest single CSV record (a row); a longer one rejects the file. */
   MAX_RECORD_BYTES: intFrom(256, 16 << 20).default(64 << 10),
   /** L: outreach lead time in days (RULES.md §1). */
-  SCREENING_LEAD_DAYS: intFrom(0, 3650).default(60),
+  SCREENING_LEAD_DAYS: intFrom(0, 3650).default(DEFAULT_LEAD_DAYS),
   /** R: minimum age for renewal outreach; 0 = every driver (RULES.md §1). */
-  SCREENING_RENEWAL_MIN_AGE: intFrom(0, 150).default(60),
+  SCREENING_RENEWAL_MIN_AGE: intFrom(0, 150).default(DEFAULT_RENEWAL_MIN_AGE),
   /** Daily screening time, HH:MM Asia/Shanghai, or `off`. */
   SCREENING_DAILY_AT: z
     .string()

@@ -10,7 +10,7 @@ import { CompiledQuery } from 'kysely';
 const sqlCache = new Map<string, string>();
 
 /** Rows per statement: SQLite allows 32,766 bound values (D1 fewer: a later issue). */
-export function rowsPerStatement(columnCount: number): number {
+function rowsPerStatement(columnCount: number): number {
   return Math.max(1, Math.floor(16000 / columnCount));
 }
 

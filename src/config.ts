@@ -1,10 +1,15 @@
 import { z } from 'zod';
+import { DEFAULT_LADDER, ladderProblem, windowProblem } from './outreach/ladder.ts';
 import { DEFAULT_LEAD_DAYS, DEFAULT_RENEWAL_MIN_AGE } from './screening/rules.ts';
 
 /**
  * Every setting, its default and its meaning. Read from the environment once at start (server
  * and CLI alike) and validated; `.env.example` and the README list the same settings.
  */
+const problemFrom = (check: (v: string) => string | null) => (v: string, ctx: z.RefinementCtx) => {
+  const problem = check(v);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+};
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const configSchema = z.object({
@@ -33,11 +38,51 @@ export const configSchema = z.object({
     .string()
     .regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM (24-hour, Asia/Shanghai) or off')
     .default('02:00'),
+  /** Outreach: the 【signature】 of every SMS (RULES.md §7). */
+  OUTREACH_SIGNATURE: z.string().trim().min(2).max(12).default('聊城市车管所'),
+  /** Outreach ladder: steps with the wait after the previous one (src/outreach/ladder.ts). */
+  OUTREACH_LADDER: z
+    .string()
+    .superRefine(problemFrom(ladderProblem))
+    .default(DEFAULT_LADDER),
+  /** Outreach sending window, HH:MM-HH:MM in Asia/Shanghai. */
+  OUTREACH_WINDOW: z
+    .string()
+    .superRefine(problemFrom(windowProblem))
+    .default('08:00-20:00'),
+  /** Outreach: at most this many SMS and calls per minute (per server or worker process). */
+  OUTREACH_RATE_PER_MINUTE: intFrom(1, 10000).default(30),
+  /** How often the server runs due outreach steps, in seconds; 0 = never (use `cli outreach run`). */
+  OUTREACH_TICK_SECONDS: intFrom(0, 3600).default(30),
+  /** The public https address Twilio reaches us at (webhooks and their signatures). Default http://HOST:PORT. */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Twilio credentials; without them a recording adapter stores what would be sent. */
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  /** The number SMS and calls come from (E.164). */
+  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +8653112345678').optional(),
+  /** Send SMS through this Messaging Service instead of from TWILIO_FROM_NUMBER. */
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits').optional(),
+  /** Another base URL for the Twilio API (tests, regional gateways). */
+  TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** debug | info | warn | error */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
-export type Config = z.infer<typeof configSchema> & { DATABASE_PATH: string };
+export type Config = z.infer<typeof configSchema> & { DATABASE_PATH: string; PUBLIC_BASE_URL: string };
+
+/** Settings that only make sense together. */
+function crossCheck(c: z.infer<typeof configSchema>): string[] {
+  const problems: string[] = [];
+  const twilio = c.TWILIO_ACCOUNT_SID !== undefined || c.TWILIO_AUTH_TOKEN !== undefined;
+  if (twilio) {
+    if (!c.TWILIO_ACCOUNT_SID) problems.push('  TWILIO_ACCOUNT_SID: required with TWILIO_AUTH_TOKEN');
+    if (!c.TWILIO_AUTH_TOKEN) problems.push('  TWILIO_AUTH_TOKEN: required with TWILIO_ACCOUNT_SID');
+    if (!c.TWILIO_FROM_NUMBER) problems.push('  TWILIO_FROM_NUMBER: required with Twilio credentials (calls come from it)');
+    if (!c.PUBLIC_BASE_URL) problems.push('  PUBLIC_BASE_URL: required with Twilio credentials (Twilio must reach the webhooks)');
+  }
+  return problems;
+}
 
 export class ConfigError extends Error {}
 
@@ -46,10 +91,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     Object.keys(configSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
   );
   const parsed = configSchema.safeParse(picked);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
+  const lines = parsed.success ? crossCheck(parsed.data) : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  if (!parsed.success || lines.length > 0) throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   const c = parsed.data;
-  return { ...c, DATABASE_PATH: c.DATABASE_PATH ?? `${c.DATA_DIR}/checkup.db` };
+  return {
+    ...c,
+    DATABASE_PATH: c.DATABASE_PATH ?? `${c.DATA_DIR}/checkup.db`,
+    PUBLIC_BASE_URL: (c.PUBLIC_BASE_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
+  };
 }

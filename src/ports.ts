@@ -54,3 +54,50 @@ export const randomIds: Ids = { next: () => uuidv7() };
  * Workers. Conditional writes are expressed in SQL, never as read-then-write in JavaScript.
  */
 export type Atomic = (queries: readonly CompiledQuery[]) => Promise<QueryResult<unknown>[]>;
+
+/** An SMS to send (E.164 number, final text). */
+export interface OutboundSms {
+  to: string;
+  body: string;
+  /** Absolute URL the provider posts delivery statuses to. */
+  statusCallback?: string;
+}
+
+/** An automated voice call whose TwiML we serve at `twimlUrl`. */
+export interface OutboundCall {
+  to: string;
+  twimlUrl: string;
+  statusCallback?: string;
+}
+
+/** What the provider said when it took a message or call. */
+export interface ProviderReceipt {
+  /** Provider id (Twilio MessageSid `SM...` / CallSid `CA...`). */
+  sid: string;
+  /** Provider status at acceptance, e.g. `queued`, `accepted`. */
+  status: string;
+}
+
+/**
+ * The provider failed. `retryable` means it certainly did not take the message (429, 5xx before
+ * acceptance); anything else is treated as possibly sent and never retried (a step is never sent
+ * twice, issue 3).
+ */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly code: string | null = null,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** SMS and voice calls to drivers (Twilio, or the recording adapter of the embedded default). */
+export interface Telephony {
+  /** `twilio` or `recording`: stored with every message. */
+  readonly provider: 'twilio' | 'recording';
+  sendSms(sms: OutboundSms): Promise<ProviderReceipt>;
+  placeCall(call: OutboundCall): Promise<ProviderReceipt>;
+}

@@ -4,6 +4,7 @@ import { openNodeDatabase } from '../db/open-node.ts';
 import type { AppDeps } from '../http/env.ts';
 import { workerParser } from '../registry/parse-in-worker.ts';
 import { randomIds, systemClock } from '../ports.ts';
+import { telephonyFromConfig, webhookAuthToken } from '../outreach/compose.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createCipher, loadMasterKey } from '../shared/personal-data.ts';
 
@@ -16,6 +17,8 @@ export async function composeNode(config: Config, logger: Logger = createLogger(
   const key = loadMasterKey(config.DATA_KEY, join(config.DATA_DIR, 'dev-data-key'), (msg) => logger.warn(msg));
   return {
     config,
+    telephony: telephonyFromConfig(config, logger, systemClock),
+    twilioAuthToken: webhookAuthToken(config),
     db: database.db,
     atomic: database.atomic,
     clock: systemClock,

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/schema/index.ts';
-import type { Atomic, Clock, Ids } from '../ports.ts';
+import type { Atomic, Clock, Ids, Telephony } from '../ports.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import type { StaffMember } from '../staff/repository.ts';
@@ -18,6 +18,10 @@ export interface AppDeps {
   logger: Logger;
   /** Bytes to sealed registry batches (in-thread, or on a worker thread in the Node server). */
   registryParser: RegistryParser;
+  /** SMS and calls: Twilio, or the recording adapter of the embedded default. */
+  telephony: Telephony;
+  /** Verifies X-Twilio-Signature: TWILIO_AUTH_TOKEN, or a generated development secret. */
+  twilioAuthToken: string;
 }
 
 export interface AppEnv {
@@ -26,5 +30,7 @@ export interface AppEnv {
     requestId: string;
     /** Set by the permission middleware of every /api route. */
     staff: StaffMember;
+    /** Set by the signature check of every /twilio webhook: the form fields Twilio sent. */
+    twilioParams: Record<string, string>;
   };
 }

@@ -80,11 +80,16 @@ export function loadMasterKey(
   warn: (message: string) => void,
 ): Buffer {
   if (dataKey) return parseMasterKey(dataKey);
-  if (!existsSync(devKeyPath)) {
-    mkdirSync(dirname(devKeyPath), { recursive: true });
-    writeFileSync(devKeyPath, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-    chmodSync(devKeyPath, 0o600);
-  }
   warn(`DATA_KEY is not set: using the development key in ${devKeyPath}; set DATA_KEY in production`);
-  return parseMasterKey(readFileSync(devKeyPath, 'utf8'));
+  return parseMasterKey(developmentSecret(devKeyPath));
+}
+
+/** 32 random bytes (base64) kept in a file readable by the owner only, created on first use. */
+export function developmentSecret(path: string): string {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  return readFileSync(path, 'utf8').trim();
 }

@@ -1,7 +1,8 @@
 import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { AppDeps } from '../../src/http/env.ts';
-import { fixedClock, randomIds } from '../../src/ports.ts';
+import { fixedClock, randomIds, type Clock, type Telephony } from '../../src/ports.ts';
+import { createRecordingTelephony } from '../../src/outreach/recording-telephony.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 import { createCipher } from '../../src/shared/personal-data.ts';
 import type { Role } from '../../src/staff/permissions.ts';
@@ -16,13 +17,25 @@ export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
  * The real app over a real SQLite file, with a fixed clock (2026-11-26 10:00 in Shanghai) and a
  * token per role. Fakes only at the process edge.
  */
-export async function createTestApp(options: { now?: string; env?: Record<string, string>; parser?: 'worker' | 'in-thread' } = {}) {
+export const TEST_TWILIO_TOKEN = 'test-twilio-auth-token-0123456789';
+
+export async function createTestApp(
+  options: { now?: string; env?: Record<string, string>; parser?: 'worker' | 'in-thread'; telephony?: (clock: Clock) => Telephony } = {},
+) {
   const database = await openTempDatabase();
   const clock = fixedClock(options.now ?? '2026-11-26T02:00:00.000Z');
-  const config: Config = loadConfig({ DATA_DIR: database.dir, DATABASE_PATH: database.path, ...options.env });
+  const config: Config = loadConfig({
+    DATA_DIR: database.dir,
+    DATABASE_PATH: database.path,
+    PUBLIC_BASE_URL: 'https://checkup.example.test',
+    ...options.env,
+  });
   const cipher = createCipher(Buffer.alloc(32, 42));
+  const recording = createRecordingTelephony(silentLogger, clock);
   const deps: AppDeps = {
     config,
+    telephony: options.telephony ? options.telephony(clock) : recording,
+    twilioAuthToken: TEST_TWILIO_TOKEN,
     db: database.db,
     atomic: database.atomic,
     clock,
@@ -42,7 +55,7 @@ export async function createTestApp(options: { now?: string; env?: Record<string
     if (as) headers.set('authorization', `Bearer ${tokens[as]}`);
     return app.request(path, { ...rest, headers });
   };
-  return { app, deps, clock, tokens, request, cleanup: database.cleanup };
+  return { app, deps, clock, tokens, request, recording, cleanup: database.cleanup };
 }
 
 export function postCsv(t: TestApp, csv: string | Uint8Array, as: Role = 'admin') {

@@ -1,6 +1,14 @@
 import type { AuditLogTable, StaffTable } from './staff.ts';
 import type { ImportRejectedRowsTable, ImportStagingTable, ImportsTable, LicencesTable } from './registry.ts';
 import type { CasesTable, ScreeningRunsTable } from './screening.ts';
+import type {
+  AnswersTable,
+  ConversationsTable,
+  MessagesTable,
+  OptOutsTable,
+  OutreachStepsTable,
+  WebhookEventsTable,
+} from './outreach.ts';
 
 /** Every table, as Kysely sees it. One file per feature beside this one. */
 export interface DB {
@@ -12,4 +20,10 @@ export interface DB {
   licences: LicencesTable;
   screening_runs: ScreeningRunsTable;
   cases: CasesTable;
+  conversations: ConversationsTable;
+  outreach_steps: OutreachStepsTable;
+  messages: MessagesTable;
+  answers: AnswersTable;
+  opt_outs: OptOutsTable;
+  webhook_events: WebhookEventsTable;
 }

@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+import type { Config } from '../config.ts';
+import type { Clock, Telephony } from '../ports.ts';
+import type { Logger } from '../shared/logger.ts';
+import { developmentSecret } from '../shared/personal-data.ts';
+import { createRecordingTelephony } from './recording-telephony.ts';
+import { createTwilioTelephony } from './twilio-telephony.ts';
+
+/**
+ * Twilio when credentials are configured; otherwise the recording adapter, which stores and logs
+ * what would be sent (the embedded default of `npm start`, issue 3).
+ */
+export function telephonyFromConfig(config: Config, logger: Logger, clock: Clock): Telephony {
+  if (!config.TWILIO_ACCOUNT_SID || !config.TWILIO_AUTH_TOKEN) return createRecordingTelephony(logger, clock);
+  return createTwilioTelephony(
+    {
+      accountSid: config.TWILIO_ACCOUNT_SID,
+      authToken: config.TWILIO_AUTH_TOKEN,
+      ...(config.TWILIO_FROM_NUMBER ? { from: config.TWILIO_FROM_NUMBER } : {}),
+      ...(config.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID } : {}),
+      ...(config.TWILIO_API_BASE_URL ? { apiBaseUrl: config.TWILIO_API_BASE_URL } : {}),
+    },
+    logger,
+  );
+}
+
+/**
+ * The secret webhooks are signed with: the Twilio auth token, or without an account a development
+ * secret under DATA_DIR, shared by the server and `cli simulate-reply` (which signs like Twilio).
+ */
+export function webhookAuthToken(config: Config): string {
+  return config.TWILIO_AUTH_TOKEN ?? developmentSecret(join(config.DATA_DIR, 'dev-webhook-secret'));
+}

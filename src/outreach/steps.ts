@@ -1,0 +1,251 @@
+import type { CompiledQuery } from 'kysely';
+import { sql } from 'kysely';
+import type { OutreachStepRow } from '../db/schema/outreach.ts';
+import type { AppDeps } from '../http/env.ts';
+import { ProviderError, type ProviderReceipt } from '../ports.ts';
+import { maskPhone } from '../shared/mask.ts';
+import { todayIn } from '../shared/time.ts';
+import { hoursAfter, ladderFor, nextSendingTime, parseLadder, parseWindow, type LadderStep } from './ladder.ts';
+import { conversationContext, type ConversationContext } from './repository.ts';
+import { noticeSms, smsSegments } from './templates.ts';
+import { webhookUrl } from './webhooks.ts';
+
+/**
+ * Runs the outreach steps that are due (issue 3). Whether a step goes out is decided now, not
+ * when it was scheduled: a driver whose cases closed, who answered or opted out gets nothing.
+ * A step is claimed (pending -> sending) by one conditional UPDATE before the provider is called,
+ * so two workers or a restart never send it twice; a claim left by a crash is not resent.
+ */
+export type StepDecision =
+  | { kind: 'send' }
+  | { kind: 'defer'; until: Date }
+  | { kind: 'skip'; note: string; close?: 'cases_closed'; optOut?: boolean }
+  | { kind: 'advance'; note: string }
+  | { kind: 'call_list' };
+
+export function decideStep(step: Pick<OutreachStepRow, 'channel'>, ctx: ConversationContext, now: Date, window: { from: string; to: string }): StepDecision {
+  const status = ctx.conversation.status;
+  if (status !== 'active') return { kind: 'skip', note: `conversation ${status}` };
+  if (ctx.cases.length === 0) return { kind: 'skip', note: 'no open case left', close: 'cases_closed' };
+  if (ctx.optedOut) return { kind: 'skip', note: 'number opted out', optOut: true };
+  if (step.channel === 'call_list') return { kind: 'call_list' };
+  // RULES.md §2: a landline cannot receive SMS (the number may have changed since the start).
+  if (step.channel === 'sms' && ctx.licence.phone_kind === 'landline') return { kind: 'advance', note: 'landline: no SMS' };
+  const opens = nextSendingTime(now, window);
+  if (opens.getTime() > now.getTime()) return { kind: 'defer', until: opens };
+  return { kind: 'send' };
+}
+
+export interface TickResult {
+  sent: number;
+  skipped: number;
+  deferred: number;
+  failed: number;
+  listed: number;
+  retrying: number;
+}
+
+/** A claim older than this was left by a crash: the step is given up, not resent. */
+const STALE_CLAIM_MS = 10 * 60_000;
+const RETRY_AFTER_MS = 5 * 60_000;
+const MAX_ATTEMPTS = 3;
+
+type Deps = AppDeps;
+
+export async function runDueSteps(deps: Deps, budget: number): Promise<TickResult> {
+  const result: TickResult = { sent: 0, skipped: 0, deferred: 0, failed: 0, listed: 0, retrying: 0 };
+  await releaseStaleClaims(deps, result);
+  const seen = new Set<string>();
+  while (result.sent + result.failed < budget) {
+    const now = deps.clock.now().toISOString();
+    const due = await deps.db
+      .selectFrom('outreach_steps')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('due_at', '<=', now)
+      .orderBy('due_at')
+      .limit(Math.min(200, budget * 2))
+      .execute();
+    const fresh = due.filter((s) => !seen.has(s.id));
+    if (fresh.length === 0) break;
+    for (const step of fresh) {
+      seen.add(step.id);
+      if (result.sent + result.failed >= budget) break;
+      await runStep(deps, step, result);
+    }
+  }
+  return result;
+}
+
+async function runStep(deps: Deps, step: OutreachStepRow, result: TickResult): Promise<void> {
+  const ctx = await conversationContext(deps.db, step.conversation_id);
+  if (!ctx) return;
+  const now = deps.clock.now();
+  const decision = decideStep(step, ctx, now, parseWindow(deps.config.OUTREACH_WINDOW));
+  const at = now.toISOString();
+  switch (decision.kind) {
+    case 'defer':
+      await deps.db.updateTable('outreach_steps').set({ due_at: decision.until.toISOString(), updated_at: at }).where('id', '=', step.id).where('status', '=', 'pending').execute();
+      result.deferred++;
+      return;
+    case 'skip':
+      await deps.atomic([finishStep(deps, step, 'skipped', decision.note, null, 'pending'), ...closeFor(deps, ctx, decision, at)]);
+      result.skipped++;
+      return;
+    case 'advance':
+      await deps.atomic([finishStep(deps, step, 'skipped', decision.note, null, 'pending'), ...nextStep(deps, ctx, step, now, 0)]);
+      result.skipped++;
+      return;
+    case 'call_list':
+      await deps.atomic([
+        finishStep(deps, step, 'done', 'on the staff call list', null, 'pending'),
+        deps.db.updateTable('conversations').set({ status: 'unreachable', updated_at: at }).where('id', '=', ctx.conversation.id).where('status', '=', 'active').compile(),
+      ]);
+      result.listed++;
+      return;
+    case 'send':
+      await sendStep(deps, step, ctx, result);
+  }
+}
+
+function closeFor(deps: Deps, ctx: ConversationContext, decision: Extract<StepDecision, { kind: 'skip' }>, at: string): CompiledQuery[] {
+  const q = deps.db.updateTable('conversations').where('id', '=', ctx.conversation.id).where('status', '=', 'active');
+  if (decision.close) return [q.set({ status: 'closed', closed_at: at, closed_reason: decision.close, updated_at: at }).compile()];
+  if (decision.optOut) return [q.set({ status: 'opted_out', updated_at: at }).compile()];
+  return [];
+}
+
+async function sendStep(deps: Deps, step: OutreachStepRow, ctx: ConversationContext, result: TickResult): Promise<void> {
+  const now = deps.clock.now();
+  const claimed = await deps.db
+    .updateTable('outreach_steps')
+    .set({ status: 'sending', claimed_at: now.toISOString(), attempts: sql`attempts + 1`, updated_at: now.toISOString() })
+    .where('id', '=', step.id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  // Another worker claimed it first.
+  if (Number(claimed.numUpdatedRows) !== 1) return;
+  const to = ctx.licence.phone;
+  const body = step.channel === 'sms' ? noticeSms({ signature: deps.config.OUTREACH_SIGNATURE, addressee: { name: ctx.licence.name, sex: ctx.licence.sex }, cases: ctx.cases, today: todayIn(now) }) : null;
+  let receipt: ProviderReceipt;
+  try {
+    receipt =
+      body !== null
+        ? await deps.telephony.sendSms({ to, body, statusCallback: webhookUrl(deps, '/twilio/message-status') })
+        : await deps.telephony.placeCall({
+            to,
+            twimlUrl: webhookUrl(deps, '/twilio/voice', { c: ctx.conversation.id, n: 0 }),
+            statusCallback: webhookUrl(deps, '/twilio/call-status'),
+          });
+  } catch (err) {
+    await recordFailure(deps, step, ctx, body, err, result);
+    return;
+  }
+  const at = deps.clock.now().toISOString();
+  const messageId = deps.ids.next();
+  await deps.atomic([
+    insertMessage(deps, { id: messageId, ctx, channel: step.channel === 'sms' ? 'sms' : 'voice', body, status: receipt.status, sid: receipt.sid, errorCode: null, at }),
+    finishStep(deps, step, 'done', null, messageId, 'sending'),
+    deps.db.updateTable('conversations').set({ phone: to, phone_kind: ctx.licence.phone_kind, updated_at: at }).where('id', '=', ctx.conversation.id).compile(),
+    ...nextStep(deps, ctx, step, now),
+  ]);
+  result.sent++;
+  deps.logger.info('outreach step sent', { step: step.seq, channel: step.channel, to: maskPhone(to), sid: receipt.sid });
+}
+
+async function recordFailure(deps: Deps, step: OutreachStepRow, ctx: ConversationContext, body: string | null, err: unknown, result: TickResult): Promise<void> {
+  const error = err instanceof ProviderError ? err : new ProviderError(err instanceof Error ? err.message : String(err), false, null);
+  const at = deps.clock.now();
+  deps.logger.warn('outreach step failed', { step: step.seq, channel: step.channel, code: error.code, retryable: error.retryable });
+  // The provider certainly did not take it: try again a little later, a few times.
+  if (error.retryable && step.attempts + 1 < MAX_ATTEMPTS) {
+    await deps.db
+      .updateTable('outreach_steps')
+      .set({ status: 'pending', due_at: new Date(at.getTime() + RETRY_AFTER_MS).toISOString(), note: `retry: ${error.code ?? 'provider error'}`, updated_at: at.toISOString() })
+      .where('id', '=', step.id)
+      .where('status', '=', 'sending')
+      .execute();
+    result.retrying++;
+    return;
+  }
+  const messageId = deps.ids.next();
+  const iso = at.toISOString();
+  await deps.atomic([
+    insertMessage(deps, { id: messageId, ctx, channel: step.channel === 'sms' ? 'sms' : 'voice', body, status: 'failed', sid: null, errorCode: error.code, at: iso }),
+    finishStep(deps, step, 'failed', `provider: ${error.code ?? 'error'}`, messageId, 'sending'),
+    ...nextStep(deps, ctx, step, at),
+  ]);
+  result.failed++;
+}
+
+/** A claim never released (the process died while sending): give the step up, go on with the ladder. */
+async function releaseStaleClaims(deps: Deps, result: TickResult): Promise<void> {
+  const now = deps.clock.now();
+  const stale = await deps.db
+    .selectFrom('outreach_steps')
+    .selectAll()
+    .where('status', '=', 'sending')
+    .where('claimed_at', '<', new Date(now.getTime() - STALE_CLAIM_MS).toISOString())
+    .execute();
+  for (const step of stale) {
+    const ctx = await conversationContext(deps.db, step.conversation_id);
+    if (!ctx) continue;
+    await deps.atomic([finishStep(deps, step, 'failed', 'interrupted while sending: not resent, it may have gone out', null, 'sending'), ...nextStep(deps, ctx, step, now)]);
+    result.failed++;
+  }
+}
+
+function finishStep(deps: Deps, step: OutreachStepRow, status: 'done' | 'failed' | 'skipped', note: string | null, messageId: string | null, from: 'pending' | 'sending'): CompiledQuery {
+  return deps.db
+    .updateTable('outreach_steps')
+    .set({ status, note, message_id: messageId, updated_at: deps.clock.now().toISOString() })
+    .where('id', '=', step.id)
+    .where('status', '=', from)
+    .compile();
+}
+
+export function ladderOf(deps: Pick<Deps, 'config'>, phoneKind: 'mobile' | 'landline'): LadderStep[] {
+  return ladderFor(parseLadder(deps.config.OUTREACH_LADDER), phoneKind);
+}
+
+/** The next rung, created only now; UNIQUE (conversation_id, seq) keeps it single. */
+function nextStep(deps: Deps, ctx: ConversationContext, step: OutreachStepRow, now: Date, afterHours?: number): CompiledQuery[] {
+  const next = ladderOf(deps, ctx.conversation.phone_kind)[step.seq + 1];
+  if (!next) return [];
+  return [stepInsert(deps, ctx.conversation.id, step.seq + 1, next.channel, hoursAfter(now, afterHours ?? next.afterHours))];
+}
+
+export function stepInsert(deps: Pick<Deps, 'db' | 'ids'>, conversationId: string, seq: number, channel: LadderStep['channel'], dueAt: Date): CompiledQuery {
+  const at = new Date().toISOString();
+  return deps.db
+    .insertInto('outreach_steps')
+    .values({ id: deps.ids.next(), conversation_id: conversationId, seq, channel, due_at: dueAt.toISOString(), status: 'pending', created_at: at, updated_at: at })
+    .onConflict((oc) => oc.columns(['conversation_id', 'seq']).doNothing())
+    .compile();
+}
+
+function insertMessage(
+  deps: Deps,
+  m: { id: string; ctx: ConversationContext; channel: 'sms' | 'voice'; body: string | null; status: string; sid: string | null; errorCode: string | null; at: string },
+): CompiledQuery {
+  return deps.db
+    .insertInto('messages')
+    .values({
+      id: m.id,
+      conversation_id: m.ctx.conversation.id,
+      file_number: m.ctx.conversation.file_number,
+      direction: 'out',
+      channel: m.channel,
+      phone: m.ctx.licence.phone,
+      purpose: 'notice',
+      body: m.body,
+      segments: m.body === null ? null : smsSegments(m.body),
+      provider: deps.telephony.provider,
+      provider_sid: m.sid,
+      status: m.status,
+      error_code: m.errorCode,
+      created_at: m.at,
+      updated_at: m.at,
+    })
+    .compile();
+}

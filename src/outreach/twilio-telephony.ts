@@ -1,0 +1,144 @@
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient.js';
+import { ProviderError, type OutboundCall, type OutboundSms, type ProviderReceipt, type Telephony } from '../ports.ts';
+import type { Logger } from '../shared/logger.ts';
+import { maskPhone } from '../shared/mask.ts';
+
+export interface TwilioSettings {
+  accountSid: string;
+  authToken: string;
+  /** Messages from this number, or from a Messaging Service when messagingServiceSid is set; calls always from `from` */
+  from?: string;
+  messagingServiceSid?: string;
+  /** e.g. http://127.0.0.1:4010 (tests, regional gateways): every SDK request to https://*.twilio.com goes there instead, keeping path and query. */
+  apiBaseUrl?: string;
+  /** Per request, in milliseconds. Default 10000. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
+
+/** Telephony through Twilio's REST API, with the official SDK. */
+export function createTwilioTelephony(settings: TwilioSettings, logger: Logger): Telephony {
+  const sender = smsSender(settings);
+  const httpClient = new RedirectingRequestClient(settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, settings.apiBaseUrl);
+  // With an httpClient given, the SDK ignores its own timeout and autoRetry options: both are set
+  // on RedirectingRequestClient.
+  const client = twilio(settings.accountSid, settings.authToken, { httpClient });
+
+  return {
+    provider: 'twilio',
+    async sendSms(sms: OutboundSms): Promise<ProviderReceipt> {
+      const callback = sms.statusCallback === undefined ? {} : { statusCallback: sms.statusCallback };
+      const create = () => client.messages.create({ to: sms.to, body: sms.body, ...sender, ...callback });
+      return send(logger, 'sms', sms.to, create);
+    },
+    async placeCall(call: OutboundCall): Promise<ProviderReceipt> {
+      if (!settings.from) throw new ProviderError('Twilio calls need a from number', false, 'config');
+      const from = settings.from;
+      const create = () => client.calls.create({ to: call.to, from, url: call.twimlUrl, method: 'POST', ...callbackParams(call) });
+      return send(logger, 'call', call.to, create);
+    },
+  };
+}
+
+/**
+ * Rewrites `https://*.twilio.com/...` to the same path and query under `apiBaseUrl` (which may
+ * carry a path prefix). Anything else is left alone.
+ */
+export function redirectTwilioUri(uri: string, apiBaseUrl: string): string {
+  const url = new URL(uri);
+  const isTwilio = url.protocol === 'https:' && (url.hostname === 'twilio.com' || url.hostname.endsWith('.twilio.com'));
+  if (!isTwilio) return uri;
+  const base = new URL(apiBaseUrl);
+  return base.origin + base.pathname.replace(/\/+$/, '') + url.pathname + url.search;
+}
+
+/**
+ * The SDK builds absolute https://*.twilio.com URIs (edge and region folded into the host) and
+ * hands them to its http client; redirecting here catches every product domain at once.
+ */
+class RedirectingRequestClient extends twilio.RequestClient {
+  readonly #apiBaseUrl: string | undefined;
+
+  constructor(timeoutMs: number, apiBaseUrl: string | undefined) {
+    // autoRetry off (the SDK's default too): it would resend a POST after a 429 behind our back,
+    // and a step must never go out twice. `timeout` covers both the socket and the whole request.
+    super({ timeout: timeoutMs, autoRetry: false });
+    this.#apiBaseUrl = apiBaseUrl;
+  }
+
+  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    if (!this.#apiBaseUrl) return super.request(opts);
+    return super.request({ ...opts, uri: redirectTwilioUri(opts.uri, this.#apiBaseUrl) });
+  }
+}
+
+async function send(
+  logger: Logger,
+  kind: 'sms' | 'call',
+  to: string,
+  create: () => Promise<{ sid: string; status: string }>,
+): Promise<ProviderReceipt> {
+  try {
+    const { sid, status } = await create();
+    logger.info('twilio accepted', { kind, to: maskPhone(to), sid, status });
+    return { sid, status };
+  } catch (error) {
+    const failure = toProviderError(error);
+    logger.warn('twilio failed', { kind, to: maskPhone(to), code: failure.code, retryable: failure.retryable });
+    throw failure;
+  }
+}
+
+/**
+ * Twilio's own message is left out on purpose: it often quotes the number ("The 'To' number
+ * +86... is not a valid phone number"). The SDK error is not kept as `cause` either, since an
+ * axios error carries the whole request body.
+ */
+function toProviderError(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const status = httpStatusOf(error);
+  if (status !== null) {
+    const twilioCode = numberField(error, 'code');
+    const code = twilioCode ? String(twilioCode) : `http-${status}`;
+    // 429 and 5xx: Twilio did not take the request, so sending again cannot send twice.
+    const retryable = status === 429 || status >= 500;
+    return new ProviderError(`Twilio answered HTTP ${status} (code ${code})`, retryable, code);
+  }
+  if (isAxiosError(error)) {
+    // No answer: the request may have reached Twilio, so it must not be sent again.
+    const reason = typeof error.code === 'string' ? error.code : 'no response';
+    return new ProviderError(`Twilio did not answer (${reason})`, false, 'network');
+  }
+  return new ProviderError('Twilio request failed unexpectedly', false, 'unknown');
+}
+
+/** RestException and the newer TwilioServiceException both carry the HTTP status. */
+function httpStatusOf(error: unknown): number | null {
+  if (isAxiosError(error)) return null;
+  return numberField(error, 'status');
+}
+
+function numberField(value: unknown, key: string): number | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const field = (value as Record<string, unknown>)[key];
+  return typeof field === 'number' ? field : null;
+}
+
+function isAxiosError(error: unknown): error is { isAxiosError: true; code?: unknown } {
+  return typeof error === 'object' && error !== null && (error as { isAxiosError?: unknown }).isAxiosError === true;
+}
+
+function smsSender(settings: TwilioSettings): { messagingServiceSid: string } | { from: string } {
+  if (settings.messagingServiceSid) return { messagingServiceSid: settings.messagingServiceSid };
+  if (settings.from) return { from: settings.from };
+  throw new Error('Twilio needs a from number or a messagingServiceSid');
+}
+
+/** Status callbacks only when asked for: without one the events would have nowhere to go. */
+function callbackParams(call: OutboundCall) {
+  if (!call.statusCallback) return {};
+  return { statusCallback: call.statusCallback, statusCallbackMethod: 'POST', statusCallbackEvent: CALL_EVENTS };
+}

@@ -9,6 +9,8 @@ import { createRouter } from './http/router.ts';
 import { registryRoutes } from './registry/routes.ts';
 import { screeningRoutes } from './screening/routes.ts';
 import { staffRoutes } from './staff/routes.ts';
+import { outreachRoutes } from './outreach/routes.ts';
+import { twilioWebhooks } from './outreach/webhooks.ts';
 import { apiReferencePage } from './http/api-reference.ts';
 
 export const API_TITLE = '老年驾驶人上门体检服务 API';
@@ -27,6 +29,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       throw new AppError('payload_too_large', `request body is larger than ${deps.config.MAX_JSON_BODY_BYTES} bytes`);
     },
   });
+  app.use('/twilio/*', jsonLimit);
   app.use('/api/*', async (c, next) => (c.req.path === '/api/registry/imports' && c.req.method === 'POST' ? next() : jsonLimit(c, next)));
 
   app.get('/healthz', async (c) => {
@@ -37,6 +40,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', staffRoutes());
   app.route('/', registryRoutes());
   app.route('/', screeningRoutes());
+  app.route('/', outreachRoutes());
+  app.route('/', twilioWebhooks());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -12,6 +12,12 @@ import { isCivilDate } from './shared/civil-date.ts';
 import { createLogger } from './shared/logger.ts';
 import { todayIn } from './shared/time.ts';
 import { ROLES, type Role } from './staff/permissions.ts';
+import { createApp } from './app.ts';
+import { startOutreach } from './outreach/start.ts';
+import { runDueSteps } from './outreach/steps.ts';
+import { simulateReply } from './outreach/simulator.ts';
+import { CASE_CATEGORIES, type CaseCategory } from './screening/case.ts';
+import { maskPhone } from './shared/mask.ts';
 import { addStaff, listStaff } from './staff/repository.ts';
 
 const USAGE = `usage: npm run cli -- COMMAND [options]
@@ -24,6 +30,12 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
   staff list                            list accounts
   demo-data --count N --out FILE [--seed N] [--chinese-headers]
                                         write a synthetic registry CSV
+  outreach start [--limit N] [--category C] [--community NAME]
+                                        open conversations for drivers with open cases
+  outreach run                          send the due SMS and calls now (rate-limited)
+  outreach messages [--limit N]         the latest SMS and calls (recorded ones without Twilio)
+  simulate-reply --phone NUMBER (--text TEXT | --digits D)
+                                        play a driver answering by SMS or keypress
 
 Settings come from the environment, as for the server (see .env.example).`;
 
@@ -115,6 +127,38 @@ async function demoDataCommand(args: string[], out: Out): Promise<void> {
   out(`wrote ${result.rows} synthetic rows (${result.bytes} bytes) to ${values.out}`);
 }
 
+async function outreachCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { limit: { type: 'string' }, category: { type: 'string' }, community: { type: 'string' } } });
+  const category = values.category as CaseCategory | undefined;
+  if (category !== undefined && !CASE_CATEGORIES.includes(category)) throw new UsageError(`--category must be one of ${CASE_CATEGORIES.join(', ')}`);
+  await withDeps(config, async (deps) => {
+    if (sub === 'start') {
+      const result = await startOutreach(deps, { staffId: null, limit: intOption(values.limit, 'limit', 1, 1_000_000) ?? 100, category, community: values.community });
+      out(`started ${result.started} conversations; ${result.remaining} more drivers are waiting`);
+    } else if (sub === 'run') {
+      out(JSON.stringify(await runDueSteps(deps, config.OUTREACH_RATE_PER_MINUTE)));
+    } else if (sub === 'messages') {
+      const rows = await deps.db.selectFrom('messages').selectAll().orderBy('created_at', 'desc').limit(intOption(values.limit, 'limit', 1, 1000) ?? 20).execute();
+      for (const m of rows.reverse()) {
+        out(`${m.created_at}  ${m.direction === 'out' ? '->' : '<-'} ${maskPhone(m.phone)}  ${m.channel} ${m.purpose} [${m.provider} ${m.status}]${m.body ? `  ${m.body}` : ''}`);
+      }
+    } else throw new UsageError('outreach needs start, run or messages');
+  });
+}
+
+async function simulateReplyCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const { values } = parseArgs({ args, options: { phone: { type: 'string' }, text: { type: 'string' }, digits: { type: 'string' } } });
+  if (!values.phone || (values.text === undefined) === (values.digits === undefined)) throw new UsageError('simulate-reply needs --phone and either --text or --digits');
+  await withDeps(config, async (deps) => {
+    const result = await simulateReply(deps, createApp(deps), { phone: values.phone!, text: values.text, digits: values.digits });
+    if (result.status === 404) throw new UsageError('no conversation with this number to answer a call of');
+    if (result.status !== 200) throw new Error(`the webhook answered ${result.status}`);
+    out(values.text !== undefined ? `reply SMS: ${result.reply ?? '(none)'}` : `call: ${result.reply}`);
+    out(`conversation: ${result.conversationStatus ?? '(no conversation with this number)'}`);
+  });
+}
+
 export async function runCli(argv: string[], out: Out = (l) => process.stdout.write(l + '\n')): Promise<void> {
   const [command, ...args] = argv;
   if (!command || command === 'help' || command === '--help') {
@@ -133,6 +177,10 @@ export async function runCli(argv: string[], out: Out = (l) => process.stdout.wr
       return screenCommand(config, args, out);
     case 'staff':
       return staffCommand(config, args, out);
+    case 'outreach':
+      return outreachCommand(config, args, out);
+    case 'simulate-reply':
+      return simulateReplyCommand(config, args, out);
     default:
       throw new UsageError(`unknown command ${command}`);
   }

@@ -3,6 +3,7 @@ import { createApp } from '../app.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { startDailyScreening } from '../screening/daily.ts';
 import { composeNode } from './compose-node.ts';
+import { startOutreachLoop } from '../outreach/loop.ts';
 
 /** `npm start`: the Node server on its embedded default (a SQLite file, no outside service). */
 async function main(): Promise<void> {
@@ -10,11 +11,13 @@ async function main(): Promise<void> {
   const deps = await composeNode(config);
   const app = createApp(deps);
   const daily = startDailyScreening(deps);
+  const outreach = startOutreachLoop(deps);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     deps.logger.info('listening', { url: `http://${config.HOST}:${info.port}`, database: config.DATABASE_PATH });
   });
   const shutdown = () => {
     daily.stop();
+    outreach.stop();
     server.close(() => void deps.close().finally(() => process.exit(0)));
   };
   process.on('SIGINT', shutdown);

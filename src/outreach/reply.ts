@@ -76,7 +76,9 @@ export function parseReply(text: string, today: string): ParsedReply {
   if (normalised === '') return { intent: isOnlyQuestionMarks(text) ? 'help' : 'unknown' };
   if (CONFIRM.has(normalised)) return { intent: 'confirm' };
   if (DECLINE.has(normalised)) return { intent: 'decline' };
-  if (OPT_OUT.has(normalised)) return { intent: 'opt_out' };
+  // [choice] 退订 anywhere in the message opts out ("我要退订"): an opt-out is honoured rather
+  // than answered with help, since sending more to someone who asked to stop is the worse error.
+  if (OPT_OUT.has(normalised) || normalised.includes('退订')) return { intent: 'opt_out' };
   if (HELP.has(normalised)) return { intent: 'help' };
   return parseReschedule(normalised, today) ?? { intent: 'unknown' };
 }

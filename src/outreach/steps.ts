@@ -215,11 +215,29 @@ function nextStep(deps: Deps, ctx: ConversationContext, step: OutreachStepRow, n
   return [stepInsert(deps, ctx.conversation.id, step.seq + 1, next.channel, hoursAfter(now, afterHours ?? next.afterHours))];
 }
 
-export function stepInsert(deps: Pick<Deps, 'db' | 'ids'>, conversationId: string, seq: number, channel: LadderStep['channel'], dueAt: Date): CompiledQuery {
-  const at = new Date().toISOString();
+/**
+ * A pending step, inserted from its conversation's row: when the conversation was not created
+ * (another start won the race), nothing is inserted.
+ */
+export function stepInsert(deps: Pick<Deps, 'db' | 'ids' | 'clock'>, conversationId: string, seq: number, channel: LadderStep['channel'], dueAt: Date): CompiledQuery {
+  const at = deps.clock.now().toISOString();
+  const values = deps.db
+    .selectFrom('conversations')
+    .select([
+      sql.val(deps.ids.next()).as('id'),
+      'id as conversation_id',
+      sql.val(seq).as('seq'),
+      sql.val(channel).as('channel'),
+      sql.val(dueAt.toISOString()).as('due_at'),
+      sql.val('pending').as('status'),
+      sql.val(at).as('created_at'),
+      sql.val(at).as('updated_at'),
+    ])
+    .where('id', '=', conversationId);
   return deps.db
     .insertInto('outreach_steps')
-    .values({ id: deps.ids.next(), conversation_id: conversationId, seq, channel, due_at: dueAt.toISOString(), status: 'pending', created_at: at, updated_at: at })
+    .columns(['id', 'conversation_id', 'seq', 'channel', 'due_at', 'status', 'created_at', 'updated_at'])
+    .expression(values)
     .onConflict((oc) => oc.columns(['conversation_id', 'seq']).doNothing())
     .compile();
 }

@@ -8,7 +8,9 @@ export type AuditAction =
   | 'registry.import'
   | 'registry.rejected_rows.download'
   | 'licence.view_full_id'
-  | 'screening.run';
+  | 'screening.run'
+  | 'outreach.start'
+  | 'outreach.phone_outcome';
 
 /**
  * One audit record as a compiled query, so it joins the atomic batch of the action it records.

@@ -13,6 +13,12 @@ export const PERMISSIONS = {
   'screening:run': ['admin'],
   'screening:read': ['admin'],
   'cases:read': ['admin', 'dispatcher'],
+  /** Start outreach and run its steps. */
+  'outreach:run': ['admin'],
+  /** Conversations, timelines, messages, call list, inbox and statistics: names and numbers. */
+  'outreach:read': ['admin'],
+  /** Record the outcome of a staff phone call. */
+  'outreach:call': ['admin'],
   'staff:manage': ['admin'],
   'audit:read': ['admin'],
   /** Who am I: every signed-in role. */

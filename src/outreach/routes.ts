@@ -1,0 +1,362 @@
+import { z } from '@hono/zod-openapi';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/schema/index.ts';
+import { AppError } from '../errors.ts';
+import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
+import { apiRoute } from '../http/route.ts';
+import { createRouter } from '../http/router.ts';
+import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
+import { CASE_CATEGORIES } from '../screening/case.ts';
+import { isCivilDate } from '../shared/civil-date.ts';
+import { auditEntry } from '../staff/audit.ts';
+import { todayIn } from '../shared/time.ts';
+import { planAnswer } from './answers.ts';
+import { outreachStats } from './stats.ts';
+import { startOutreach } from './start.ts';
+import { runDueSteps } from './steps.ts';
+import { driverTimeline, TimelineItemSchema } from './timeline.ts';
+
+const CONVERSATION_STATUSES = ['active', 'unreachable', 'confirmed', 'declined', 'reschedule', 'opted_out', 'closed'] as const;
+const civilDate = z.string().refine(isCivilDate, 'must be a real date written YYYY-MM-DD');
+
+const ConversationSchema = z
+  .object({
+    id: z.string(),
+    fileNumber: z.string(),
+    status: z.enum(CONVERSATION_STATUSES),
+    categories: z.array(z.enum(CASE_CATEGORIES)),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    answeredAt: z.string().nullable(),
+    answerChannel: z.enum(['sms', 'voice', 'phone']).nullable(),
+    rescheduleOn: z.string().nullable(),
+    reschedulePart: z.enum(['am', 'pm']).nullable(),
+    closedReason: z.string().nullable(),
+    nextStep: z.object({ seq: z.number().int(), channel: z.enum(['sms', 'voice', 'call_list']), dueAt: z.string() }).nullable(),
+    attempts: z.number().int().openapi({ description: 'SMS and calls sent so far' }),
+    driver: DriverSummarySchema,
+  })
+  .openapi('Conversation');
+
+const start = apiRoute('outreach:run', {
+  method: 'post',
+  path: '/api/outreach/start',
+  summary: 'Start outreach for drivers with open cases',
+  description: 'One conversation per driver covering all open cases, earliest due first. Drivers already in a conversation or opted out are left out.',
+  request: {
+    body: {
+      required: false,
+      content: {
+        'application/json': {
+          schema: z.strictObject({
+            limit: z.number().int().min(1).max(100000).default(100).openapi({ description: 'At most this many drivers (default 100)' }),
+            category: z.enum(CASE_CATEGORIES).optional(),
+            community: z.string().trim().min(1).max(100).optional(),
+          }),
+        },
+      },
+    },
+  },
+  responses: { 201: { description: 'How many started', content: { 'application/json': { schema: z.object({ started: z.number().int(), remaining: z.number().int() }) } } } },
+});
+
+const runNow = apiRoute('outreach:run', {
+  method: 'post',
+  path: '/api/outreach/run',
+  summary: 'Run the due outreach steps now (the server also does it every OUTREACH_TICK_SECONDS)',
+  responses: {
+    200: {
+      description: 'What happened to the due steps',
+      content: {
+        'application/json': {
+          schema: z.object({ sent: z.number(), skipped: z.number(), deferred: z.number(), failed: z.number(), listed: z.number(), retrying: z.number() }),
+        },
+      },
+    },
+  },
+});
+
+const conversations = apiRoute('outreach:read', {
+  method: 'get',
+  path: '/api/outreach/conversations',
+  summary: 'Conversations, latest change first',
+  request: { query: z.strictObject({ ...pageQuery, status: z.enum(CONVERSATION_STATUSES).optional(), fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').optional() }) },
+  responses: { 200: { description: 'A page of conversations', content: { 'application/json': { schema: pageSchema(ConversationSchema) } } } },
+});
+
+const callList = apiRoute('outreach:read', {
+  method: 'get',
+  path: '/api/outreach/call-list',
+  summary: 'Drivers no SMS or call reached: staff call them',
+  request: { query: z.strictObject(pageQuery) },
+  responses: { 200: { description: 'A page of unreachable conversations, longest waiting first', content: { 'application/json': { schema: pageSchema(ConversationSchema) } } } },
+});
+
+const phoneOutcome = apiRoute('outreach:call', {
+  method: 'post',
+  path: '/api/outreach/conversations/{id}/phone-outcome',
+  summary: 'Record what the driver said when staff called',
+  request: {
+    params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }),
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z.strictObject({
+            outcome: z.enum(['confirmed', 'declined', 'reschedule', 'opted_out', 'no_answer', 'wrong_number']),
+            rescheduleOn: civilDate.optional(),
+            partOfDay: z.enum(['am', 'pm']).optional(),
+            note: z.string().trim().max(200).optional().openapi({ description: 'No ID numbers or medical data' }),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: { description: 'The conversation after the outcome', content: { 'application/json': { schema: ConversationSchema } } },
+    404: { description: 'No such conversation' },
+    409: { description: 'The conversation is closed' },
+  },
+});
+
+const timeline = apiRoute('outreach:read', {
+  method: 'get',
+  path: '/api/outreach/drivers/{fileNumber}/timeline',
+  summary: "Every message, call, status, step and answer of a driver's outreach, in time order",
+  request: { params: z.object({ fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').openapi({ param: { name: 'fileNumber', in: 'path' } }) }) },
+  responses: { 200: { description: 'The timeline', content: { 'application/json': { schema: z.object({ fileNumber: z.string(), items: z.array(TimelineItemSchema) }) } } } },
+});
+
+const MessageSchema = z
+  .object({
+    id: z.string(),
+    conversationId: z.string().nullable(),
+    fileNumber: z.string().nullable(),
+    direction: z.enum(['out', 'in']),
+    channel: z.enum(['sms', 'voice']),
+    phone: z.string(),
+    purpose: z.string(),
+    body: z.string().nullable(),
+    segments: z.number().int().nullable(),
+    provider: z.enum(['twilio', 'recording', 'twiml']),
+    providerSid: z.string().nullable(),
+    status: z.string(),
+    errorCode: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Message');
+
+const messages = apiRoute('outreach:read', {
+  method: 'get',
+  path: '/api/outreach/messages',
+  summary: 'SMS and calls in both directions, newest first (with the recording adapter: what would have been sent)',
+  request: { query: z.strictObject({ ...pageQuery, direction: z.enum(['out', 'in']).optional(), channel: z.enum(['sms', 'voice']).optional() }) },
+  responses: { 200: { description: 'A page of messages', content: { 'application/json': { schema: pageSchema(MessageSchema) } } } },
+});
+
+const inbox = apiRoute('outreach:read', {
+  method: 'get',
+  path: '/api/outreach/inbox',
+  summary: 'Replies from unknown numbers or numbers shared by several drivers: staff decide',
+  request: { query: z.strictObject(pageQuery) },
+  responses: {
+    200: {
+      description: 'A page of unmatched replies, oldest first',
+      content: {
+        'application/json': {
+          schema: pageSchema(z.object({ id: z.string(), at: z.string(), phone: z.string(), channel: z.string(), intent: z.string(), outcome: z.string(), body: z.string().nullable() })),
+        },
+      },
+    },
+  },
+});
+
+const StatsRow = z.object({
+  day: z.string(),
+  channel: z.enum(['sms', 'voice', 'phone']),
+  category: z.enum(CASE_CATEGORIES),
+  sent: z.number().int(),
+  delivered: z.number().int(),
+  failed: z.number().int(),
+  answered: z.number().int(),
+  confirmed: z.number().int(),
+  declined: z.number().int(),
+  optedOut: z.number().int(),
+});
+
+const stats = apiRoute('outreach:read', {
+  method: 'get',
+  path: '/api/outreach/stats',
+  summary: 'Daily figures per channel and case category',
+  description: 'Days in Asia/Shanghai. A conversation counts under each category it covers.',
+  request: { query: z.strictObject({ from: civilDate.optional().openapi({ description: 'Default 7 days ago' }), to: civilDate.optional().openapi({ description: 'Default today' }) }) },
+  responses: { 200: { description: 'One row per day, channel and category with any activity', content: { 'application/json': { schema: z.object({ from: z.string(), to: z.string(), rows: z.array(StatsRow) }) } } } },
+});
+
+function conversationQuery(deps: { db: Kysely<DB> }) {
+  return deps.db
+    .selectFrom('conversations as v')
+    .innerJoin('licences as l', 'l.file_number', 'v.file_number')
+    .leftJoin('outreach_steps as s', (j) => j.onRef('s.conversation_id', '=', 'v.id').on('s.status', '=', 'pending'))
+    .select([
+      'v.id',
+      'v.file_number',
+      'v.status',
+      'v.categories',
+      'v.started_at',
+      'v.updated_at',
+      'v.answered_at',
+      'v.answer_channel',
+      'v.reschedule_on',
+      'v.reschedule_part',
+      'v.closed_reason',
+      's.seq',
+      's.channel',
+      's.due_at',
+      'l.name',
+      'l.phone',
+      'l.address',
+      'l.community',
+      'l.id_masked',
+      'l.birth_date',
+      'l.sex',
+      'l.classes',
+      sql<number>`(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = v.id AND m.purpose = 'notice' AND m.provider_sid IS NOT NULL)`.as('attempts'),
+    ]);
+}
+
+type ConversationJoin = Awaited<ReturnType<ReturnType<typeof conversationQuery>['execute']>>[number];
+
+function conversationView(r: ConversationJoin, role: Parameters<typeof driverSummary>[1]): z.infer<typeof ConversationSchema> {
+  return {
+    id: r.id,
+    fileNumber: r.file_number,
+    status: r.status,
+    categories: JSON.parse(r.categories) as z.infer<typeof ConversationSchema>['categories'],
+    startedAt: r.started_at,
+    updatedAt: r.updated_at,
+    answeredAt: r.answered_at,
+    answerChannel: r.answer_channel,
+    rescheduleOn: r.reschedule_on,
+    reschedulePart: r.reschedule_part,
+    closedReason: r.closed_reason,
+    nextStep: r.seq !== null && r.channel !== null && r.due_at !== null ? { seq: r.seq, channel: r.channel, dueAt: r.due_at } : null,
+    attempts: Number(r.attempts),
+    driver: driverSummary(r, role),
+  };
+}
+
+const OUTCOME_INTENT = {
+  confirmed: 'confirm',
+  declined: 'decline',
+  reschedule: 'reschedule',
+  opted_out: 'opt_out',
+  no_answer: 'no_answer',
+  wrong_number: 'wrong_number',
+} as const;
+
+export function outreachRoutes() {
+  return createRouter()
+    .openapi(start, async (c) => {
+      const body = c.req.valid('json') ?? { limit: 100 };
+      const result = await startOutreach(c.get('deps'), { staffId: c.get('staff').id, limit: body.limit ?? 100, category: body.category, community: body.community });
+      return c.json(result, 201);
+    })
+    .openapi(runNow, async (c) => {
+      const deps = c.get('deps');
+      return c.json(await runDueSteps(deps, deps.config.OUTREACH_RATE_PER_MINUTE), 200);
+    })
+    .openapi(conversations, async (c) => {
+      const { limit, cursor, status, fileNumber } = c.req.valid('query');
+      let q = conversationQuery(c.get('deps')).orderBy('v.updated_at', 'desc').orderBy('v.id', 'desc').limit(limit + 1);
+      if (status) q = q.where('v.status', '=', status);
+      if (fileNumber) q = q.where('v.file_number', '=', fileNumber);
+      if (cursor) q = q.where(afterCursor(cursor, ['v.updated_at', 'v.id'], 'desc'));
+      const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.updated_at, r.id]);
+      return c.json({ items: items.map((r) => conversationView(r, c.get('staff').role)), nextCursor }, 200);
+    })
+    .openapi(callList, async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      let q = conversationQuery(c.get('deps')).where('v.status', '=', 'unreachable').orderBy('v.updated_at').orderBy('v.id').limit(limit + 1);
+      if (cursor) q = q.where(afterCursor(cursor, ['v.updated_at', 'v.id'], 'asc'));
+      const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.updated_at, r.id]);
+      return c.json({ items: items.map((r) => conversationView(r, c.get('staff').role)), nextCursor }, 200);
+    })
+    .openapi(phoneOutcome, async (c) => {
+      const deps = c.get('deps');
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const conversation = await deps.db.selectFrom('conversations').select(['phone', 'status']).where('id', '=', id).executeTakeFirst();
+      if (!conversation) throw new AppError('not_found', 'no conversation with this id');
+      if (conversation.status === 'closed') throw new AppError('conflict', 'the conversation is closed');
+      const staffId = c.get('staff').id;
+      const plan = await planAnswer(
+        deps,
+        { phone: conversation.phone, channel: 'phone', intent: OUTCOME_INTENT[body.outcome], rescheduleOn: body.rescheduleOn, partOfDay: body.partOfDay, staffId, note: body.note ?? null, conversationId: id },
+        { reply: false },
+      );
+      await deps.atomic([...plan.queries, auditEntry(deps, { staffId, action: 'outreach.phone_outcome', subject: id, details: { outcome: body.outcome } })]);
+      const row = await conversationQuery(deps).where('v.id', '=', id).executeTakeFirstOrThrow();
+      return c.json(conversationView(row, c.get('staff').role), 200);
+    })
+    .openapi(timeline, async (c) => {
+      const { fileNumber } = c.req.valid('param');
+      return c.json({ fileNumber, items: await driverTimeline(c.get('deps').db, fileNumber) }, 200);
+    })
+    .openapi(messages, async (c) => {
+      const { limit, cursor, direction, channel } = c.req.valid('query');
+      let q = c.get('deps').db.selectFrom('messages').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+      if (direction) q = q.where('direction', '=', direction);
+      if (channel) q = q.where('channel', '=', channel);
+      if (cursor) q = q.where(afterCursor(cursor, ['created_at', 'id'], 'desc'));
+      const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.created_at, r.id]);
+      return c.json(
+        {
+          items: items.map((m) => ({
+            id: m.id,
+            conversationId: m.conversation_id,
+            fileNumber: m.file_number,
+            direction: m.direction,
+            channel: m.channel,
+            phone: m.phone,
+            purpose: m.purpose,
+            body: m.body,
+            segments: m.segments,
+            provider: m.provider,
+            providerSid: m.provider_sid,
+            status: m.status,
+            errorCode: m.error_code,
+            createdAt: m.created_at,
+            updatedAt: m.updated_at,
+          })),
+          nextCursor,
+        },
+        200,
+      );
+    })
+    .openapi(inbox, async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      let q = c
+        .get('deps')
+        .db.selectFrom('answers as a')
+        .leftJoin('messages as m', 'm.id', 'a.message_id')
+        .select(['a.id', 'a.at', 'a.phone', 'a.channel', 'a.intent', 'a.outcome', 'm.body'])
+        .where('a.outcome', 'in', ['unknown_number', 'ambiguous_number'])
+        .where('a.handled_at', 'is', null)
+        .orderBy('a.at')
+        .orderBy('a.id')
+        .limit(limit + 1);
+      if (cursor) q = q.where(afterCursor(cursor, ['a.at', 'a.id'], 'asc'));
+      const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.at, r.id]);
+      return c.json({ items, nextCursor }, 200);
+    })
+    .openapi(stats, async (c) => {
+      const deps = c.get('deps');
+      const query = c.req.valid('query');
+      const to = query.to ?? todayIn(deps.clock.now());
+      const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
+      if (from > to) throw new AppError('validation_failed', 'from: must not be after to', { issues: [{ field: 'from', code: 'after_to', message: 'must not be after to' }] });
+      return c.json({ from, to, rows: await outreachStats(deps.db, from, to) }, 200);
+    });
+}

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import type { Hono } from 'hono';
+import twilio from 'twilio';
+import type { AppDeps, AppEnv } from '../http/env.ts';
+import { normaliseNumber } from './phone.ts';
+import { webhookUrl } from './webhooks.ts';
+
+/**
+ * The driver's side, played locally (issue 3: `npm run cli -- simulate-reply`): a reply SMS or a
+ * keypress is signed exactly as Twilio signs it and sent through the app's real webhook.
+ */
+export interface SimulatedAnswer {
+  status: number;
+  /** The SMS the driver gets back, or the TwiML of the call. */
+  reply: string | null;
+  conversationStatus: string | null;
+}
+
+export function signedForm(deps: Pick<AppDeps, 'config' | 'twilioAuthToken'>, path: string, params: Record<string, string>): RequestInit {
+  const signature = twilio.getExpectedTwilioSignature(deps.twilioAuthToken, webhookUrl(deps, '') + path, params);
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    body: new URLSearchParams(params).toString(),
+  };
+}
+
+const sid = (prefix: string) => prefix + randomBytes(16).toString('hex');
+
+export async function simulateReply(
+  deps: AppDeps,
+  app: Hono<AppEnv>,
+  input: { phone: string; text?: string | undefined; digits?: string | undefined },
+): Promise<SimulatedAnswer> {
+  const phone = normaliseNumber(input.phone);
+  const conversation = () =>
+    deps.db.selectFrom('conversations').select(['id', 'status']).where('phone', '=', phone).orderBy('started_at', 'desc').executeTakeFirst();
+  let path: string;
+  let params: Record<string, string>;
+  if (input.digits !== undefined) {
+    const current = await conversation();
+    if (!current) return { status: 404, reply: null, conversationStatus: null };
+    path = `/twilio/voice/gather?c=${current.id}&n=0`;
+    params = { CallSid: sid('CA'), From: deps.config.TWILIO_FROM_NUMBER ?? '+10000000000', To: phone, Digits: input.digits };
+  } else {
+    path = '/twilio/sms';
+    params = { MessageSid: sid('SM'), From: phone, To: deps.config.TWILIO_FROM_NUMBER ?? '+10000000000', Body: input.text ?? '' };
+  }
+  const res = await app.request(path, signedForm(deps, path, params));
+  const xml = await res.text();
+  const message = /<Message>([\s\S]*?)<\/Message>/.exec(xml)?.[1] ?? null;
+  return { status: res.status, reply: input.digits !== undefined ? xml : unescapeXml(message), conversationStatus: (await conversation())?.status ?? null };
+}
+
+function unescapeXml(text: string | null): string | null {
+  return text === null ? null : text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+}

@@ -58,5 +58,7 @@ export async function driverTimeline(db: Kysely<DB>, fileNumber: string): Promis
       staffId: a.staff_id,
     })),
   ];
-  return items.sort((a, b) => a.at.localeCompare(b.at));
+  // At the same instant, an answer comes before the step it cancelled.
+  const rank = { message: 0, answer: 1, step: 2 };
+  return items.sort((a, b) => a.at.localeCompare(b.at) || rank[a.kind] - rank[b.kind]);
 }

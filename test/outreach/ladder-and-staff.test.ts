@@ -2,9 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kyselyAtomic } from '../../src/db/atomic.ts';
 import { openNodeDatabase } from '../../src/db/open-node.ts';
 import { runDueSteps } from '../../src/outreach/steps.ts';
+import { recoverWebhookEvents } from '../../src/outreach/loop.ts';
 import { createTestApp, postCsv, postJson, type TestApp } from '../helpers/app.ts';
 import { csv, row } from '../helpers/registry-csv.ts';
-import { advance, conversationOf, hours, runSteps, seedDrivers, sms, startOutreach, stepsOf } from '../helpers/outreach.ts';
+import { advance, conversationOf, hours, runSteps, seedDrivers, sms, startOutreach, stepsOf, twilioPost } from '../helpers/outreach.ts';
 
 const MOBILE = '+8613800000001';
 let t: TestApp;
@@ -99,6 +100,29 @@ describe('the ladder', () => {
       [0, 'failed'],
       [1, 'pending'],
     ]);
+  });
+});
+
+describe('webhooks out of order', () => {
+  it('applies a status callback that overtook the recording of its message, on the recovery pass', async () => {
+    await startOutreach(t);
+    await runSteps(t);
+    const early = 'SM' + 'e'.repeat(32);
+    expect((await twilioPost(t, '/twilio/message-status', { MessageSid: early, MessageStatus: 'delivered' })).status).toBe(200);
+    await t.deps.db.updateTable('messages').set({ provider_sid: early }).where('purpose', '=', 'notice').execute();
+    advance(t, 120_000);
+    expect(await recoverWebhookEvents(t.deps)).toEqual({ applied: 1, abandoned: 0 });
+    const message = await t.deps.db.selectFrom('messages').select('status').where('provider_sid', '=', early).executeTakeFirstOrThrow();
+    expect(message.status).toBe('delivered');
+  });
+
+  it('builds call TwiML with the SDK, so a name cannot inject markup', async () => {
+    await seedDrivers(t, [['100000000009', { phone: '0635-8123499', name: '<Hangup/>王', sex: 'F' }]]);
+    await startOutreach(t);
+    const conversation = await conversationOf(t, '100000000009');
+    const xml = await (await twilioPost(t, `/twilio/voice?c=${conversation.id}&n=0`, { CallSid: 'CA' + 'f'.repeat(32) })).text();
+    expect(xml).toContain('&lt;女士您好');
+    expect(xml.match(/<Hangup\/>/g)).toBeNull();
   });
 });
 

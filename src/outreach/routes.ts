@@ -1,13 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
-import { AppError } from '../errors.ts';
+import { AppError, validationError } from '../errors.ts';
 import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
 import { CASE_CATEGORIES } from '../screening/case.ts';
-import { isCivilDate } from '../shared/civil-date.ts';
+import { addDays, isCivilDate } from '../shared/civil-date.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { todayIn } from '../shared/time.ts';
 import { planAnswer } from './answers.ts';
@@ -355,8 +355,8 @@ export function outreachRoutes() {
       const deps = c.get('deps');
       const query = c.req.valid('query');
       const to = query.to ?? todayIn(deps.clock.now());
-      const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
-      if (from > to) throw new AppError('validation_failed', 'from: must not be after to', { issues: [{ field: 'from', code: 'after_to', message: 'must not be after to' }] });
+      const from = query.from ?? addDays(to, -6);
+      if (from > to) throw validationError([{ field: 'from', code: 'after_to', message: 'must not be after to' }]);
       return c.json({ from, to, rows: await outreachStats(deps.db, from, to) }, 200);
     });
 }

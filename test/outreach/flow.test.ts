@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTwilioTelephony } from '../../src/outreach/twilio-telephony.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import twilio from 'twilio';
+import { TEST_TWILIO_TOKEN, createTestApp, type TestApp } from '../helpers/app.ts';
 import { startFakeTwilioApi, type FakeTwilioApi } from '../helpers/fake-twilio-api.ts';
 import {
   PUBLIC_BASE,
@@ -141,11 +142,9 @@ describe('webhook signatures and replays', () => {
     expect((await twilioPost(t, '/twilio/sms', p, { signature: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' })).status).toBe(403);
     // Behind a TLS-terminating proxy Twilio signs the public https URL, not the local one.
     expect((await twilioPost(t, '/twilio/sms', p, { signedUrl: 'http://127.0.0.1:3000/twilio/sms' })).status).toBe(403);
-    const tampered = await t.app.request('/twilio/sms', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': (await import('twilio')).default.getExpectedTwilioSignature('test-twilio-auth-token-0123456789', `${PUBLIC_BASE}/twilio/sms`, p) },
-      body: new URLSearchParams({ ...p, Body: 'TD' }).toString(),
-    });
+    // Signed for Body 1, sent with Body TD.
+    const signature = twilio.getExpectedTwilioSignature(TEST_TWILIO_TOKEN, `${PUBLIC_BASE}/twilio/sms`, p);
+    const tampered = await twilioPost(t, '/twilio/sms', { ...p, Body: 'TD' }, { signature });
     expect(tampered.status).toBe(403);
     expect(await stored()).toEqual([0, 0]);
     expect((await conversationOf(t, '100000000001')).status).toBe('active');

@@ -122,7 +122,7 @@ describe('webhooks out of order', () => {
     const conversation = await conversationOf(t, '100000000009');
     const xml = await (await twilioPost(t, `/twilio/voice?c=${conversation.id}&n=0`, { CallSid: 'CA' + 'f'.repeat(32) })).text();
     expect(xml).toContain('&lt;女士您好');
-    expect(xml.match(/<Hangup\/>/g)).toBeNull();
+    expect(xml).not.toContain('<女士');
   });
 });
 

@@ -11,6 +11,7 @@ import { screeningRoutes } from './screening/routes.ts';
 import { staffRoutes } from './staff/routes.ts';
 import { outreachRoutes } from './outreach/routes.ts';
 import { twilioWebhooks } from './outreach/webhooks.ts';
+import { schedulingRoutes } from './scheduling/routes.ts';
 import { apiReferencePage } from './http/api-reference.ts';
 
 export const API_TITLE = '老年驾驶人上门体检服务 API';
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', registryRoutes());
   app.route('/', screeningRoutes());
   app.route('/', outreachRoutes());
+  app.route('/', schedulingRoutes());
   app.route('/', twilioWebhooks());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

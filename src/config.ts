@@ -65,6 +65,24 @@ export const configSchema = z.object({
   TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits').optional(),
   /** Another base URL for the Twilio API (tests, regional gateways). */
   TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Planner: minutes of a checkup, and minutes added when a 三力测试 is due. */
+  PLANNER_SERVICE_MINUTES: intFrom(1, 240).default(10),
+  PLANNER_COGNITIVE_EXTRA_MINUTES: intFrom(0, 240).default(5),
+  /** Planner: width of the appointment window told to the driver, in minutes. */
+  PLANNER_WINDOW_MINUTES: intFrom(15, 240).default(60),
+  /** Planner travel model: road/straight-line factor and average speed (km/h), unless OSRM_URL is set. */
+  PLANNER_DETOUR_FACTOR: z.coerce.number().min(1).max(5).default(1.3),
+  PLANNER_SPEED_KMH: z.coerce.number().min(1).max(200).default(25),
+  /** An OSRM server (its table service gives road travel times and distances), e.g. http://osrm:5000. */
+  OSRM_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Planner: wall-clock budget of one plan, in milliseconds, and the seed of its random choices. */
+  PLANNER_TIME_BUDGET_MS: intFrom(50, 60000).default(2000),
+  PLANNER_SEED: intFrom(0, 2 ** 31 - 1).default(2026),
+  /** The day-before reminder of a visit goes out at this time (HH:MM, Asia/Shanghai). */
+  VISIT_REMINDER_AT: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Asia/Shanghai)')
+    .default('10:00'),
   /** debug | info | warn | error */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });

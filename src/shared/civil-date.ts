@@ -132,3 +132,12 @@ export function ageOn(birth: CivilDate, date: CivilDate): number {
   const years = y - by;
   return addYears(birth, years) <= date ? years : years - 1;
 }
+
+/** Same day `months` later, clamped to the month's last day (31 August - 6 months = 28/29 February). */
+export function addMonths(date: CivilDate, months: number): CivilDate {
+  const [y, m, d] = parts(date);
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  return formatYmd(year, month, Math.min(d, daysInMonth(year, month)));
+}

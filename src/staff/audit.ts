@@ -10,7 +10,12 @@ export type AuditAction =
   | 'licence.view_full_id'
   | 'screening.run'
   | 'outreach.start'
-  | 'outreach.phone_outcome';
+  | 'outreach.phone_outcome'
+  | 'field_staff.add'
+  | 'shift.create'
+  | 'shift.cancel'
+  | 'plan.commit'
+  | 'visit.change';
 
 /**
  * One audit record as a compiled query, so it joins the atomic batch of the action it records.

@@ -19,6 +19,11 @@ export const PERMISSIONS = {
   'outreach:read': ['admin'],
   /** Record the outcome of a staff phone call. */
   'outreach:call': ['admin'],
+  /** Field staff, shifts, plans and visits: names, phones, addresses; ID masked (DESIGN.md roles). */
+  'scheduling:manage': ['admin', 'dispatcher'],
+  'scheduling:read': ['admin', 'dispatcher'],
+  /** A crew's route sheet; an examiner only for their own shifts. */
+  'route-sheet:read': ['admin', 'dispatcher', 'examiner'],
   'staff:manage': ['admin'],
   'audit:read': ['admin'],
   /** Who am I: every signed-in role. */

@@ -9,6 +9,7 @@ import type {
   OutreachStepsTable,
   WebhookEventsTable,
 } from './outreach.ts';
+import type { FieldStaffTable, PlanRunsTable, ShiftsTable, VisitNoticesTable, VisitsTable } from './scheduling.ts';
 
 /** Every table, as Kysely sees it. One file per feature beside this one. */
 export interface DB {
@@ -26,4 +27,9 @@ export interface DB {
   answers: AnswersTable;
   opt_outs: OptOutsTable;
   webhook_events: WebhookEventsTable;
+  field_staff: FieldStaffTable;
+  shifts: ShiftsTable;
+  visits: VisitsTable;
+  plan_runs: PlanRunsTable;
+  visit_notices: VisitNoticesTable;
 }

@@ -1,0 +1,253 @@
+import type { CompiledQuery, Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { DB } from '../db/schema/index.ts';
+import type { VisitNoticeRow, VisitRow } from '../db/schema/scheduling.ts';
+import type { AppDeps } from '../http/env.ts';
+import { nextSendingTime, parseWindow, type SendingWindow } from '../outreach/ladder.ts';
+import { smsSegments } from '../outreach/templates.ts';
+import { webhookUrl } from '../outreach/webhooks.ts';
+import { ProviderError, type ProviderReceipt } from '../ports.ts';
+import { maskPhone } from '../shared/mask.ts';
+import { todayIn } from '../shared/time.ts';
+import { appointmentSms, cancelledSms, reminderSms, type Appointment } from './templates.ts';
+
+/**
+ * The visit SMS outbox (issue 4): appointment at commit, reminder the day before, cancellation.
+ * Like outreach steps, whether a notice goes out is decided when it is due (a moved, cancelled
+ * or opted-out driver gets nothing stale), and a claim (pending -> sending) precedes the provider
+ * call so that no notice goes out twice.
+ */
+export interface VisitContext {
+  visit: VisitRow;
+  licence: { name: string; sex: 'M' | 'F'; phone: string; phone_kind: 'mobile' | 'landline' };
+  crew: { postalName: string; examinerName: string };
+  optedOut: boolean;
+  /** When this revision's appointment went out, if it did. */
+  appointmentSentAt: string | null;
+}
+
+export async function visitContext(db: Kysely<DB>, visitId: string): Promise<VisitContext | null> {
+  const row = await db
+    .selectFrom('visits as v')
+    .innerJoin('licences as l', 'l.file_number', 'v.file_number')
+    .innerJoin('shifts as s', 's.id', 'v.shift_id')
+    .innerJoin('field_staff as p', 'p.id', 's.postal_id')
+    .innerJoin('field_staff as e', 'e.id', 's.examiner_id')
+    .selectAll('v')
+    .select([
+      'l.name',
+      'l.sex',
+      'l.phone',
+      'l.phone_kind',
+      'p.name as postal_name',
+      'e.name as examiner_name',
+      sql<number>`EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = l.phone)`.as('opted_out'),
+      sql<string | null>`(SELECT n.updated_at FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision AND n.status = 'done')`.as(
+        'appointment_sent_at',
+      ),
+    ])
+    .where('v.id', '=', visitId)
+    .executeTakeFirst();
+  if (!row) return null;
+  const { name, sex, phone, phone_kind, postal_name, examiner_name, opted_out, appointment_sent_at, ...visit } = row;
+  return {
+    visit,
+    licence: { name, sex, phone, phone_kind },
+    crew: { postalName: postal_name, examinerName: examiner_name },
+    optedOut: Number(opted_out) === 1,
+    appointmentSentAt: appointment_sent_at,
+  };
+}
+
+export function appointmentOf(ctx: VisitContext, signature: string, today: string): Appointment {
+  const v = ctx.visit;
+  return {
+    signature,
+    addressee: { name: ctx.licence.name, sex: ctx.licence.sex },
+    date: v.date,
+    windowStart: v.window_start,
+    windowEnd: v.window_end,
+    atGate: v.stop_key.startsWith('c:'),
+    crew: ctx.crew,
+    needsCognitiveTest: v.needs_cognitive_test === 1,
+    today,
+  };
+}
+
+export type NoticeDecision = { kind: 'send' } | { kind: 'skip'; note: string } | { kind: 'defer'; until: Date };
+
+/** A reminder right after the appointment is noise: skipped within this many hours. */
+const REMINDER_QUIET_HOURS = 12;
+
+export function decideNotice(n: Pick<VisitNoticeRow, 'kind' | 'revision'>, ctx: VisitContext, now: Date, window: SendingWindow): NoticeDecision {
+  const v = ctx.visit;
+  if (n.revision !== v.revision) return { kind: 'skip', note: 'superseded by a later change' };
+  const live = v.status === 'booked' || v.status === 'confirmed';
+  if (n.kind === 'cancelled' ? v.status !== 'cancelled' : !live) return { kind: 'skip', note: `visit ${v.status}` };
+  const today = todayIn(now);
+  if (n.kind !== 'cancelled' && v.date < today) return { kind: 'skip', note: 'the visit day has passed' };
+  if (n.kind === 'reminder' && v.date <= today) return { kind: 'skip', note: 'too late for a day-before reminder' };
+  if (n.kind === 'reminder' && ctx.appointmentSentAt && now.getTime() - Date.parse(ctx.appointmentSentAt) < REMINDER_QUIET_HOURS * 3_600_000) {
+    return { kind: 'skip', note: 'the appointment went out a few hours ago' };
+  }
+  if (ctx.optedOut) return { kind: 'skip', note: 'number opted out' };
+  // RULES.md §2: no SMS to a landline; the plan view lists these drivers for a staff call.
+  if (ctx.licence.phone_kind === 'landline') return { kind: 'skip', note: 'landline: staff tell the driver by phone' };
+  const opens = nextSendingTime(now, window);
+  if (opens.getTime() > now.getTime()) return { kind: 'defer', until: opens };
+  return { kind: 'send' };
+}
+
+export function noticeText(kind: VisitNoticeRow['kind'], ctx: VisitContext, signature: string, today: string): string {
+  if (kind === 'cancelled') return cancelledSms(signature, { name: ctx.licence.name, sex: ctx.licence.sex }, ctx.visit.date, today);
+  const a = appointmentOf(ctx, signature, today);
+  return kind === 'appointment' ? appointmentSms(a) : reminderSms(a);
+}
+
+export interface NoticeTick {
+  sent: number;
+  skipped: number;
+  deferred: number;
+  failed: number;
+  retrying: number;
+}
+
+const STALE_CLAIM_MS = 10 * 60_000;
+const RETRY_AFTER_MS = 5 * 60_000;
+const MAX_ATTEMPTS = 3;
+
+type Deps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'config' | 'logger' | 'telephony'>;
+
+export async function runDueVisitNotices(deps: Deps, budget: number): Promise<NoticeTick> {
+  const result: NoticeTick = { sent: 0, skipped: 0, deferred: 0, failed: 0, retrying: 0 };
+  await giveUpStaleClaims(deps, result);
+  const seen = new Set<string>();
+  while (result.sent + result.failed < budget) {
+    const due = await deps.db
+      .selectFrom('visit_notices')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('due_at', '<=', deps.clock.now().toISOString())
+      .orderBy('due_at')
+      .orderBy('id')
+      .limit(200)
+      .execute();
+    const fresh = due.filter((n) => !seen.has(n.id));
+    if (fresh.length === 0) break;
+    for (const n of fresh) {
+      seen.add(n.id);
+      if (result.sent + result.failed >= budget) break;
+      await runNotice(deps, n, result);
+    }
+  }
+  return result;
+}
+
+async function runNotice(deps: Deps, n: VisitNoticeRow, result: NoticeTick): Promise<void> {
+  const ctx = await visitContext(deps.db, n.visit_id);
+  if (!ctx) return;
+  const now = deps.clock.now();
+  const decision = decideNotice(n, ctx, now, parseWindow(deps.config.OUTREACH_WINDOW));
+  const at = now.toISOString();
+  if (decision.kind === 'defer') {
+    await deps.db.updateTable('visit_notices').set({ due_at: decision.until.toISOString(), updated_at: at }).where('id', '=', n.id).where('status', '=', 'pending').execute();
+    result.deferred++;
+    return;
+  }
+  if (decision.kind === 'skip') {
+    await deps.atomic([finish(deps, n, 'skipped', decision.note, null, 'pending')]);
+    result.skipped++;
+    return;
+  }
+  const claimed = await deps.db
+    .updateTable('visit_notices')
+    .set({ status: 'sending', claimed_at: at, attempts: sql`attempts + 1`, updated_at: at })
+    .where('id', '=', n.id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== 1) return;
+  const body = noticeText(n.kind, ctx, deps.config.OUTREACH_SIGNATURE, todayIn(now));
+  let receipt: ProviderReceipt;
+  try {
+    receipt = await deps.telephony.sendSms({ to: ctx.licence.phone, body, statusCallback: webhookUrl(deps, '/twilio/message-status') });
+  } catch (err) {
+    await recordFailure(deps, n, ctx, body, err, result);
+    return;
+  }
+  const messageId = deps.ids.next();
+  const sentAt = deps.clock.now().toISOString();
+  await deps.atomic([
+    messageInsert(deps, { id: messageId, ctx, purpose: n.kind === 'cancelled' ? 'visit_cancelled' : n.kind, body, status: receipt.status, sid: receipt.sid, errorCode: null, at: sentAt }),
+    finish(deps, n, 'done', null, messageId, 'sending'),
+  ]);
+  result.sent++;
+  deps.logger.info('visit notice sent', { kind: n.kind, to: maskPhone(ctx.licence.phone), sid: receipt.sid });
+}
+
+async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, body: string, err: unknown, result: NoticeTick): Promise<void> {
+  const error = err instanceof ProviderError ? err : new ProviderError(err instanceof Error ? err.message : String(err), false, null);
+  const now = deps.clock.now();
+  deps.logger.warn('visit notice failed', { kind: n.kind, code: error.code, retryable: error.retryable });
+  if (error.retryable && n.attempts + 1 < MAX_ATTEMPTS) {
+    await deps.db
+      .updateTable('visit_notices')
+      .set({ status: 'pending', due_at: new Date(now.getTime() + RETRY_AFTER_MS).toISOString(), note: `retry: ${error.code ?? 'provider error'}`, updated_at: now.toISOString() })
+      .where('id', '=', n.id)
+      .where('status', '=', 'sending')
+      .execute();
+    result.retrying++;
+    return;
+  }
+  const messageId = deps.ids.next();
+  const at = now.toISOString();
+  await deps.atomic([
+    messageInsert(deps, { id: messageId, ctx, purpose: n.kind, body, status: 'failed', sid: null, errorCode: error.code, at }),
+    finish(deps, n, 'failed', `provider: ${error.code ?? 'error'}`, messageId, 'sending'),
+  ]);
+  result.failed++;
+}
+
+/** A claim never released (the process died while sending) is given up, not resent. */
+async function giveUpStaleClaims(deps: Deps, result: NoticeTick): Promise<void> {
+  const before = new Date(deps.clock.now().getTime() - STALE_CLAIM_MS).toISOString();
+  const stale = await deps.db.selectFrom('visit_notices').selectAll().where('status', '=', 'sending').where('claimed_at', '<', before).execute();
+  for (const n of stale) {
+    await deps.atomic([finish(deps, n, 'failed', 'interrupted while sending: not resent, it may have gone out', null, 'sending')]);
+    result.failed++;
+  }
+}
+
+function finish(deps: Deps, n: VisitNoticeRow, status: 'done' | 'failed' | 'skipped', note: string | null, messageId: string | null, from: 'pending' | 'sending'): CompiledQuery {
+  return deps.db
+    .updateTable('visit_notices')
+    .set({ status, note, message_id: messageId, updated_at: deps.clock.now().toISOString() })
+    .where('id', '=', n.id)
+    .where('status', '=', from)
+    .compile();
+}
+
+export function messageInsert(
+  deps: Pick<Deps, 'db' | 'telephony'>,
+  m: { id: string; ctx: VisitContext; purpose: string; body: string; status: string; sid: string | null; errorCode: string | null; at: string; provider?: 'twiml' },
+): CompiledQuery {
+  return deps.db
+    .insertInto('messages')
+    .values({
+      id: m.id,
+      conversation_id: m.ctx.visit.conversation_id,
+      file_number: m.ctx.visit.file_number,
+      direction: 'out',
+      channel: 'sms',
+      phone: m.ctx.licence.phone,
+      purpose: m.purpose,
+      body: m.body,
+      segments: smsSegments(m.body),
+      provider: m.provider ?? deps.telephony.provider,
+      provider_sid: m.sid,
+      status: m.status,
+      error_code: m.errorCode,
+      created_at: m.at,
+      updated_at: m.at,
+    })
+    .compile();
+}

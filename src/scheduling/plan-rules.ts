@@ -1,0 +1,371 @@
+/**
+ * The visit planner's rules (issue 4), pure: which confirmed drivers can be visited on a date
+ * and how urgently, where the stops are, which shifts may serve whom; then the vehicle-routing
+ * problem handed to the engine (src/scheduling/vrptw) and the plan read back from its solution.
+ */
+import type { CaseCategory } from '../screening/case.ts';
+import { addMonths, daysBetween } from '../shared/civil-date.ts';
+import { haversineKm, type Point, type TravelTable } from './geo.ts';
+import type { Job, Problem, Solution, UnassignedReason, Vehicle } from './vrptw/types.ts';
+
+export interface PlanCase {
+  id: string;
+  category: CaseCategory;
+  opensOn: string;
+  dueOn: string;
+  lapsesOn: string | null;
+  needsCognitiveTest: boolean;
+}
+
+/** A confirmed driver without a visit. */
+export interface PlanDriver {
+  fileNumber: string;
+  conversationId: string | null;
+  community: string | null;
+  address: string;
+  point: Point | null;
+  partOfDay: 'am' | 'pm' | null;
+  /** The driver asked for this date (`3 12月3日`): not planned before it. */
+  rescheduleOn: string | null;
+  cases: PlanCase[];
+}
+
+/** A visit that keeps its shift: pinned by the dispatcher, or booked (the driver was told when). */
+export interface FixedVisit {
+  visitId: string;
+  fileNumber: string;
+  conversationId: string | null;
+  shiftId: string;
+  stopKey: string;
+  stopLabel: string;
+  point: Point;
+  serviceMinutes: number;
+  caseIds: string[];
+  needsCognitiveTest: boolean;
+  partOfDay: 'am' | 'pm' | null;
+  /** The window the driver was told (booked, confirmed): the checkup must start inside it. */
+  promised: { start: string; end: string } | null;
+}
+
+export interface PlanShift {
+  id: string;
+  startsAt: string;
+  endsAt: string;
+  start: Point;
+  end: Point;
+  areaCommunities: string[] | null;
+  area: { lat: number; lng: number; radiusKm: number } | null;
+  capacity: number;
+}
+
+export interface PlanSettings {
+  /** A checkup (issue 4: about ten minutes). */
+  serviceMinutes: number;
+  /** Added when a 三力测试 is due (RULES.md §3, Art 73 para 3). */
+  cognitiveExtraMinutes: number;
+  /** Width of the window the driver is told. */
+  windowMinutes: number;
+  /** 上午 visits end by this time; 下午 visits start from this one. */
+  morningEnds: string;
+  afternoonStarts: string;
+}
+
+export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
+  serviceMinutes: 10,
+  cognitiveExtraMinutes: 5,
+  windowMinutes: 60,
+  morningEnds: '12:00',
+  afternoonStarts: '13:00',
+};
+
+export const UNPLANNED_REASONS = {
+  no_location: 'no coordinates and no community with known coordinates',
+  asked_for_later_date: 'the driver asked for a later date',
+  too_early: 'a certificate issued on this date would expire before the case opens (RULES.md §5)',
+  lapsed: 'every case needing a visit has lapsed on this date',
+  no_shift_in_area: 'no shift on this date covers the driver’s community or area',
+  outside_shift_hours: 'no shift can reach the driver inside the shift hours and the driver’s 上午/下午 preference',
+  shifts_full: 'the shifts are full with drivers of equal or higher urgency',
+  fixed_infeasible: 'a pinned or booked visit no longer fits its shift (hours or promised window): left as it was',
+} as const;
+export type UnplannedReason = keyof typeof UNPLANNED_REASONS;
+
+export interface Unplanned {
+  fileNumber: string;
+  reason: UnplannedReason;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Times of day
+
+export function minutesOf(hhmm: string): number {
+  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+}
+
+export function hhmm(minutes: number): string {
+  const m = Math.max(0, Math.min(24 * 60 - 1, Math.round(minutes)));
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who can be visited on the date, and how urgently
+
+/**
+ * RULES.md §5: a visit serves a case from the day a certificate issued then is still valid
+ * (6 months, Art 85) when the case opens, until the case lapses. `cancellation_notice` needs no
+ * visit.
+ */
+export function caseServedOn(c: PlanCase, date: string): 'yes' | 'too_early' | 'lapsed' {
+  if (date <= addMonths(c.opensOn, -6)) return 'too_early';
+  if (c.lapsesOn !== null && date >= c.lapsesOn) return 'lapsed';
+  return 'yes';
+}
+
+/**
+ * Weight of leaving a driver out (the engine keeps heavier drivers first): overdue cases and
+ * cases about to lapse before the others (issue 4), then cases due soon.
+ */
+export function urgency(cases: readonly PlanCase[], date: string): number {
+  let weight = 1;
+  if (cases.some((c) => c.dueOn < date)) weight += 8;
+  if (cases.some((c) => c.lapsesOn !== null && daysBetween(date, c.lapsesOn) <= 30)) weight += 16;
+  if (cases.some((c) => c.dueOn >= date && daysBetween(date, c.dueOn) <= 14)) weight += 2;
+  return weight;
+}
+
+export interface Candidate {
+  fileNumber: string;
+  conversationId: string | null;
+  fixed: FixedVisit | null;
+  stopKey: string;
+  stopLabel: string;
+  point: Point;
+  location: number;
+  serviceMinutes: number;
+  caseIds: string[];
+  needsCognitiveTest: boolean;
+  partOfDay: 'am' | 'pm' | null;
+  priority: number;
+  community: string | null;
+  allowedShifts: number[];
+}
+
+export interface Layout {
+  date: string;
+  shifts: PlanShift[];
+  /** Every location: each shift's start and end, then every stop. */
+  points: Point[];
+  candidates: Candidate[];
+  unplanned: Unplanned[];
+}
+
+function communityKey(community: string): string {
+  return `c:${community}`;
+}
+
+function doorKey(p: Point): string {
+  return `p:${p.lat.toFixed(5)},${p.lng.toFixed(5)}`;
+}
+
+/** Gate of each community: where a fixed visit already stops, else the mean of its drivers. */
+function communityPoints(drivers: readonly PlanDriver[], fixed: readonly FixedVisit[]): Map<string, Point> {
+  const sums = new Map<string, { lat: number; lng: number; n: number }>();
+  for (const d of drivers) {
+    if (!d.community || !d.point) continue;
+    const s = sums.get(d.community) ?? { lat: 0, lng: 0, n: 0 };
+    sums.set(d.community, { lat: s.lat + d.point.lat, lng: s.lng + d.point.lng, n: s.n + 1 });
+  }
+  const points = new Map<string, Point>([...sums].map(([k, s]) => [communityKey(k), { lat: s.lat / s.n, lng: s.lng / s.n }]));
+  for (const f of fixed) if (f.stopKey.startsWith('c:')) points.set(f.stopKey, f.point);
+  return points;
+}
+
+function allowedShifts(shifts: readonly PlanShift[], community: string | null, point: Point): number[] {
+  const allowed: number[] = [];
+  shifts.forEach((s, i) => {
+    const unlimited = s.areaCommunities === null && s.area === null;
+    const inList = community !== null && (s.areaCommunities?.includes(community) ?? false);
+    const inCircle = s.area !== null && haversineKm(point, s.area) <= s.area.radiusKm;
+    if (unlimited || inList || inCircle) allowed.push(i);
+  });
+  return allowed;
+}
+
+/**
+ * Everything before the travel table: candidates with their stop, service time, urgency and
+ * shifts; drivers that cannot be visited on the date with the reason.
+ */
+export function layoutPlan(
+  date: string,
+  shifts: readonly PlanShift[],
+  drivers: readonly PlanDriver[],
+  fixed: readonly FixedVisit[],
+  settings: PlanSettings,
+): Layout {
+  const points: Point[] = shifts.flatMap((s) => [s.start, s.end]);
+  const stopIndex = new Map<string, number>();
+  const locationOf = (key: string, p: Point) => {
+    let at = stopIndex.get(key);
+    if (at === undefined) {
+      at = points.length;
+      points.push(p);
+      stopIndex.set(key, at);
+    }
+    return at;
+  };
+  const gates = communityPoints(drivers, fixed);
+  const shiftIndex = new Map(shifts.map((s, i) => [s.id, i]));
+  const candidates: Candidate[] = [];
+  const unplanned: Unplanned[] = [];
+  for (const f of fixed) {
+    const shift = shiftIndex.get(f.shiftId);
+    if (shift === undefined) continue;
+    candidates.push({
+      fileNumber: f.fileNumber,
+      conversationId: f.conversationId,
+      fixed: f,
+      stopKey: f.stopKey,
+      stopLabel: f.stopLabel,
+      point: f.point,
+      location: locationOf(f.stopKey, f.point),
+      serviceMinutes: f.serviceMinutes,
+      caseIds: f.caseIds,
+      needsCognitiveTest: f.needsCognitiveTest,
+      partOfDay: f.partOfDay,
+      priority: 1000,
+      community: f.stopKey.startsWith('c:') ? f.stopKey.slice(2) : null,
+      allowedShifts: [shift],
+    });
+  }
+  for (const d of drivers) {
+    const placed = placeDriver(d, date, gates, settings);
+    if ('reason' in placed) {
+      unplanned.push({ fileNumber: d.fileNumber, reason: placed.reason });
+      continue;
+    }
+    candidates.push({ ...placed, location: locationOf(placed.stopKey, placed.point), allowedShifts: allowedShifts(shifts, d.community, placed.point) });
+  }
+  return { date, shifts: [...shifts], points, candidates, unplanned };
+}
+
+function placeDriver(
+  d: PlanDriver,
+  date: string,
+  gates: Map<string, Point>,
+  settings: PlanSettings,
+): Omit<Candidate, 'location' | 'allowedShifts'> | { reason: UnplannedReason } {
+  if (d.rescheduleOn !== null && d.rescheduleOn > date) return { reason: 'asked_for_later_date' };
+  const visitCases = d.cases.filter((c) => c.category !== 'cancellation_notice');
+  const served = visitCases.filter((c) => caseServedOn(c, date) === 'yes');
+  if (served.length === 0) return { reason: visitCases.some((c) => caseServedOn(c, date) === 'too_early') ? 'too_early' : 'lapsed' };
+  const gate = d.community ? gates.get(communityKey(d.community)) : undefined;
+  const point = gate ?? d.point;
+  if (!point) return { reason: 'no_location' };
+  const needsCognitiveTest = served.some((c) => c.needsCognitiveTest);
+  return {
+    fileNumber: d.fileNumber,
+    conversationId: d.conversationId,
+    fixed: null,
+    stopKey: gate && d.community ? communityKey(d.community) : doorKey(point),
+    stopLabel: gate && d.community ? d.community : d.address,
+    point,
+    serviceMinutes: settings.serviceMinutes + (needsCognitiveTest ? settings.cognitiveExtraMinutes : 0),
+    caseIds: served.map((c) => c.id),
+    needsCognitiveTest,
+    partOfDay: d.partOfDay,
+    priority: urgency(served, date),
+    community: d.community,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// To the engine and back
+
+/** When the checkup may start: the promised window, else the driver's 上午/下午 preference. */
+function startWindow(c: Candidate, settings: PlanSettings): { earliest: number; latest: number } {
+  if (c.fixed?.promised) return { earliest: minutesOf(c.fixed.promised.start), latest: minutesOf(c.fixed.promised.end) };
+  if (c.partOfDay === 'am') return { earliest: 0, latest: minutesOf(settings.morningEnds) - c.serviceMinutes };
+  if (c.partOfDay === 'pm') return { earliest: minutesOf(settings.afternoonStarts), latest: 24 * 60 };
+  return { earliest: 0, latest: 24 * 60 };
+}
+
+/** Minutes since midnight of the plan date; distance in km, travel in minutes. */
+export function toProblem(layout: Layout, table: TravelTable, settings: PlanSettings): Problem {
+  const jobs: Job[] = layout.candidates.map((c) => ({
+    id: c.fileNumber,
+    location: c.location,
+    service: c.serviceMinutes,
+    ...startWindow(c, settings),
+    demand: 1,
+    priority: c.priority,
+    allowedVehicles: c.allowedShifts,
+    pinned: c.fixed !== null,
+  }));
+  const vehicles: Vehicle[] = layout.shifts.map((s, i) => ({
+    id: s.id,
+    start: 2 * i,
+    end: 2 * i + 1,
+    earliest: minutesOf(s.startsAt),
+    latest: minutesOf(s.endsAt),
+    capacity: s.capacity,
+  }));
+  return { matrices: { size: table.size, distance: table.km, travel: table.minutes }, jobs, vehicles };
+}
+
+export interface PlannedVisit {
+  candidate: Candidate;
+  seq: number;
+  startsAt: string;
+  windowStart: string;
+  windowEnd: string;
+}
+
+export interface PlannedRoute {
+  shiftId: string;
+  visits: PlannedVisit[];
+  km: number;
+  departAt: string;
+  returnAt: string;
+}
+
+export interface Plan {
+  routes: PlannedRoute[];
+  unplanned: Unplanned[];
+  /** Pinned or booked visits the engine could not keep (left unchanged, reported). */
+  conflicts: Unplanned[];
+}
+
+const ENGINE_REASON: Record<UnassignedReason, UnplannedReason> = {
+  no_vehicle: 'no_shift_in_area',
+  time_window: 'outside_shift_hours',
+  capacity: 'shifts_full',
+  no_room: 'shifts_full',
+};
+
+/** The window told to the driver: the planned start rounded down to the half hour, `windowMinutes` wide. */
+export function toldWindow(start: number, settings: PlanSettings): { start: string; end: string } {
+  const from = Math.floor(start / 30) * 30;
+  return { start: hhmm(from), end: hhmm(from + settings.windowMinutes) };
+}
+
+export function readPlan(layout: Layout, solution: Solution, settings: PlanSettings): Plan {
+  const routes: PlannedRoute[] = solution.routes.map((r) => ({
+    shiftId: layout.shifts[r.vehicle]!.id,
+    km: r.distance,
+    departAt: hhmm(r.departure),
+    returnAt: hhmm(r.returnAt),
+    visits: r.visits.map((v, k) => {
+      const candidate = layout.candidates[v.job]!;
+      const window = candidate.fixed?.promised ?? toldWindow(v.start, settings);
+      return { candidate, seq: k + 1, startsAt: hhmm(v.start), windowStart: window.start, windowEnd: window.end };
+    }),
+  }));
+  const unplanned = [...layout.unplanned];
+  const conflicts: Unplanned[] = [];
+  for (const u of solution.unassigned) {
+    const c = layout.candidates[u.job]!;
+    if (c.fixed) conflicts.push({ fileNumber: c.fileNumber, reason: 'fixed_infeasible' });
+    else unplanned.push({ fileNumber: c.fileNumber, reason: ENGINE_REASON[u.reason] });
+  }
+  return { routes, unplanned, conflicts };
+}

@@ -1,0 +1,274 @@
+import type { CompiledQuery } from 'kysely';
+import type { ShiftRow } from '../db/schema/scheduling.ts';
+import { AppError } from '../errors.ts';
+import type { AppDeps } from '../http/env.ts';
+import { addDays } from '../shared/civil-date.ts';
+import { instantAt } from '../shared/time.ts';
+import { auditEntry } from '../staff/audit.ts';
+import { haversineSource, type Point, type TravelSource, type TravelTable } from './geo.ts';
+import { osrmSource, TravelSourceError } from './osrm.ts';
+import {
+  layoutPlan,
+  readPlan,
+  toProblem,
+  type FixedVisit,
+  type Plan,
+  type PlanDriver,
+  type PlannedVisit,
+  type PlanSettings,
+  type Unplanned,
+} from './plan-rules.ts';
+import { fixedVisit, fixedVisitsOn, openShiftsOn, planShift, poolOn } from './repository.ts';
+import { solve } from './vrptw/solve.ts';
+
+/**
+ * The dispatcher's plan for a date (issue 4): preview (a draft of `planned` visits, re-made
+ * around pinned and booked ones), then commit (booked, the drivers are told).
+ */
+export type PlannerDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'config' | 'logger'>;
+
+export function planSettings(config: AppDeps['config']): PlanSettings {
+  return {
+    serviceMinutes: config.PLANNER_SERVICE_MINUTES,
+    cognitiveExtraMinutes: config.PLANNER_COGNITIVE_EXTRA_MINUTES,
+    windowMinutes: config.PLANNER_WINDOW_MINUTES,
+    morningEnds: '12:00',
+    afternoonStarts: '13:00',
+  };
+}
+
+export type TravelModel = 'haversine' | 'osrm' | 'haversine (OSRM failed)';
+
+/** Road times from OSRM when configured; if it fails, the straight-line model (and say so). */
+async function travelTable(deps: PlannerDeps, points: readonly Point[]): Promise<{ table: TravelTable; model: TravelModel }> {
+  const haversine: TravelSource = haversineSource({ detourFactor: deps.config.PLANNER_DETOUR_FACTOR, speedKmh: deps.config.PLANNER_SPEED_KMH });
+  if (!deps.config.OSRM_URL) return { table: await haversine(points), model: 'haversine' };
+  try {
+    return { table: await osrmSource(deps.config.OSRM_URL, { timeoutMs: 10_000 })(points), model: 'osrm' };
+  } catch (err) {
+    if (!(err instanceof TravelSourceError)) throw err;
+    deps.logger.warn('OSRM unavailable: planning with straight-line travel times', { error: err.message });
+    return { table: await haversine(points), model: 'haversine (OSRM failed)' };
+  }
+}
+
+export interface SolveChoice {
+  seed?: number | undefined;
+  maxIterations?: number | undefined;
+  timeBudgetMs?: number | undefined;
+}
+
+export interface ComputedPlan {
+  plan: Plan;
+  travel: TravelModel;
+  iterations: number;
+  elapsedMs: number;
+  seed: number;
+}
+
+export async function computePlan(
+  deps: PlannerDeps,
+  date: string,
+  shifts: readonly ShiftRow[],
+  drivers: readonly PlanDriver[],
+  fixed: readonly FixedVisit[],
+  choice: SolveChoice,
+): Promise<ComputedPlan> {
+  const settings = planSettings(deps.config);
+  const layout = layoutPlan(date, shifts.map(planShift), drivers, fixed, settings);
+  const { table, model } = await travelTable(deps, layout.points);
+  const seed = choice.seed ?? deps.config.PLANNER_SEED;
+  const solution = solve(toProblem(layout, table, settings), {
+    seed,
+    timeLimitMs: choice.timeBudgetMs ?? deps.config.PLANNER_TIME_BUDGET_MS,
+    ...(choice.maxIterations !== undefined ? { maxIterations: choice.maxIterations } : {}),
+  });
+  return { plan: readPlan(layout, solution, settings), travel: model, iterations: solution.iterations, elapsedMs: solution.elapsedMs, seed };
+}
+
+/** Times and order of a visit that exists; its told window stays unless it is still a draft. */
+export function visitUpdate(deps: PlannerDeps, v: PlannedVisit, shiftId: string, at: string, draft: boolean): CompiledQuery {
+  return deps.db
+    .updateTable('visits')
+    .set({
+      shift_id: shiftId,
+      seq: v.seq,
+      starts_at: v.startsAt,
+      ...(draft ? { window_start: v.windowStart, window_end: v.windowEnd } : {}),
+      updated_at: at,
+    })
+    .where('id', '=', v.candidate.fixed!.visitId)
+    .compile();
+}
+
+export function visitInsert(deps: PlannerDeps, v: PlannedVisit, shiftId: string, date: string, at: string): CompiledQuery {
+  const c = v.candidate;
+  return deps.db
+    .insertInto('visits')
+    .values({
+      id: deps.ids.next(),
+      file_number: c.fileNumber,
+      conversation_id: c.conversationId,
+      shift_id: shiftId,
+      date,
+      status: 'planned',
+      seq: v.seq,
+      starts_at: v.startsAt,
+      service_minutes: c.serviceMinutes,
+      window_start: v.windowStart,
+      window_end: v.windowEnd,
+      stop_key: c.stopKey,
+      stop_label: c.stopLabel,
+      lat: c.point.lat,
+      lng: c.point.lng,
+      part_of_day: c.partOfDay,
+      cases: JSON.stringify(c.caseIds),
+      needs_cognitive_test: c.needsCognitiveTest ? 1 : 0,
+      created_at: at,
+      updated_at: at,
+    })
+    .compile();
+}
+
+/** Writes a computed plan's routes: updates for visits that exist, inserts for new drafts. */
+export function routeWrites(deps: PlannerDeps, plan: Plan, date: string, at: string, drafts: ReadonlySet<string>): CompiledQuery[] {
+  return plan.routes.flatMap((r) =>
+    r.visits.map((v) => (v.candidate.fixed ? visitUpdate(deps, v, r.shiftId, at, drafts.has(v.candidate.fixed.visitId)) : visitInsert(deps, v, r.shiftId, date, at))),
+  );
+}
+
+export interface PlanRunSummary {
+  runId: string;
+  date: string;
+  seed: number;
+  iterations: number;
+  elapsedMs: number;
+  travel: TravelModel;
+  planned: number;
+  unplanned: Unplanned[];
+  conflicts: Unplanned[];
+  km: number;
+}
+
+/** Conflicts from a racing writer (a driver booked meanwhile, a shift filled) become a 409. */
+export async function atomicOrConflict(deps: PlannerDeps, queries: CompiledQuery[], what: string): Promise<void> {
+  try {
+    await deps.atomic(queries);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : '';
+    if (/shift_full/.test(message)) throw new AppError('conflict', `${what}: a shift would be over its capacity`);
+    if (/shift_overlap/.test(message)) throw new AppError('conflict', `${what}: a crew member would be in two overlapping shifts`);
+    if (/shift_closed/.test(message)) throw new AppError('conflict', `${what}: the shift is cancelled`);
+    if (/UNIQUE constraint failed: visits\.file_number/.test(message)) throw new AppError('conflict', `${what}: a driver was given a visit meanwhile; try again`);
+    throw err;
+  }
+}
+
+export async function previewPlan(deps: PlannerDeps, date: string, choice: SolveChoice & { staffId: string | null }): Promise<PlanRunSummary> {
+  const shifts = await openShiftsOn(deps.db, date);
+  if (shifts.length === 0) throw new AppError('conflict', `no open shift on ${date}: create shifts first`);
+  const [drivers, fixedRows] = await Promise.all([poolOn(deps.db, date), fixedVisitsOn(deps.db, date)]);
+  const drafts = new Set(fixedRows.filter((v) => v.status === 'planned').map((v) => v.id));
+  const computed = await computePlan(deps, date, shifts, drivers, fixedRows.map((v) => fixedVisit(v, { keepPromise: true })), choice);
+  const { plan } = computed;
+  const at = deps.clock.now().toISOString();
+  const runId = deps.ids.next();
+  const planned = plan.routes.reduce((n, r) => n + r.visits.length, 0);
+  const km = Math.round(plan.routes.reduce((n, r) => n + r.km, 0) * 10) / 10;
+  await atomicOrConflict(
+    deps,
+    [
+      deps.db.deleteFrom('visits').where('date', '=', date).where('status', '=', 'planned').where('pinned', '=', 0).compile(),
+      ...routeWrites(deps, plan, date, at, drafts),
+      deps.db
+        .insertInto('plan_runs')
+        .values({
+          id: runId,
+          date,
+          staff_id: choice.staffId,
+          created_at: at,
+          seed: computed.seed,
+          elapsed_ms: Math.round(computed.elapsedMs),
+          iterations: computed.iterations,
+          unassigned: JSON.stringify([...plan.unplanned, ...plan.conflicts]),
+          figures: JSON.stringify({ planned, km, travel: computed.travel, conflicts: plan.conflicts.length }),
+        })
+        .compile(),
+    ],
+    'the plan changed while it was computed',
+  );
+  deps.logger.info('plan previewed', { date, planned, unplanned: plan.unplanned.length, ms: Math.round(computed.elapsedMs) });
+  return {
+    runId,
+    date,
+    seed: computed.seed,
+    iterations: computed.iterations,
+    elapsedMs: Math.round(computed.elapsedMs),
+    travel: computed.travel,
+    planned,
+    unplanned: plan.unplanned,
+    conflicts: plan.conflicts,
+    km,
+  };
+}
+
+/** The day-before reminder's due time (VISIT_REMINDER_AT, Asia/Shanghai). */
+export function reminderDue(deps: Pick<PlannerDeps, 'config'>, date: string): string {
+  return instantAt(addDays(date, -1), deps.config.VISIT_REMINDER_AT).toISOString();
+}
+
+/** A notice of a visit's current revision, inserted from its row (nothing if it is not booked). */
+export function noticeInsert(deps: PlannerDeps, visitId: string, kind: 'appointment' | 'reminder' | 'cancelled', dueAt: string, at: string): CompiledQuery {
+  return deps.db
+    .insertInto('visit_notices')
+    .columns(['id', 'visit_id', 'kind', 'revision', 'due_at', 'status', 'created_at', 'updated_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('visits')
+        .select([
+          eb.val(deps.ids.next()).as('id'),
+          'id as visit_id',
+          eb.val(kind).as('kind'),
+          'revision',
+          eb.val(dueAt).as('due_at'),
+          eb.val('pending').as('status'),
+          eb.val(at).as('created_at'),
+          eb.val(at).as('updated_at'),
+        ])
+        .where('id', '=', visitId)
+        .where('status', 'in', kind === 'cancelled' ? ['cancelled'] : ['booked', 'confirmed']),
+    )
+    .onConflict((oc) => oc.columns(['visit_id', 'kind', 'revision']).doNothing())
+    .compile();
+}
+
+/** The appointment now and the reminder the day before, for a visit just booked or moved. */
+export function bookingNotices(deps: PlannerDeps, visitId: string, date: string, at: string): CompiledQuery[] {
+  return [noticeInsert(deps, visitId, 'appointment', at, at), noticeInsert(deps, visitId, 'reminder', reminderDue(deps, date), at)];
+}
+
+export async function commitPlan(deps: PlannerDeps, date: string, staffId: string | null): Promise<{ booked: number }> {
+  const drafts = await deps.db.selectFrom('visits').select(['id', 'conversation_id']).where('date', '=', date).where('status', '=', 'planned').execute();
+  if (drafts.length === 0) throw new AppError('conflict', `nothing to commit on ${date}: preview a plan first`);
+  const at = deps.clock.now().toISOString();
+  const ids = drafts.map((d) => d.id);
+  const queries: CompiledQuery[] = [];
+  // Chunks keep every statement under SQLite's bound-parameter limit.
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    queries.push(
+      deps.db
+        .updateTable('visits')
+        .set((eb) => ({ status: 'booked', revision: eb('revision', '+', 1), booked_at: at, updated_at: at }))
+        .where('id', 'in', chunk)
+        .where('status', '=', 'planned')
+        .compile(),
+    );
+    for (const id of chunk) queries.push(...bookingNotices(deps, id, date, at));
+  }
+  queries.push(auditEntry(deps, { staffId, action: 'plan.commit', subject: date, details: { booked: ids.length } }));
+  await atomicOrConflict(deps, queries, 'commit');
+  deps.logger.info('plan committed', { date, booked: ids.length });
+  return { booked: ids.length };
+}
+

@@ -1,0 +1,442 @@
+import { z } from '@hono/zod-openapi';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema/index.ts';
+import { VISIT_STATUSES, type FieldStaffRow, type ShiftRow } from '../db/schema/scheduling.ts';
+import { AppError } from '../errors.ts';
+import { apiRoute } from '../http/route.ts';
+import { createRouter } from '../http/router.ts';
+import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
+import { isCivilDate } from '../shared/civil-date.ts';
+import { todayIn } from '../shared/time.ts';
+import type { Role } from '../staff/permissions.ts';
+import type { StaffMember } from '../staff/repository.ts';
+import type { AppDeps } from '../http/env.ts';
+import { runDueVisitNotices } from './notices.ts';
+import { UNPLANNED_REASONS, type UnplannedReason } from './plan-rules.ts';
+import { commitPlan, previewPlan } from './planning.ts';
+import { routeSheetOf } from './repository.ts';
+import { routeSheetHtml, routeSheetIcs } from './route-sheet.ts';
+import { addFieldStaff, cancelShift, createShift } from './shifts.ts';
+import { cancelVisit, changeVisit, recordNoShow } from './visits.ts';
+
+const civilDate = z.string().refine(isCivilDate, 'must be a real date written YYYY-MM-DD');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Asia/Shanghai)');
+const id = (name: string) => z.string().uuid().openapi({ param: { name, in: 'path' } });
+const dateParam = z.object({ date: civilDate.openapi({ param: { name: 'date', in: 'path' }, example: '2026-11-27' }) });
+const lat = z.number().min(-90).max(90);
+const lng = z.number().min(-180).max(180);
+const PlaceSchema = z.strictObject({ label: z.string().trim().min(1).max(100), lat, lng });
+
+const FieldStaffSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['postal', 'examiner']),
+    name: z.string(),
+    phone: z.string(),
+    organisation: z.string(),
+    staffId: z.string().nullable(),
+    active: z.boolean(),
+  })
+  .openapi('FieldStaff');
+
+const fieldStaffView = (r: FieldStaffRow): z.infer<typeof FieldStaffSchema> => ({
+  id: r.id,
+  kind: r.kind,
+  name: r.name,
+  phone: r.phone,
+  organisation: r.organisation,
+  staffId: r.staff_id,
+  active: r.active === 1,
+});
+
+const ShiftSchema = z
+  .object({
+    id: z.string(),
+    date: z.string(),
+    startsAt: z.string(),
+    endsAt: z.string(),
+    postalId: z.string(),
+    examinerId: z.string(),
+    start: z.object({ label: z.string(), lat: z.number(), lng: z.number() }),
+    end: z.object({ label: z.string(), lat: z.number(), lng: z.number() }),
+    area: z.object({ communities: z.array(z.string()).nullable(), center: z.object({ lat: z.number(), lng: z.number() }).nullable(), radiusKm: z.number().nullable() }).nullable(),
+    capacity: z.number().int(),
+    status: z.enum(['open', 'cancelled']),
+  })
+  .openapi('Shift');
+
+export function shiftView(s: ShiftRow): z.infer<typeof ShiftSchema> {
+  const communities = s.area_communities === null ? null : (JSON.parse(s.area_communities) as string[]);
+  const center = s.area_lat !== null && s.area_lng !== null ? { lat: s.area_lat, lng: s.area_lng } : null;
+  return {
+    id: s.id,
+    date: s.date,
+    startsAt: s.starts_at,
+    endsAt: s.ends_at,
+    postalId: s.postal_id,
+    examinerId: s.examiner_id,
+    start: { label: s.start_label, lat: s.start_lat, lng: s.start_lng },
+    end: { label: s.end_label, lat: s.end_lat, lng: s.end_lng },
+    area: communities || center ? { communities, center, radiusKm: s.area_radius_km } : null,
+    capacity: s.capacity,
+    status: s.status,
+  };
+}
+
+const VisitSchema = z
+  .object({
+    id: z.string(),
+    fileNumber: z.string(),
+    shiftId: z.string(),
+    date: z.string(),
+    status: z.enum(VISIT_STATUSES),
+    seq: z.number().int(),
+    startsAt: z.string().openapi({ description: 'Planned start of the checkup, HH:MM' }),
+    serviceMinutes: z.number().int(),
+    windowStart: z.string().openapi({ description: 'The window told to the driver' }),
+    windowEnd: z.string(),
+    stop: z.object({ key: z.string(), label: z.string(), atGate: z.boolean() }),
+    partOfDay: z.enum(['am', 'pm']).nullable(),
+    caseIds: z.array(z.string()),
+    needsCognitiveTest: z.boolean(),
+    pinned: z.boolean(),
+    revision: z.number().int(),
+    phoneKind: z.enum(['mobile', 'landline']).openapi({ description: 'landline: no SMS, staff tell the driver by phone' }),
+    closedReason: z.string().nullable(),
+    driver: DriverSummarySchema,
+  })
+  .openapi('Visit');
+
+function visitQuery(db: Kysely<DB>) {
+  return db
+    .selectFrom('visits as v')
+    .innerJoin('licences as l', 'l.file_number', 'v.file_number')
+    .selectAll('v')
+    .select(['l.name', 'l.phone', 'l.phone_kind', 'l.address', 'l.community', 'l.id_masked', 'l.birth_date', 'l.sex', 'l.classes']);
+}
+type VisitJoin = Awaited<ReturnType<ReturnType<typeof visitQuery>['execute']>>[number];
+
+function visitView(r: VisitJoin, role: Role): z.infer<typeof VisitSchema> {
+  return {
+    id: r.id,
+    fileNumber: r.file_number,
+    shiftId: r.shift_id,
+    date: r.date,
+    status: r.status,
+    seq: r.seq,
+    startsAt: r.starts_at,
+    serviceMinutes: r.service_minutes,
+    windowStart: r.window_start,
+    windowEnd: r.window_end,
+    stop: { key: r.stop_key, label: r.stop_label, atGate: r.stop_key.startsWith('c:') },
+    partOfDay: r.part_of_day,
+    caseIds: JSON.parse(r.cases) as string[],
+    needsCognitiveTest: r.needs_cognitive_test === 1,
+    pinned: r.pinned === 1,
+    revision: r.revision,
+    phoneKind: r.phone_kind,
+    closedReason: r.closed_reason,
+    driver: driverSummary(r, role),
+  };
+}
+
+async function oneVisit(db: Kysely<DB>, visitId: string, role: Role) {
+  return visitView(await visitQuery(db).where('v.id', '=', visitId).executeTakeFirstOrThrow(), role);
+}
+
+const UnplannedSchema = z.object({
+  fileNumber: z.string(),
+  reason: z.enum(Object.keys(UNPLANNED_REASONS) as [UnplannedReason, ...UnplannedReason[]]),
+  message: z.string(),
+  driver: DriverSummarySchema.nullable(),
+});
+
+const PlanSchema = z
+  .object({
+    date: z.string(),
+    run: z
+      .object({ id: z.string(), createdAt: z.string(), seed: z.number().int(), iterations: z.number().int(), elapsedMs: z.number().int(), travel: z.string(), planned: z.number().int(), km: z.number() })
+      .nullable()
+      .openapi({ description: 'The latest preview of the date' }),
+    shifts: z.array(
+      ShiftSchema.extend({
+        postal: z.object({ name: z.string(), phone: z.string() }),
+        examiner: z.object({ name: z.string(), phone: z.string() }),
+        visits: z.array(VisitSchema),
+      }),
+    ),
+    unplanned: z.array(UnplannedSchema).openapi({ description: 'Confirmed drivers the latest preview could not plan, with the reason' }),
+  })
+  .openapi('Plan');
+
+async function planView(db: Kysely<DB>, date: string, role: Role): Promise<z.infer<typeof PlanSchema>> {
+  const [shifts, visits, run] = await Promise.all([
+    db
+      .selectFrom('shifts as s')
+      .innerJoin('field_staff as p', 'p.id', 's.postal_id')
+      .innerJoin('field_staff as e', 'e.id', 's.examiner_id')
+      .selectAll('s')
+      .select(['p.name as p_name', 'p.phone as p_phone', 'e.name as e_name', 'e.phone as e_phone'])
+      .where('s.date', '=', date)
+      .orderBy('s.starts_at')
+      .orderBy('s.id')
+      .execute(),
+    visitQuery(db).where('v.date', '=', date).where('v.status', '<>', 'cancelled').orderBy('v.shift_id').orderBy('v.seq').execute(),
+    db.selectFrom('plan_runs').selectAll().where('date', '=', date).orderBy('created_at', 'desc').limit(1).executeTakeFirst(),
+  ]);
+  const listed = run ? (JSON.parse(run.unassigned) as { fileNumber: string; reason: UnplannedReason }[]) : [];
+  const withVisit = new Set(visits.map((v) => v.file_number));
+  const stillOut = listed.filter((u) => !withVisit.has(u.fileNumber));
+  const licences = stillOut.length
+    ? await db.selectFrom('licences').select(['file_number', 'name', 'phone', 'address', 'community', 'id_masked', 'birth_date', 'sex', 'classes']).where('file_number', 'in', stillOut.map((u) => u.fileNumber)).execute()
+    : [];
+  const byFile = new Map(licences.map((l) => [l.file_number, l]));
+  const figures = run ? (JSON.parse(run.figures) as { planned: number; km: number; travel: string }) : null;
+  return {
+    date,
+    run: run && figures ? { id: run.id, createdAt: run.created_at, seed: run.seed, iterations: run.iterations, elapsedMs: run.elapsed_ms, travel: figures.travel, planned: figures.planned, km: figures.km } : null,
+    shifts: shifts.map((s) => ({
+      ...shiftView(s),
+      postal: { name: s.p_name, phone: s.p_phone },
+      examiner: { name: s.e_name, phone: s.e_phone },
+      visits: visits.filter((v) => v.shift_id === s.id).map((v) => visitView(v, role)),
+    })),
+    unplanned: stillOut.map((u) => {
+      const l = byFile.get(u.fileNumber);
+      return { fileNumber: u.fileNumber, reason: u.reason, message: UNPLANNED_REASONS[u.reason], driver: l ? driverSummary(l, role) : null };
+    }),
+  };
+}
+
+const json = <T extends z.ZodTypeAny>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
+const ok = <T extends z.ZodTypeAny>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
+
+const addFieldStaffRoute = apiRoute('scheduling:manage', {
+  method: 'post',
+  path: '/api/field-staff',
+  summary: 'Add a postal worker or a medical examiner',
+  request: {
+    body: json(
+      z.strictObject({
+        kind: z.enum(['postal', 'examiner']),
+        name: z.string().trim().min(1).max(50),
+        phone: z.string().trim().min(5).max(20),
+        organisation: z.string().trim().min(1).max(100).openapi({ example: '聊城市邮政分公司' }),
+        staffId: z.string().uuid().optional().openapi({ description: 'The staff account of the person (an examiner records exams with it)' }),
+      }),
+    ),
+  },
+  responses: { 201: ok('Added', FieldStaffSchema), 409: { description: 'The staff account is already linked' } },
+});
+
+const listFieldStaffRoute = apiRoute('scheduling:read', {
+  method: 'get',
+  path: '/api/field-staff',
+  summary: 'Postal workers and examiners',
+  request: { query: z.strictObject({ kind: z.enum(['postal', 'examiner']).optional() }) },
+  responses: { 200: ok('Everyone, by name', z.object({ items: z.array(FieldStaffSchema) })) },
+});
+
+const createShiftRoute = apiRoute('scheduling:manage', {
+  method: 'post',
+  path: '/api/shifts',
+  summary: 'Create a shift: a crew (a postal worker and an examiner), a date, hours, start and end points, an optional area',
+  request: {
+    body: json(
+      z.strictObject({
+        date: civilDate,
+        startsAt: hhmm,
+        endsAt: hhmm,
+        postalId: z.string().uuid(),
+        examinerId: z.string().uuid(),
+        start: PlaceSchema,
+        end: PlaceSchema.optional().openapi({ description: 'Default: the start' }),
+        area: z
+          .strictObject({
+            communities: z.array(z.string().trim().min(1).max(100)).max(500).optional(),
+            center: z.strictObject({ lat, lng }).optional(),
+            radiusKm: z.number().positive().max(200).optional(),
+          })
+          .optional()
+          .openapi({ description: 'Only drivers of these communities or inside this circle (either one); none = anyone' }),
+        capacity: z.number().int().min(1).max(200).optional().openapi({ description: 'Most visits; default one per quarter hour' }),
+      }),
+    ),
+  },
+  responses: { 201: ok('Created', ShiftSchema), 409: { description: 'A crew member is in an overlapping shift' } },
+});
+
+const listShiftsRoute = apiRoute('scheduling:read', {
+  method: 'get',
+  path: '/api/shifts',
+  summary: 'Shifts of a date',
+  request: { query: z.strictObject({ date: civilDate.optional().openapi({ description: 'Default today' }) }) },
+  responses: { 200: ok('The shifts, by start time', z.object({ items: z.array(ShiftSchema) })) },
+});
+
+const cancelShiftRoute = apiRoute('scheduling:manage', {
+  method: 'post',
+  path: '/api/shifts/{id}/cancel',
+  summary: 'Cancel a shift: drafts dropped, booked drivers told and back in the pool',
+  request: { params: z.object({ id: id('id') }) },
+  responses: { 200: ok('Cancelled', z.object({ cancelledVisits: z.number().int() })), 404: { description: 'No such shift' }, 409: { description: 'Already cancelled' } },
+});
+
+const previewRoute = apiRoute('scheduling:manage', {
+  method: 'post',
+  path: '/api/plans/{date}/preview',
+  summary: 'Plan the date: confirmed drivers to shifts and routes, around pinned and booked visits',
+  description: 'Replaces the date’s unpinned drafts. Deterministic for a given seed and maxIterations when the time budget is not reached.',
+  request: {
+    params: dateParam,
+    body: {
+      required: false,
+      content: {
+        'application/json': {
+          schema: z.strictObject({
+            seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+            maxIterations: z.number().int().min(0).max(10_000_000).optional(),
+            timeBudgetMs: z.number().int().min(50).max(60_000).optional(),
+          }),
+        },
+      },
+    },
+  },
+  responses: { 200: ok('The plan', PlanSchema), 409: { description: 'No open shift on the date, or the plan changed meanwhile' } },
+});
+
+const planRoute = apiRoute('scheduling:read', {
+  method: 'get',
+  path: '/api/plans/{date}',
+  summary: 'The plan of a date: shifts with their visits in route order, and who could not be planned',
+  request: { params: dateParam },
+  responses: { 200: ok('The plan', PlanSchema) },
+});
+
+const commitRoute = apiRoute('scheduling:manage', {
+  method: 'post',
+  path: '/api/plans/{date}/commit',
+  summary: 'Book every planned visit of the date: each driver gets the appointment SMS, and a reminder the day before',
+  request: { params: dateParam },
+  responses: {
+    200: ok('Booked', z.object({ booked: z.number().int(), notices: z.object({ sent: z.number().int(), skipped: z.number().int(), deferred: z.number().int(), failed: z.number().int() }) })),
+    409: { description: 'Nothing to commit' },
+  },
+});
+
+const changeVisitRoute = apiRoute('scheduling:manage', {
+  method: 'patch',
+  path: '/api/visits/{id}',
+  summary: 'Pin a planned visit, or move it to another shift of its date (a moved visit is pinned)',
+  request: { params: z.object({ id: id('id') }), body: json(z.strictObject({ pinned: z.boolean().optional(), shiftId: z.string().uuid().optional() })) },
+  responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Not a draft, the shift is full, or it does not fit' } },
+});
+
+const cancelVisitRoute = apiRoute('scheduling:manage', {
+  method: 'post',
+  path: '/api/visits/{id}/cancel',
+  summary: 'Remove a draft from the date’s plan, or cancel a booked visit (the driver is told); the driver goes back to the pool',
+  request: { params: z.object({ id: id('id') }), body: json(z.strictObject({ reason: z.string().trim().min(1).max(200).openapi({ description: 'No ID numbers or medical data' }) })) },
+  responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Already closed' } },
+});
+
+const noShowRoute = apiRoute('scheduling:manage', {
+  method: 'post',
+  path: '/api/visits/{id}/no-show',
+  summary: 'Nobody was at the door: recorded, and the driver goes back to the pool',
+  request: { params: z.object({ id: id('id') }) },
+  responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Not booked, or before its day' } },
+});
+
+const runNoticesRoute = apiRoute('scheduling:manage', {
+  method: 'post',
+  path: '/api/visits/notices/run',
+  summary: 'Send the due visit SMS now (the server also does it with the outreach tick)',
+  responses: { 200: ok('What happened', z.object({ sent: z.number().int(), skipped: z.number().int(), deferred: z.number().int(), failed: z.number().int(), retrying: z.number().int() })) },
+});
+
+const sheetParams = { params: z.object({ id: id('id') }) };
+const routeSheetRoute = apiRoute('route-sheet:read', {
+  method: 'get',
+  path: '/api/shifts/{id}/route-sheet',
+  summary: 'The crew’s printable route sheet (HTML); an examiner sees only their own shifts',
+  request: sheetParams,
+  responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } }, 404: { description: 'No such shift' } },
+});
+
+const routeSheetIcsRoute = apiRoute('route-sheet:read', {
+  method: 'get',
+  path: '/api/shifts/{id}/route-sheet.ics',
+  summary: 'The crew’s visits as an iCalendar file',
+  request: sheetParams,
+  responses: { 200: { description: 'iCalendar', content: { 'text/calendar': { schema: z.string() } } }, 404: { description: 'No such shift' } },
+});
+
+async function sheetFor(deps: AppDeps, staff: StaffMember, shiftId: string) {
+  const sheet = await routeSheetOf(deps.db, shiftId);
+  if (!sheet) throw new AppError('not_found', 'no shift with this id');
+  if (staff.role === 'examiner' && sheet.examinerStaffId !== staff.id) throw new AppError('forbidden', 'an examiner sees only the route sheets of their own shifts');
+  return sheet;
+}
+
+export function schedulingRoutes() {
+  return createRouter()
+    .openapi(addFieldStaffRoute, async (c) => c.json(fieldStaffView(await addFieldStaff(c.get('deps'), c.req.valid('json'), c.get('staff').id)), 201))
+    .openapi(listFieldStaffRoute, async (c) => {
+      const { kind } = c.req.valid('query');
+      let q = c.get('deps').db.selectFrom('field_staff').selectAll().orderBy('name').orderBy('id');
+      if (kind) q = q.where('kind', '=', kind);
+      return c.json({ items: (await q.execute()).map(fieldStaffView) }, 200);
+    })
+    .openapi(createShiftRoute, async (c) => c.json(shiftView(await createShift(c.get('deps'), c.req.valid('json'), c.get('staff').id)), 201))
+    .openapi(listShiftsRoute, async (c) => {
+      const deps = c.get('deps');
+      const date = c.req.valid('query').date ?? todayIn(deps.clock.now());
+      const rows = await deps.db.selectFrom('shifts').selectAll().where('date', '=', date).orderBy('starts_at').orderBy('id').execute();
+      return c.json({ items: rows.map(shiftView) }, 200);
+    })
+    .openapi(cancelShiftRoute, async (c) => c.json(await cancelShift(c.get('deps'), c.req.valid('param').id, c.get('staff').id), 200))
+    .openapi(previewRoute, async (c) => {
+      const { date } = c.req.valid('param');
+      const body = c.req.valid('json') ?? {};
+      await previewPlan(c.get('deps'), date, { ...body, staffId: c.get('staff').id });
+      return c.json(await planView(c.get('deps').db, date, c.get('staff').role), 200);
+    })
+    .openapi(planRoute, async (c) => c.json(await planView(c.get('deps').db, c.req.valid('param').date, c.get('staff').role), 200))
+    .openapi(commitRoute, async (c) => {
+      const deps = c.get('deps');
+      const { booked } = await commitPlan(deps, c.req.valid('param').date, c.get('staff').id);
+      // The appointments go out now rather than at the next tick (inside the window and the rate).
+      const notices = await runDueVisitNotices(deps, deps.config.OUTREACH_RATE_PER_MINUTE);
+      return c.json({ booked, notices: { sent: notices.sent, skipped: notices.skipped, deferred: notices.deferred, failed: notices.failed } }, 200);
+    })
+    .openapi(changeVisitRoute, async (c) => {
+      const v = await changeVisit(c.get('deps'), c.req.valid('param').id, c.req.valid('json'), c.get('staff').id);
+      return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
+    })
+    .openapi(cancelVisitRoute, async (c) => {
+      const v = await cancelVisit(c.get('deps'), c.req.valid('param').id, c.req.valid('json').reason, c.get('staff').id);
+      return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
+    })
+    .openapi(noShowRoute, async (c) => {
+      const v = await recordNoShow(c.get('deps'), c.req.valid('param').id, c.get('staff').id);
+      return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
+    })
+    .openapi(runNoticesRoute, async (c) => {
+      const deps = c.get('deps');
+      return c.json(await runDueVisitNotices(deps, deps.config.OUTREACH_RATE_PER_MINUTE), 200);
+    })
+    .openapi(routeSheetRoute, async (c) => {
+      const sheet = await sheetFor(c.get('deps'), c.get('staff'), c.req.valid('param').id);
+      return c.html(routeSheetHtml(sheet, todayIn(c.get('deps').clock.now())), 200);
+    })
+    .openapi(routeSheetIcsRoute, async (c) => {
+      const deps = c.get('deps');
+      const sheet = await sheetFor(c.get('deps'), c.get('staff'), c.req.valid('param').id);
+      const host = new URL(deps.config.PUBLIC_BASE_URL).host;
+      return c.body(routeSheetIcs(sheet, deps.clock.now(), host), 200, {
+        'Content-Type': 'text/calendar; charset=utf-8',
+        'Content-Disposition': `attachment; filename="route-${sheet.date}.ics"`,
+      });
+    });
+}

@@ -1,0 +1,168 @@
+import type { CompiledQuery } from 'kysely';
+import type { FieldStaffKind, FieldStaffRow, ShiftRow } from '../db/schema/scheduling.ts';
+import { AppError, validationError, type FieldIssue } from '../errors.ts';
+import { normaliseNumber } from '../outreach/phone.ts';
+import { auditEntry } from '../staff/audit.ts';
+import { todayIn } from '../shared/time.ts';
+import { minutesOf } from './plan-rules.ts';
+import { atomicOrConflict, noticeInsert, type PlannerDeps } from './planning.ts';
+
+/** Postal workers and examiners, and their shifts (issue 4). */
+
+export interface FieldStaffInput {
+  kind: FieldStaffKind;
+  name: string;
+  phone: string;
+  organisation: string;
+  staffId?: string | undefined;
+}
+
+export async function addFieldStaff(deps: PlannerDeps, input: FieldStaffInput, by: string | null): Promise<FieldStaffRow> {
+  const phone = normaliseNumber(input.phone);
+  if (!/^\+[1-9]\d{6,14}$/.test(phone)) throw validationError([{ field: 'phone', code: 'invalid_phone', message: 'must be a mobile or landline number' }]);
+  if (input.staffId) {
+    const account = await deps.db.selectFrom('staff').select(['role']).where('id', '=', input.staffId).executeTakeFirst();
+    if (!account) throw validationError([{ field: 'staffId', code: 'unknown_staff', message: 'no staff account with this id' }]);
+    if (input.kind === 'examiner' && account.role !== 'examiner') {
+      throw validationError([{ field: 'staffId', code: 'wrong_role', message: 'an examiner links to an examiner account' }]);
+    }
+  }
+  const at = deps.clock.now().toISOString();
+  const row: FieldStaffRow = {
+    id: deps.ids.next(),
+    kind: input.kind,
+    name: input.name,
+    phone,
+    organisation: input.organisation,
+    staff_id: input.staffId ?? null,
+    active: 1,
+    created_at: at,
+    updated_at: at,
+  };
+  try {
+    await deps.atomic([
+      deps.db.insertInto('field_staff').values(row).compile(),
+      auditEntry(deps, { staffId: by, action: 'field_staff.add', subject: row.id, details: { kind: row.kind } }),
+    ]);
+  } catch (err) {
+    if (err instanceof Error && /UNIQUE constraint failed: field_staff\.staff_id/.test(err.message)) {
+      throw new AppError('conflict', 'staffId: this account is already linked to someone');
+    }
+    throw err;
+  }
+  return row;
+}
+
+export interface Place {
+  label: string;
+  lat: number;
+  lng: number;
+}
+
+export interface ShiftInput {
+  date: string;
+  startsAt: string;
+  endsAt: string;
+  postalId: string;
+  examinerId: string;
+  start: Place;
+  end?: Place | undefined;
+  area?: { communities?: string[] | undefined; center?: { lat: number; lng: number } | undefined; radiusKm?: number | undefined } | undefined;
+  capacity?: number | undefined;
+}
+
+/** Default capacity: one visit per quarter hour of the shift (ten minutes each plus travel). */
+export function defaultCapacity(startsAt: string, endsAt: string): number {
+  return Math.max(1, Math.floor((minutesOf(endsAt) - minutesOf(startsAt)) / 15));
+}
+
+async function crewIssues(deps: PlannerDeps, input: ShiftInput): Promise<FieldIssue[]> {
+  const people = await deps.db.selectFrom('field_staff').select(['id', 'kind', 'active']).where('id', 'in', [input.postalId, input.examinerId]).execute();
+  const issues: FieldIssue[] = [];
+  const check = (field: 'postalId' | 'examinerId', id: string, kind: FieldStaffKind) => {
+    const p = people.find((x) => x.id === id);
+    if (!p) issues.push({ field, code: 'unknown_field_staff', message: 'no postal worker or examiner with this id' });
+    else if (p.kind !== kind) issues.push({ field, code: 'wrong_kind', message: `must be a ${kind === 'postal' ? 'postal worker' : 'medical examiner'}` });
+    else if (p.active !== 1) issues.push({ field, code: 'inactive', message: 'is no longer active' });
+  };
+  check('postalId', input.postalId, 'postal');
+  check('examinerId', input.examinerId, 'examiner');
+  return issues;
+}
+
+export async function createShift(deps: PlannerDeps, input: ShiftInput, by: string | null): Promise<ShiftRow> {
+  const issues: FieldIssue[] = [];
+  if (input.startsAt >= input.endsAt) issues.push({ field: 'endsAt', code: 'before_start', message: 'must be later than startsAt' });
+  if (input.date < todayIn(deps.clock.now())) issues.push({ field: 'date', code: 'in_the_past', message: 'must be today or later' });
+  const area = input.area;
+  if (area && (area.center === undefined) !== (area.radiusKm === undefined)) {
+    issues.push({ field: 'area.radiusKm', code: 'incomplete_area', message: 'a circle needs both center and radiusKm' });
+  }
+  issues.push(...(await crewIssues(deps, input)));
+  if (issues.length > 0) throw validationError(issues);
+  const at = deps.clock.now().toISOString();
+  const end = input.end ?? input.start;
+  const row: ShiftRow = {
+    id: deps.ids.next(),
+    date: input.date,
+    starts_at: input.startsAt,
+    ends_at: input.endsAt,
+    postal_id: input.postalId,
+    examiner_id: input.examinerId,
+    start_label: input.start.label,
+    start_lat: input.start.lat,
+    start_lng: input.start.lng,
+    end_label: end.label,
+    end_lat: end.lat,
+    end_lng: end.lng,
+    area_communities: area?.communities && area.communities.length > 0 ? JSON.stringify(area.communities) : null,
+    area_lat: area?.center?.lat ?? null,
+    area_lng: area?.center?.lng ?? null,
+    area_radius_km: area?.radiusKm ?? null,
+    capacity: input.capacity ?? defaultCapacity(input.startsAt, input.endsAt),
+    status: 'open',
+    created_by: by,
+    created_at: at,
+    updated_at: at,
+  };
+  await atomicOrConflict(
+    deps,
+    [deps.db.insertInto('shifts').values(row).compile(), auditEntry(deps, { staffId: by, action: 'shift.create', subject: row.id, details: { date: row.date } })],
+    'shift not created',
+  );
+  return row;
+}
+
+/**
+ * A cancelled shift: its drafts are dropped, its booked drivers are told and go back to the
+ * pool (their conversation stays confirmed), all in one batch.
+ */
+export async function cancelShift(deps: PlannerDeps, shiftId: string, by: string | null): Promise<{ cancelledVisits: number }> {
+  const shift = await deps.db.selectFrom('shifts').select(['status']).where('id', '=', shiftId).executeTakeFirst();
+  if (!shift) throw new AppError('not_found', 'no shift with this id');
+  if (shift.status === 'cancelled') throw new AppError('conflict', 'the shift is already cancelled');
+  const booked = await deps.db.selectFrom('visits').select('id').where('shift_id', '=', shiftId).where('status', 'in', ['booked', 'confirmed']).execute();
+  const at = deps.clock.now().toISOString();
+  const queries: CompiledQuery[] = [
+    deps.db.deleteFrom('visits').where('shift_id', '=', shiftId).where('status', '=', 'planned').compile(),
+    ...booked.flatMap((v) => cancelVisitQueries(deps, v.id, 'shift_cancelled', by, at)),
+    deps.db.updateTable('shifts').set({ status: 'cancelled', updated_at: at }).where('id', '=', shiftId).compile(),
+    auditEntry(deps, { staffId: by, action: 'shift.cancel', subject: shiftId, details: { visits: booked.length } }),
+  ];
+  await atomicOrConflict(deps, queries, 'shift not cancelled');
+  return { cancelledVisits: booked.length };
+}
+
+/** A booked visit cancelled: a new revision, and the driver is told (decided at send time). */
+export function cancelVisitQueries(deps: PlannerDeps, visitId: string, reason: string, by: string | null, at: string): CompiledQuery[] {
+  return [
+    deps.db
+      .updateTable('visits')
+      .set((eb) => ({ status: 'cancelled', revision: eb('revision', '+', 1), closed_at: at, closed_reason: reason, closed_by: by, updated_at: at }))
+      .where('id', '=', visitId)
+      .where('status', 'in', ['booked', 'confirmed'])
+      .compile(),
+    noticeInsert(deps, visitId, 'cancelled', at, at),
+  ];
+}
+

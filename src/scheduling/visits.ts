@@ -1,0 +1,108 @@
+import type { CompiledQuery } from 'kysely';
+import type { VisitRow } from '../db/schema/scheduling.ts';
+import { AppError, validationError } from '../errors.ts';
+import { auditEntry } from '../staff/audit.ts';
+import { todayIn } from '../shared/time.ts';
+import { atomicOrConflict, computePlan, routeWrites, type PlannerDeps } from './planning.ts';
+import { activeVisitsOfShifts, fixedVisit } from './repository.ts';
+import { cancelVisitQueries } from './shifts.ts';
+
+/** The dispatcher's changes to single visits (issue 4): pin, move, remove, cancel, no-show. */
+
+export async function visitById(deps: PlannerDeps, id: string): Promise<VisitRow> {
+  const v = await deps.db.selectFrom('visits').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!v) throw new AppError('not_found', 'no visit with this id');
+  return v;
+}
+
+/**
+ * The routes of the given shifts re-ordered and re-timed with every visit kept on its shift
+ * (after `moved` takes its new one); booked visits keep the window their driver was told.
+ * A visit that no longer fits makes the whole change a 409.
+ */
+export async function resequence(deps: PlannerDeps, date: string, shiftIds: readonly string[], moved?: { visitId: string; shiftId: string }): Promise<CompiledQuery[]> {
+  const shifts = await deps.db.selectFrom('shifts').selectAll().where('id', 'in', [...shiftIds]).where('status', '=', 'open').execute();
+  const visits = (await activeVisitsOfShifts(deps.db, shiftIds)).map((v) => (moved && v.id === moved.visitId ? { ...v, shift_id: moved.shiftId } : v));
+  const { plan } = await computePlan(deps, date, shifts, [], visits.map((v) => fixedVisit(v, { keepPromise: true })), { timeBudgetMs: 500, maxIterations: 2000 });
+  if (plan.conflicts.length > 0) {
+    throw new AppError('conflict', 'the visit does not fit into the shift (its hours, or windows already told to drivers)', { visits: plan.conflicts.length });
+  }
+  const drafts = new Set(visits.filter((v) => v.status === 'planned').map((v) => v.id));
+  return routeWrites(deps, plan, date, deps.clock.now().toISOString(), drafts);
+}
+
+export interface VisitChange {
+  pinned?: boolean | undefined;
+  shiftId?: string | undefined;
+}
+
+/** Pin or move a draft. A moved visit is pinned: a re-plan keeps it where the dispatcher put it. */
+export async function changeVisit(deps: PlannerDeps, id: string, change: VisitChange, by: string | null): Promise<VisitRow> {
+  const v = await visitById(deps, id);
+  if (v.status !== 'planned') throw new AppError('conflict', `only planned visits can be pinned or moved (this one is ${v.status}); cancel a booked visit to plan the driver again`);
+  const at = deps.clock.now().toISOString();
+  const queries: CompiledQuery[] = [];
+  if (change.shiftId !== undefined && change.shiftId !== v.shift_id) {
+    const target = await deps.db.selectFrom('shifts').select(['date', 'status']).where('id', '=', change.shiftId).executeTakeFirst();
+    if (!target) throw validationError([{ field: 'shiftId', code: 'unknown_shift', message: 'no shift with this id' }]);
+    if (target.status !== 'open') throw validationError([{ field: 'shiftId', code: 'shift_cancelled', message: 'the shift is cancelled' }]);
+    if (target.date !== v.date) throw validationError([{ field: 'shiftId', code: 'other_date', message: `must be a shift on ${v.date}, the visit's date` }]);
+    queries.push(deps.db.updateTable('visits').set({ shift_id: change.shiftId, pinned: 1, updated_at: at }).where('id', '=', id).where('status', '=', 'planned').compile());
+    queries.push(...(await resequence(deps, v.date, [v.shift_id, change.shiftId], { visitId: id, shiftId: change.shiftId })));
+  } else if (change.pinned !== undefined) {
+    queries.push(deps.db.updateTable('visits').set({ pinned: change.pinned ? 1 : 0, updated_at: at }).where('id', '=', id).where('status', '=', 'planned').compile());
+  }
+  if (queries.length === 0) return v;
+  queries.push(auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { ...change } }));
+  await atomicOrConflict(deps, queries, 'visit not changed');
+  return visitById(deps, id);
+}
+
+/**
+ * Cancel a visit. A draft is removed from this date's plan (a re-plan of the date leaves the
+ * driver out); a booked one is cancelled and the driver told. Either way the driver is back in
+ * the pool for other dates.
+ */
+export async function cancelVisit(deps: PlannerDeps, id: string, reason: string, by: string | null): Promise<VisitRow> {
+  const v = await visitById(deps, id);
+  const at = deps.clock.now().toISOString();
+  let queries: CompiledQuery[];
+  if (v.status === 'planned') {
+    queries = [
+      deps.db
+        .updateTable('visits')
+        .set({ status: 'cancelled', closed_at: at, closed_reason: 'removed', closed_by: by, updated_at: at })
+        .where('id', '=', id)
+        .where('status', '=', 'planned')
+        .compile(),
+    ];
+  } else if (v.status === 'booked' || v.status === 'confirmed') {
+    queries = cancelVisitQueries(deps, id, reason, by, at);
+  } else {
+    throw new AppError('conflict', `the visit is already ${v.status}`);
+  }
+  await atomicOrConflict(deps, [...queries, auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { cancelled: reason } })], 'visit not cancelled');
+  return visitById(deps, id);
+}
+
+/** Nobody at the door: recorded, and the driver is back in the pool. */
+export async function recordNoShow(deps: PlannerDeps, id: string, by: string | null): Promise<VisitRow> {
+  const v = await visitById(deps, id);
+  if (v.status !== 'booked' && v.status !== 'confirmed') throw new AppError('conflict', `only a booked or confirmed visit can be a no-show (this one is ${v.status})`);
+  if (v.date > todayIn(deps.clock.now())) throw new AppError('conflict', `the visit is on ${v.date}: a no-show is recorded on or after that day`);
+  const at = deps.clock.now().toISOString();
+  await atomicOrConflict(
+    deps,
+    [
+      deps.db
+        .updateTable('visits')
+        .set({ status: 'no_show', closed_at: at, closed_reason: 'no_show', closed_by: by, updated_at: at })
+        .where('id', '=', id)
+        .where('status', 'in', ['booked', 'confirmed'])
+        .compile(),
+      auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { noShow: true } }),
+    ],
+    'no-show not recorded',
+  );
+  return visitById(deps, id);
+}

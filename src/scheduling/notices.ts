@@ -22,8 +22,8 @@ export interface VisitContext {
   licence: { name: string; sex: 'M' | 'F'; phone: string; phone_kind: 'mobile' | 'landline' };
   crew: { postalName: string; examinerName: string };
   optedOut: boolean;
-  /** When this revision's appointment went out, if it did. */
-  appointmentSentAt: string | null;
+  /** This revision's appointment: its status, and when it went out if it did. */
+  appointment: { status: string; sentAt: string | null } | null;
 }
 
 export async function visitContext(db: Kysely<DB>, visitId: string): Promise<VisitContext | null> {
@@ -42,20 +42,19 @@ export async function visitContext(db: Kysely<DB>, visitId: string): Promise<Vis
       'p.name as postal_name',
       'e.name as examiner_name',
       sql<number>`EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = l.phone)`.as('opted_out'),
-      sql<string | null>`(SELECT n.updated_at FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision AND n.status = 'done')`.as(
-        'appointment_sent_at',
-      ),
+      sql<string | null>`(SELECT n.status || ' ' || n.updated_at FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision)`.as('appointment'),
     ])
     .where('v.id', '=', visitId)
     .executeTakeFirst();
   if (!row) return null;
-  const { name, sex, phone, phone_kind, postal_name, examiner_name, opted_out, appointment_sent_at, ...visit } = row;
+  const { name, sex, phone, phone_kind, postal_name, examiner_name, opted_out, appointment, ...visit } = row;
+  const [status, at] = appointment ? appointment.split(' ') : [];
   return {
     visit,
     licence: { name, sex, phone, phone_kind },
     crew: { postalName: postal_name, examinerName: examiner_name },
     optedOut: Number(opted_out) === 1,
-    appointmentSentAt: appointment_sent_at,
+    appointment: status ? { status, sentAt: status === 'done' ? (at ?? null) : null } : null,
   };
 }
 
@@ -87,8 +86,11 @@ export function decideNotice(n: Pick<VisitNoticeRow, 'kind' | 'revision'>, ctx: 
   const today = todayIn(now);
   if (n.kind !== 'cancelled' && v.date < today) return { kind: 'skip', note: 'the visit day has passed' };
   if (n.kind === 'reminder' && v.date <= today) return { kind: 'skip', note: 'too late for a day-before reminder' };
-  if (n.kind === 'reminder' && ctx.appointmentSentAt && now.getTime() - Date.parse(ctx.appointmentSentAt) < REMINDER_QUIET_HOURS * 3_600_000) {
-    return { kind: 'skip', note: 'the appointment went out a few hours ago' };
+  if (n.kind === 'reminder') {
+    const a = ctx.appointment;
+    // The appointment goes first; a reminder right after it is noise.
+    if (a && (a.status === 'pending' || a.status === 'sending')) return { kind: 'defer', until: new Date(now.getTime() + 60_000) };
+    if (a?.sentAt && now.getTime() - Date.parse(a.sentAt) < REMINDER_QUIET_HOURS * 3_600_000) return { kind: 'skip', note: 'the appointment went out a few hours ago' };
   }
   if (ctx.optedOut) return { kind: 'skip', note: 'number opted out' };
   // RULES.md §2: no SMS to a landline; the plan view lists these drivers for a staff call.
@@ -129,6 +131,8 @@ export async function runDueVisitNotices(deps: Deps, budget: number): Promise<No
       .where('status', '=', 'pending')
       .where('due_at', '<=', deps.clock.now().toISOString())
       .orderBy('due_at')
+      // an appointment before a reminder due at the same time (a commit after the reminder hour)
+      .orderBy(sql`kind = 'reminder'`)
       .orderBy('id')
       .limit(200)
       .execute();

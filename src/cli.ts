@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { writeRegistryCsv } from './demo/demo-data.ts';
@@ -19,6 +20,11 @@ import { simulateReply } from './outreach/simulator.ts';
 import { CASE_CATEGORIES, type CaseCategory } from './screening/case.ts';
 import { maskPhone } from './shared/mask.ts';
 import { addStaff, listStaff } from './staff/repository.ts';
+import { createDemoCrews } from './scheduling/demo-crews.ts';
+import { runDueVisitNotices } from './scheduling/notices.ts';
+import { commitPlan, previewPlan } from './scheduling/planning.ts';
+import { routeSheetOf } from './scheduling/repository.ts';
+import { routeSheetHtml, routeSheetIcs } from './scheduling/route-sheet.ts';
 
 const USAGE = `usage: npm run cli -- COMMAND [options]
 
@@ -36,6 +42,13 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
   outreach messages [--limit N]         the latest SMS and calls (recorded ones without Twilio)
   simulate-reply --phone NUMBER (--text TEXT | --digits D)
                                         play a driver answering by SMS or keypress
+  demo-crews --date YYYY-MM-DD [--count N]
+                                        add N synthetic crews, each on a full-day shift that date
+  plan preview|commit|show --date YYYY-MM-DD [--seed N]
+                                        plan confirmed drivers into the date's shifts; commit
+                                        books them and sends the appointment SMS
+  route-sheet --shift ID --out FILE [--ics]
+                                        write a crew's route sheet (HTML, or iCalendar)
 
 Settings come from the environment, as for the server (see .env.example).`;
 
@@ -147,6 +160,59 @@ async function outreachCommand(config: Config, args: string[], out: Out): Promis
   });
 }
 
+function dateOption(value: string | undefined): string {
+  if (!value || !isCivilDate(value)) throw new UsageError('--date must be a real date written YYYY-MM-DD');
+  return value;
+}
+
+async function demoCrewsCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const { values } = parseArgs({ args, options: { date: { type: 'string' }, count: { type: 'string' } } });
+  const date = dateOption(values.date);
+  const count = intOption(values.count, 'count', 1, 100) ?? 4;
+  await withDeps(config, async (deps) => {
+    const ids = await createDemoCrews(deps, date, count);
+    out(`added ${ids.length} crews with shifts on ${date}:`);
+    for (const id of ids) out(`  shift ${id}`);
+  });
+}
+
+async function planCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { date: { type: 'string' }, seed: { type: 'string' } } });
+  const date = dateOption(values.date);
+  await withDeps(config, async (deps) => {
+    if (sub === 'preview') {
+      const r = await previewPlan(deps, date, { staffId: null, seed: intOption(values.seed, 'seed', 0, 2 ** 31 - 1) });
+      out(`planned ${r.planned} visits (${r.km} km, ${r.travel}, ${r.elapsedMs} ms); not planned: ${r.unplanned.length}`);
+      for (const u of r.unplanned) out(`  ${u.fileNumber}  ${u.reason}`);
+    } else if (sub === 'commit') {
+      const { booked } = await commitPlan(deps, date, null);
+      const notices = await runDueVisitNotices(deps, config.OUTREACH_RATE_PER_MINUTE);
+      out(`booked ${booked} visits; appointment SMS sent ${notices.sent}, deferred ${notices.deferred}, skipped ${notices.skipped}`);
+    } else if (sub === 'show') {
+      const shifts = await deps.db.selectFrom('shifts').selectAll().where('date', '=', date).where('status', '=', 'open').orderBy('starts_at').execute();
+      for (const shift of shifts) {
+        const visits = await deps.db.selectFrom('visits').select(['seq', 'starts_at', 'status', 'stop_label']).where('shift_id', '=', shift.id).where('status', '<>', 'cancelled').orderBy('seq').execute();
+        out(`shift ${shift.id}  ${shift.starts_at}-${shift.ends_at}  ${visits.length}/${shift.capacity} visits`);
+        for (const v of visits) out(`  ${v.seq}. ${v.starts_at}  ${v.status}  ${v.stop_label}`);
+      }
+    } else throw new UsageError('plan needs preview, commit or show');
+  });
+}
+
+async function routeSheetCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const { values } = parseArgs({ args, options: { shift: { type: 'string' }, out: { type: 'string' }, ics: { type: 'boolean' } } });
+  if (!values.shift || !values.out) throw new UsageError('route-sheet needs --shift and --out');
+  await withDeps(config, async (deps) => {
+    const sheet = await routeSheetOf(deps.db, values.shift!);
+    if (!sheet) throw new UsageError('no shift with this id');
+    const now = deps.clock.now();
+    const text = values.ics ? routeSheetIcs(sheet, now, new URL(config.PUBLIC_BASE_URL).host) : routeSheetHtml(sheet, todayIn(now));
+    await writeFile(values.out!, text);
+    out(`wrote the route sheet of ${sheet.visits.length} visits to ${values.out}`);
+  });
+}
+
 async function simulateReplyCommand(config: Config, args: string[], out: Out): Promise<void> {
   const { values } = parseArgs({ args, options: { phone: { type: 'string' }, text: { type: 'string' }, digits: { type: 'string' } } });
   if (!values.phone || (values.text === undefined) === (values.digits === undefined)) throw new UsageError('simulate-reply needs --phone and either --text or --digits');
@@ -181,6 +247,12 @@ export async function runCli(argv: string[], out: Out = (l) => process.stdout.wr
       return outreachCommand(config, args, out);
     case 'simulate-reply':
       return simulateReplyCommand(config, args, out);
+    case 'demo-crews':
+      return demoCrewsCommand(config, args, out);
+    case 'plan':
+      return planCommand(config, args, out);
+    case 'route-sheet':
+      return routeSheetCommand(config, args, out);
     default:
       throw new UsageError(`unknown command ${command}`);
   }

@@ -79,6 +79,7 @@ export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
 };
 
 export const UNPLANNED_REASONS = {
+  no_visit_needed: 'the open cases need no visit (a cancellation notice only)',
   no_location: 'no coordinates and no community with known coordinates',
   asked_for_later_date: 'the driver asked for a later date',
   too_early: 'a certificate issued on this date would expire before the case opens (RULES.md §5)',
@@ -256,6 +257,7 @@ function placeDriver(
 ): Omit<Candidate, 'location' | 'allowedShifts'> | { reason: UnplannedReason } {
   if (d.rescheduleOn !== null && d.rescheduleOn > date) return { reason: 'asked_for_later_date' };
   const visitCases = d.cases.filter((c) => c.category !== 'cancellation_notice');
+  if (visitCases.length === 0) return { reason: 'no_visit_needed' };
   const served = visitCases.filter((c) => caseServedOn(c, date) === 'yes');
   if (served.length === 0) return { reason: visitCases.some((c) => caseServedOn(c, date) === 'too_early') ? 'too_early' : 'lapsed' };
   const gate = d.community ? gates.get(communityKey(d.community)) : undefined;

@@ -27,7 +27,7 @@ export async function openShiftsOn(db: Kysely<DB>, date: string): Promise<ShiftR
  * Drivers waiting for a visit: their conversation is confirmed (or asks for another date), they
  * have no visit under way, and the dispatcher did not remove them from this date's plan.
  */
-export async function poolOn(db: Kysely<DB>, date: string, fileNumbers?: readonly string[]): Promise<PlanDriver[]> {
+export async function poolOn(db: Kysely<DB>, date: string, only?: { fileNumbers: readonly string[]; ignoreVisits: boolean }): Promise<PlanDriver[]> {
   let q = db
     .selectFrom('conversations as v')
     .innerJoin('licences as l', 'l.file_number', 'v.file_number')
@@ -49,7 +49,10 @@ export async function poolOn(db: Kysely<DB>, date: string, fileNumbers?: readonl
       'c.needs_cognitive_test',
     ])
     .where('v.status', 'in', ['confirmed', 'reschedule'])
-    .where((eb) =>
+    .orderBy('v.file_number')
+    .orderBy('c.due_on');
+  if (!only?.ignoreVisits) {
+    q = q.where((eb) =>
       eb.not(
         eb.exists(
           eb
@@ -65,10 +68,9 @@ export async function poolOn(db: Kysely<DB>, date: string, fileNumbers?: readonl
             ),
         ),
       ),
-    )
-    .orderBy('v.file_number')
-    .orderBy('c.due_on');
-  if (fileNumbers) q = q.where('v.file_number', 'in', fileNumbers.length > 0 ? [...fileNumbers] : ['']);
+    );
+  }
+  if (only) q = q.where('v.file_number', 'in', only.fileNumbers.length > 0 ? [...only.fileNumbers] : ['']);
   const drivers = new Map<string, PlanDriver>();
   for (const r of await q.execute()) {
     let d = drivers.get(r.file_number);

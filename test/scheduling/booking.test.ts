@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
 import { advance, hours } from '../helpers/outreach.ts';
 import type { RowInput } from '../helpers/registry-csv.ts';
-import { GUANGYUE, SHUICHENG, TOMORROW, addCrewShift, addPerson, addShift, allVisits, commit, confirmedDrivers, preview } from '../helpers/scheduling.ts';
+import { GUANGYUE, SHUICHENG, TOMORROW, addCrewShift, addPerson, addShift, allVisits, commit, confirmedDrivers, preview, type PlanJson } from '../helpers/scheduling.ts';
 
 let t: TestApp;
 
@@ -39,7 +39,7 @@ describe('committing a plan', () => {
     expect(appointment?.body).toContain('回复1确认，3改期');
     expect(appointment?.body).not.toMatch(/测1|水城|371502/);
     const after = await t.request(`/api/plans/${TOMORROW}`, { as: 'dispatcher' });
-    expect(allVisits(await after.json()).map((x: { status: string }) => x.status)).toEqual(['booked', 'booked']);
+    expect(allVisits((await after.json()) as PlanJson).map((x) => x.status)).toEqual(['booked', 'booked']);
     // Nothing left to commit.
     expect((await postJson(t, `/api/plans/${TOMORROW}/commit`, {}, 'dispatcher')).status).toBe(409);
   });
@@ -49,7 +49,7 @@ describe('committing a plan', () => {
     await addCrewShift(t, 1, { date: '2026-11-30' });
     await preview(t, '2026-11-30');
     await commit(t, '2026-11-30');
-    const run = () => postJson(t, '/api/visits/notices/run', {}, 'dispatcher').then((r) => r.json());
+    const run = async () => (await postJson(t, '/api/visits/notices/run', {}, 'dispatcher')).json();
     advance(t, hours(24 * 3 - 1)); // 2026-11-29 09:00 Shanghai
     expect(await run()).toMatchObject({ sent: 0 });
     advance(t, hours(1)); // 10:00
@@ -77,7 +77,7 @@ describe('committing a plan', () => {
     await addCrewShift(t, 1);
     await preview(t);
     expect((await commit(t)).notices).toMatchObject({ sent: 0, skipped: 2 });
-    const plan = await (await t.request(`/api/plans/${TOMORROW}`, { as: 'dispatcher' })).json();
+    const plan = (await (await t.request(`/api/plans/${TOMORROW}`, { as: 'dispatcher' })).json()) as PlanJson;
     expect(allVisits(plan)[0]).toMatchObject({ phoneKind: 'landline', status: 'booked' });
   });
 });

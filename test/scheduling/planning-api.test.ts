@@ -17,6 +17,8 @@ import {
 
 let t: TestApp;
 
+type ErrorJson = { error: { message: string; details: { issues: { field: string; code: string }[] } } };
+
 const driver = (n: number, extra: RowInput = {}): [string, RowInput] => [
   `2000000000${String(n).padStart(2, '0')}`,
   { phone: `1370000${String(n).padStart(4, '0')}`, name: `赵测${n}`, ...SHUICHENG, ...extra },
@@ -138,7 +140,7 @@ describe('planning a day of home visits', () => {
   it('answers 409 when there is no shift to plan with', async () => {
     const res = await postJson(t, `/api/plans/${TOMORROW}/preview`, {}, 'dispatcher');
     expect(res.status).toBe(409);
-    expect((await res.json()).error.message).toContain('no open shift');
+    expect(((await res.json()) as ErrorJson).error.message).toContain('no open shift');
   });
 });
 
@@ -150,7 +152,7 @@ describe('shifts', () => {
     await addShift(t, { postalId, examinerId, startsAt: '08:00', endsAt: '12:00' });
     const overlap = await postJson(t, '/api/shifts', { date: TOMORROW, startsAt: '11:00', endsAt: '15:00', postalId, examinerId: otherExaminer, start: { label: 'x', lat: 36.4, lng: 116 } }, 'dispatcher');
     expect(overlap.status).toBe(409);
-    expect((await overlap.json()).error.message).toContain('overlapping');
+    expect(((await overlap.json()) as ErrorJson).error.message).toContain('overlapping');
     await addShift(t, { postalId, examinerId: otherExaminer, startsAt: '12:00', endsAt: '15:00' });
   });
 
@@ -158,7 +160,7 @@ describe('shifts', () => {
     const postalId = await addPerson(t, 'postal', '钱投递');
     const res = await postJson(t, '/api/shifts', { date: '2026-11-20', startsAt: '14:00', endsAt: '09:00', postalId, examinerId: postalId, start: { label: 'x', lat: 36.4, lng: 116 } }, 'dispatcher');
     expect(res.status).toBe(400);
-    const fields = ((await res.json()).error.details.issues as { field: string; code: string }[]).map((i) => `${i.field}:${i.code}`).sort();
+    const fields = ((await res.json()) as ErrorJson).error.details.issues.map((i) => `${i.field}:${i.code}`).sort();
     expect(fields).toEqual(['date:in_the_past', 'endsAt:before_start', 'examinerId:wrong_kind']);
   });
 

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { startDailyScreening } from '../screening/daily.ts';
 import { composeNode } from './compose-node.ts';
 import { startOutreachLoop } from '../outreach/loop.ts';
+import { runDueVisitNotices } from '../scheduling/notices.ts';
 
 /** `npm start`: the Node server on its embedded default (a SQLite file, no outside service). */
 async function main(): Promise<void> {
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   const deps = await composeNode(config);
   const app = createApp(deps);
   const daily = startDailyScreening(deps);
-  const outreach = startOutreachLoop(deps);
+  const outreach = startOutreachLoop(deps, [(budget) => runDueVisitNotices(deps, budget)]);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     deps.logger.info('listening', { url: `http://${config.HOST}:${info.port}`, database: config.DATABASE_PATH });
   });

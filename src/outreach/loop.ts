@@ -33,11 +33,15 @@ export async function recoverWebhookEvents(deps: AppDeps): Promise<{ applied: nu
   return { applied, abandoned };
 }
 
+/** Another sender sharing the loop's rate limit (the visit SMS of issue 4). */
+export type SharedSender = (budget: number) => Promise<{ sent: number; failed: number }>;
+
 /**
  * The server's outreach loop: every OUTREACH_TICK_SECONDS, the due steps within the rate limit
- * (a token bucket of OUTREACH_RATE_PER_MINUTE), then the webhook recovery pass.
+ * (a token bucket of OUTREACH_RATE_PER_MINUTE), then the other senders with what is left of it,
+ * then the webhook recovery pass.
  */
-export function startOutreachLoop(deps: AppDeps): { stop(): void; tick(): Promise<TickResult> } {
+export function startOutreachLoop(deps: AppDeps, others: readonly SharedSender[] = []): { stop(): void; tick(): Promise<TickResult> } {
   const seconds = deps.config.OUTREACH_TICK_SECONDS;
   const rate = deps.config.OUTREACH_RATE_PER_MINUTE;
   let tokens = rate;
@@ -50,6 +54,10 @@ export function startOutreachLoop(deps: AppDeps): { stop(): void; tick(): Promis
     tokens = Math.min(rate, tokens + elapsed * rate);
     const result = await runDueSteps(deps, Math.floor(tokens));
     tokens -= result.sent + result.failed;
+    for (const send of others) {
+      const other = await send(Math.floor(tokens));
+      tokens -= other.sent + other.failed;
+    }
     await recoverWebhookEvents(deps);
     return result;
   };

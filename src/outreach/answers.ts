@@ -1,9 +1,10 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
-import type { AnswerChannel, AnswerIntent, AnswerOutcome, ConversationStatus } from '../db/schema/outreach.ts';
-import type { Clock, Ids } from '../ports.ts';
+import type { AnswerChannel, AnswerIntent, AnswerOutcome, ConversationStatus, MessagesTable } from '../db/schema/outreach.ts';
 import { todayIn } from '../shared/time.ts';
 import { ackSms, helpSms, smsSegments, type AckKind } from './templates.ts';
+import type { AppDeps } from '../http/env.ts';
+import { planVisitAnswer, type VisitAnswerPlan } from '../scheduling/visit-answers.ts';
 
 /**
  * What a driver's answer does (issue 3, RULES.md §7), whichever way it came: SMS, keypress, or
@@ -85,71 +86,101 @@ export interface AnswerPlan {
   replyText: string | null;
 }
 
-type Deps = { db: Kysely<DB>; clock: Clock; ids: Ids; config: { OUTREACH_SIGNATURE: string } };
+type Deps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'config' | 'logger'>;
+
+type MessageFields = Pick<Insertable<MessagesTable>, 'id' | 'direction' | 'purpose' | 'provider' | 'provider_sid' | 'status'> & { body: string };
 
 const AUTO_REPLY_PURPOSES = ['help', 'ack_ambiguous'];
 const DAY_MS = 86_400_000;
 
-async function matchConversations(db: Kysely<DB>, answer: IncomingAnswer) {
-  let q = db.selectFrom('conversations').select(['id', 'file_number', 'status']).where('status', '<>', 'closed');
-  q = answer.conversationId ? q.where('id', '=', answer.conversationId) : q.where('phone', '=', answer.phone);
-  return q.execute();
+interface AnswerContext {
+  /** The not-closed conversations the answer matched. */
+  matched: Array<{ id: string; file_number: string; status: ConversationStatus }>;
+  optedOut: boolean;
+  autoReplyRecentlySent: boolean;
+  /** A booked or confirmed visit of the matched conversation(s): the answer is about it (issue 4). */
+  bookedVisitId: string | null;
+}
+
+/**
+ * What the decision needs, in one query (one trip to the database instead of three): the
+ * not-closed conversations matched by id or by number (as a JSON array), whether the number
+ * opted out, and whether a help or "staff will call" reply went to it in the last 24 hours.
+ */
+async function answerContext(db: Kysely<DB>, answer: IncomingAnswer, now: Date): Promise<AnswerContext> {
+  const match = answer.conversationId ? sql`id = ${answer.conversationId}` : sql`phone = ${answer.phone}`;
+  const since = new Date(now.getTime() - DAY_MS).toISOString();
+  const row = await db
+    .selectNoFrom([
+      sql<string>`(SELECT json_group_array(json_object('id', id, 'file_number', file_number, 'status', status))
+        FROM conversations WHERE ${match} AND status <> 'closed')`.as('matched'),
+      sql<number>`EXISTS (SELECT 1 FROM opt_outs WHERE phone = ${answer.phone})`.as('opted_out'),
+      sql<number>`EXISTS (SELECT 1 FROM messages WHERE phone = ${answer.phone} AND created_at > ${since}
+        AND purpose IN (${sql.join(AUTO_REPLY_PURPOSES)}))`.as('recent_auto_reply'),
+      sql<string | null>`(SELECT v.id FROM visits v WHERE v.status IN ('booked', 'confirmed')
+        AND v.conversation_id IN (SELECT id FROM conversations WHERE ${match} AND status <> 'closed'))`.as('booked_visit'),
+    ])
+    .executeTakeFirstOrThrow();
+  return {
+    matched: JSON.parse(row.matched) as AnswerContext['matched'],
+    optedOut: row.opted_out === 1,
+    autoReplyRecentlySent: row.recent_auto_reply === 1,
+    bookedVisitId: row.booked_visit,
+  };
+}
+
+export interface PlanOptions {
+  /** Whether an SMS reply may go back (only with a live webhook answer). */
+  reply: boolean;
+  /** Today in China, when the caller already knows it (for dates in the reply). */
+  today?: string;
 }
 
 /** Reads what the decision needs, decides, and returns the writes (to run in one atomic batch). */
-export async function planAnswer(deps: Deps, answer: IncomingAnswer, options: { reply: boolean } = { reply: true }): Promise<AnswerPlan> {
+export async function planAnswer(deps: Deps, answer: IncomingAnswer, options: PlanOptions = { reply: true }): Promise<AnswerPlan> {
   const now = deps.clock.now();
-  const [matched, optOut, recent] = await Promise.all([
-    matchConversations(deps.db, answer),
-    deps.db.selectFrom('opt_outs').select('phone').where('phone', '=', answer.phone).executeTakeFirst(),
-    deps.db
-      .selectFrom('messages')
-      .select('id')
-      .where('phone', '=', answer.phone)
-      .where('created_at', '>', new Date(now.getTime() - DAY_MS).toISOString())
-      .where('purpose', 'in', AUTO_REPLY_PURPOSES)
-      .executeTakeFirst(),
-  ]);
+  const { matched, optedOut, autoReplyRecentlySent, bookedVisitId } = await answerContext(deps.db, answer, now);
   const decision = decideAnswer({
     intent: answer.intent,
     channel: answer.channel,
     matched: matched.map((m) => m.status),
-    optedOut: optOut !== undefined,
-    autoReplyRecentlySent: recent !== undefined,
+    optedOut,
+    autoReplyRecentlySent,
   });
   const single = matched.length === 1 ? matched[0]! : null;
   const at = now.toISOString();
   const ids = matched.map((m) => m.id);
-  const queries: CompiledQuery[] = [];
   const messageId = answer.inbound ? deps.ids.next() : null;
+  const answerId = deps.ids.next();
+  const visit = single && bookedVisitId ? await visitAnswer(deps, bookedVisitId, answer, decision) : null;
+  // A reply only goes back with a live webhook answer (TwiML), not when an event is replayed.
+  const replyText = !options.reply ? null : (visit?.replyText ?? (decision.reply ? replyFor(deps, decision.reply, answer, now, options.today) : null));
+  const message = (m: MessageFields): Insertable<MessagesTable> => ({
+    ...m,
+    conversation_id: single?.id ?? null,
+    file_number: single?.file_number ?? null,
+    channel: 'sms',
+    phone: answer.phone,
+    segments: smsSegments(m.body),
+    created_at: at,
+    updated_at: at,
+  });
+  // The inbound SMS and the reply, in one statement (the inbound one first: the answer refers to it).
+  const messages: Insertable<MessagesTable>[] = [];
   if (answer.inbound) {
-    queries.push(
-      deps.db
-        .insertInto('messages')
-        .values({
-          id: messageId!,
-          conversation_id: single?.id ?? null,
-          file_number: single?.file_number ?? null,
-          direction: 'in',
-          channel: 'sms',
-          phone: answer.phone,
-          purpose: 'reply',
-          body: answer.inbound.body,
-          segments: smsSegments(answer.inbound.body),
-          provider: 'twilio',
-          provider_sid: answer.inbound.sid,
-          status: 'received',
-          created_at: at,
-          updated_at: at,
-        })
-        .compile(),
-    );
+    messages.push(message({ id: messageId!, direction: 'in', purpose: 'reply', body: answer.inbound.body, provider: 'twilio', provider_sid: answer.inbound.sid, status: 'received' }));
   }
+  if (replyText && (visit?.purpose || decision.reply)) {
+    const purpose = visit?.purpose ?? (decision.reply === 'help' ? 'help' : `ack_${decision.reply}`);
+    messages.push(message({ id: deps.ids.next(), direction: 'out', purpose, body: replyText, provider: 'twiml', provider_sid: null, status: 'replied' }));
+  }
+  const queries: CompiledQuery[] = [];
+  if (messages.length > 0) queries.push(deps.db.insertInto('messages').values(messages).compile());
   queries.push(
     deps.db
       .insertInto('answers')
       .values({
-        id: deps.ids.next(),
+        id: answerId,
         conversation_id: single?.id ?? null,
         file_number: single?.file_number ?? null,
         phone: answer.phone,
@@ -165,7 +196,8 @@ export async function planAnswer(deps: Deps, answer: IncomingAnswer, options: { 
       })
       .compile(),
   );
-  if (decision.status && ids.length > 0) queries.push(...statusChange(deps.db, ids, decision.status, answer, at));
+  if (visit) queries.push(...visit.queries);
+  if (decision.status && ids.length > 0 && !visit?.keepConversation) queries.push(...statusChange(deps.db, ids, decision.status, answer, at));
   if (decision.optOut) {
     queries.push(
       deps.db
@@ -175,38 +207,20 @@ export async function planAnswer(deps: Deps, answer: IncomingAnswer, options: { 
         .compile(),
     );
   }
-  // A reply only goes back with a live webhook answer (TwiML), not when an event is replayed.
-  const replyText = decision.reply && options.reply ? replyFor(deps, decision.reply, answer, now) : null;
-  if (replyText && decision.reply) {
-    queries.push(
-      deps.db
-        .insertInto('messages')
-        .values({
-          id: deps.ids.next(),
-          conversation_id: single?.id ?? null,
-          file_number: single?.file_number ?? null,
-          direction: 'out',
-          channel: 'sms',
-          phone: answer.phone,
-          purpose: decision.reply === 'help' ? 'help' : `ack_${decision.reply}`,
-          body: replyText,
-          segments: smsSegments(replyText),
-          provider: 'twiml',
-          provider_sid: null,
-          status: 'replied',
-          created_at: at,
-          updated_at: at,
-        })
-        .compile(),
-    );
-  }
   return { decision, conversationIds: ids, queries, replyText };
 }
 
-function replyFor(deps: Deps, reply: AckKind | 'help', answer: IncomingAnswer, now: Date): string {
+/** A confirm, decline or reschedule SMS from a driver with a booked visit acts on the visit. */
+async function visitAnswer(deps: Deps, visitId: string, answer: IncomingAnswer, decision: AnswerDecision): Promise<VisitAnswerPlan | null> {
+  if (answer.channel !== 'sms' || decision.outcome !== 'applied') return null;
+  const intent = answer.intent;
+  if (intent !== 'confirm' && intent !== 'decline' && intent !== 'reschedule') return null;
+  return planVisitAnswer(deps, visitId, { intent, rescheduleOn: answer.rescheduleOn, partOfDay: answer.partOfDay });
+}
+
+function replyFor(deps: Deps, reply: AckKind | 'help', answer: IncomingAnswer, now: Date, today = todayIn(now)): string {
   const signature = deps.config.OUTREACH_SIGNATURE;
   if (reply === 'help') return helpSms(signature);
-  const today = todayIn(now);
   return ackSms(reply, signature, {
     ...(answer.rescheduleOn ? { rescheduleOn: answer.rescheduleOn, today } : {}),
     ...(answer.partOfDay ? { partOfDay: answer.partOfDay } : {}),

@@ -5,7 +5,6 @@ import type { VisitNoticeRow, VisitRow } from '../db/schema/scheduling.ts';
 import type { AppDeps } from '../http/env.ts';
 import { nextSendingTime, parseWindow, type SendingWindow } from '../outreach/ladder.ts';
 import { smsSegments } from '../outreach/templates.ts';
-import { webhookUrl } from '../outreach/webhooks.ts';
 import { ProviderError, type ProviderReceipt } from '../ports.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
@@ -173,7 +172,7 @@ async function runNotice(deps: Deps, n: VisitNoticeRow, result: NoticeTick): Pro
   const body = noticeText(n.kind, ctx, deps.config.OUTREACH_SIGNATURE, todayIn(now));
   let receipt: ProviderReceipt;
   try {
-    receipt = await deps.telephony.sendSms({ to: ctx.licence.phone, body, statusCallback: webhookUrl(deps, '/twilio/message-status') });
+    receipt = await deps.telephony.sendSms({ to: ctx.licence.phone, body, statusCallback: `${deps.config.PUBLIC_BASE_URL}/twilio/message-status` });
   } catch (err) {
     await recordFailure(deps, n, ctx, body, err, result);
     return;

@@ -15,6 +15,8 @@ import { confirmedSms, movedSms, optionsSms, type Option } from './templates.ts'
  */
 export interface VisitAnswerPlan {
   queries: CompiledQuery[];
+  /** What the reply is, for the messages list. */
+  purpose: 'visit_confirmed' | 'visit_moved' | 'visit_options' | null;
   /** The SMS answer; null = the usual acknowledgement of the intent. */
   replyText: string | null;
   /** The conversation keeps its status: the answer was about the visit. */
@@ -24,17 +26,14 @@ export interface VisitAnswerPlan {
 const HORIZON_DAYS = 14;
 const OPTIONS = 3;
 
-export async function bookedVisitOf(deps: PlannerDeps, conversationId: string): Promise<VisitRow | undefined> {
-  return deps.db.selectFrom('visits').selectAll().where('conversation_id', '=', conversationId).where('status', 'in', ['booked', 'confirmed']).executeTakeFirst();
-}
-
 export async function planVisitAnswer(
   deps: PlannerDeps,
-  visit: VisitRow,
+  visitId: string,
   answer: { intent: 'confirm' | 'decline' | 'reschedule'; rescheduleOn?: string | undefined; partOfDay?: 'am' | 'pm' | undefined },
 ): Promise<VisitAnswerPlan | null> {
-  const ctx = await visitContext(deps.db, visit.id);
+  const ctx = await visitContext(deps.db, visitId);
   if (!ctx) return null;
+  const visit = ctx.visit;
   const now = deps.clock.now();
   const at = now.toISOString();
   const today = todayIn(now);
@@ -44,6 +43,7 @@ export async function planVisitAnswer(
       return {
         queries: [deps.db.updateTable('visits').set({ status: 'confirmed', confirmed_at: at, updated_at: at }).where('id', '=', visit.id).where('status', '=', 'booked').compile()],
         replyText: confirmedSms(appointmentOf(ctx, signature, today)),
+        purpose: 'visit_confirmed',
         keepConversation: true,
       };
     case 'decline':
@@ -58,6 +58,7 @@ export async function planVisitAnswer(
             .compile(),
         ],
         replyText: null,
+        purpose: null,
         keepConversation: false,
       };
     case 'reschedule':
@@ -75,13 +76,13 @@ async function planMove(deps: PlannerDeps, ctx: VisitContext, answer: { reschedu
       const fit = await fitOn(deps, ctx.visit, asked, part);
       if (fit) {
         const moved = { ...ctx, visit: { ...ctx.visit, date: asked, window_start: fit.windowStart, window_end: fit.windowEnd } };
-        return { queries: fit.queries, replyText: movedSms(appointmentOf({ ...moved, crew: fit.crew }, signature, today)), keepConversation: true };
+        return { queries: fit.queries, replyText: movedSms(appointmentOf({ ...moved, crew: fit.crew }, signature, today)), purpose: 'visit_moved', keepConversation: true };
       }
     }
   }
   const from = asked && asked > today ? asked : addDays(today, 1);
   const options = await feasibleOptions(deps, ctx.visit, from);
-  return { queries: [], replyText: optionsSms(signature, addressee, options, today), keepConversation: true };
+  return { queries: [], replyText: optionsSms(signature, addressee, options, today), purpose: 'visit_options', keepConversation: true };
 }
 
 interface Fit {

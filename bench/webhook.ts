@@ -12,6 +12,11 @@
  * afterwards checks the database read-only: one stored `sms` webhook event, one inbound message
  * and one answer of the expected intent per request sent. Target: >= 1,000 requests/s with
  * p99 < 50 ms on the project's 2-core machine.
+ *
+ * Besides latency and throughput it reports the CPU time of the server's main thread per
+ * response (the JavaScript side, steadier than req/s on a shared machine) and, roughly, the CPU
+ * that other processes used during the run (from /proc/stat: another job on the second core
+ * shows up there).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -131,12 +136,27 @@ interface Measured {
   /** CPU time over the run, in % of one core: the server process (all threads) and this one. */
   serverCpu: number | null;
   clientCpu: number;
+  /** CPU time of the server's main (JavaScript) thread per response, in µs. */
+  mainCpuPerResponse: number | null;
+  /** CPU used by everything else on the machine over the run (other processes), in % of one core; approximate. */
+  otherCpu: number | null;
 }
 
-/** utime + stime of a process in seconds, from /proc (Linux); null elsewhere. */
-function processCpuSeconds(pid: number): number | null {
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat; null elsewhere. */
+function machineBusySeconds(): number | null {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime of a process (or, with `thread`, of one of its threads) in seconds, from /proc (Linux); null elsewhere. */
+function processCpuSeconds(pid: number, thread?: number): number | null {
+  try {
+    const path = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+    const fields = readFileSync(path, 'utf8').replace(/^.*\) /, '').split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
   } catch {
     return null;
@@ -145,7 +165,14 @@ function processCpuSeconds(pid: number): number | null {
 
 async function load(url: string, seconds: number, kind: 'sms' | 'trivial'): Promise<Measured> {
   const statuses = new Map<number, number>();
-  const started = { wall: performance.now(), server: processCpuSeconds(child.pid!), client: process.cpuUsage() };
+  // The main thread's id is the process id.
+  const started = {
+    wall: performance.now(),
+    server: processCpuSeconds(child.pid!),
+    main: processCpuSeconds(child.pid!, child.pid!),
+    machine: machineBusySeconds(),
+    client: process.cpuUsage(),
+  };
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -170,12 +197,19 @@ async function load(url: string, seconds: number, kind: 'sms' | 'trivial'): Prom
   });
   const wall = (performance.now() - started.wall) / 1000;
   const server = processCpuSeconds(child.pid!);
+  const main = processCpuSeconds(child.pid!, child.pid!);
+  const machine = machineBusySeconds();
   const client = process.cpuUsage(started.client);
   return {
     result,
     statuses,
     serverCpu: server !== null && started.server !== null ? (100 * (server - started.server)) / wall : null,
     clientCpu: (100 * (client.user + client.system)) / 1e6 / wall,
+    mainCpuPerResponse: main !== null && started.main !== null && result.requests.total > 0 ? (1e6 * (main - started.main)) / result.requests.total : null,
+    otherCpu:
+      machine !== null && started.machine !== null && server !== null && started.server !== null
+        ? Math.max(0, (100 * (machine - started.machine - (server - started.server))) / wall - (100 * (client.user + client.system)) / 1e6 / wall)
+        : null,
   };
 }
 
@@ -238,8 +272,11 @@ console.log(
     `autocannon in this process, server in one child process (LOG_LEVEL=error), SQLite WAL + synchronous=FULL`,
 );
 console.log('');
-console.log('| route | req/s (avg) | p50 | p90 | p99 | max | responses | non-2xx | errors / timeouts | body mismatches | CPU server / autocannon |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(
+  '| route | req/s (avg) | p50 | p90 | p99 | max | responses | non-2xx | errors / timeouts | body mismatches | CPU server / autocannon | ' +
+    'server main thread per response | CPU of other processes |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const rows: Array<[string, Measured]> = [['`POST /twilio/sms` (service)', sms]];
 if (trivial) rows.push(['`POST /trivial` (bare Hono)', trivial]);
 for (const [name, m] of rows) {
@@ -248,7 +285,8 @@ for (const [name, m] of rows) {
   console.log(
     `| ${name} | ${Math.round(r.requests.average).toLocaleString('en')} | ${l.p50} ms | ${l.p90} ms | ${l.p99} ms | ${l.max} ms | ` +
       `${r.requests.total.toLocaleString('en')} | ${r.non2xx} | ${r.errors} / ${r.timeouts} | ${r.mismatches} | ` +
-      `${m.serverCpu === null ? '?' : Math.round(m.serverCpu)}% / ${Math.round(m.clientCpu)}% |`,
+      `${m.serverCpu === null ? '?' : Math.round(m.serverCpu)}% / ${Math.round(m.clientCpu)}% | ` +
+      `${m.mainCpuPerResponse === null ? '?' : `${Math.round(m.mainCpuPerResponse)} µs`} | ${m.otherCpu === null ? '?' : `${Math.round(m.otherCpu)}%`} |`,
   );
 }
 

@@ -106,6 +106,8 @@ CREATE TABLE visits (
 CREATE UNIQUE INDEX visits_one_active ON visits (file_number) WHERE status IN ('planned', 'booked', 'confirmed');
 CREATE INDEX visits_shift ON visits (shift_id, seq);
 CREATE INDEX visits_date ON visits (date, status);
+-- Every inbound SMS asks whether its conversation has a visit booked (src/outreach/answers.ts).
+CREATE INDEX visits_booked_conversation ON visits (conversation_id) WHERE status IN ('booked', 'confirmed');
 
 -- No shift over its capacity: checked inside the writing transaction, so concurrent bookings
 -- cannot both take the last place.

@@ -120,14 +120,19 @@ class Sqlite3Connection implements DatabaseConnection {
     this.#cacheSize = cacheSize;
   }
 
-  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const params = compiled.parameters.map(toSqliteValue);
-    const statement = await this.#statement(compiled.sql);
+    // No await for a cached statement: this runs for every statement of every request.
+    const cached = this.#cached(compiled.sql);
+    if (cached) return this.#execute(cached, compiled, params);
+    return this.#prepare(compiled.sql).then((statement) => this.#execute<R>(statement, compiled, params));
+  }
+
+  #execute<R>(statement: sqlite3.Statement, compiled: CompiledQuery, params: unknown[]): Promise<QueryResult<R>> {
     if (returnsRows(compiled.query, compiled.sql)) {
-      const rows = await new Promise<R[]>((resolve, reject) =>
-        statement.all(params, (err: Error | null, result: R[]) => (err ? reject(err) : resolve(result))),
+      return new Promise((resolve, reject) =>
+        statement.all(params, (err: Error | null, rows: R[]) => (err ? reject(err) : resolve({ rows }))),
       );
-      return { rows };
     }
     return new Promise((resolve, reject) =>
       statement.run(params, function (this: sqlite3.RunResult, err: Error | null) {
@@ -148,14 +153,17 @@ class Sqlite3Connection implements DatabaseConnection {
     await Promise.all(statements.map((s) => new Promise<void>((resolve) => s.finalize(() => resolve()))));
   }
 
-  async #statement(sql: string): Promise<sqlite3.Statement> {
+  #cached(sql: string): sqlite3.Statement | undefined {
     const cached = this.#statements.get(sql);
     if (cached) {
       // Re-insert to keep the map in least-recently-used order.
       this.#statements.delete(sql);
       this.#statements.set(sql, cached);
-      return cached;
     }
+    return cached;
+  }
+
+  async #prepare(sql: string): Promise<sqlite3.Statement> {
     const statement = await new Promise<sqlite3.Statement>((resolve, reject) => {
       const s = this.#db.prepare(sql, (err) => (err ? reject(err) : resolve(s)));
     });

@@ -150,6 +150,13 @@ describe('webhook signatures and replays', () => {
     expect((await conversationOf(t, '100000000001')).status).toBe('active');
   });
 
+  it('accepts a signature Twilio made over the URL with its default port, as the SDK does', async () => {
+    await startOutreach(t);
+    const res = await twilioPost(t, '/twilio/sms', params(), { signedUrl: `${PUBLIC_BASE.replace('.test', '.test:443')}/twilio/sms` });
+    expect(res.status).toBe(200);
+    expect(await stored()).toEqual([1, 1]);
+  });
+
   it('gives the same MessageSid delivered again no second effect and no second reply', async () => {
     await startOutreach(t);
     const p = params();

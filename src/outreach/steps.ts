@@ -2,7 +2,8 @@ import type { CompiledQuery } from 'kysely';
 import { sql } from 'kysely';
 import type { OutreachStepRow } from '../db/schema/outreach.ts';
 import type { AppDeps } from '../http/env.ts';
-import { ProviderError, type ProviderReceipt } from '../ports.ts';
+import type { ProviderReceipt } from '../ports.ts';
+import { asProviderError, drainDue, OUTBOX, shouldRetry } from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
 import { hoursAfter, ladderFor, nextSendingTime, parseLadder, parseWindow, type LadderStep } from './ladder.ts';
@@ -45,35 +46,26 @@ export interface TickResult {
   retrying: number;
 }
 
-/** A claim older than this was left by a crash: the step is given up, not resent. */
-const STALE_CLAIM_MS = 10 * 60_000;
-const RETRY_AFTER_MS = 5 * 60_000;
-const MAX_ATTEMPTS = 3;
 
 type Deps = AppDeps;
 
 export async function runDueSteps(deps: Deps, budget: number): Promise<TickResult> {
   const result: TickResult = { sent: 0, skipped: 0, deferred: 0, failed: 0, listed: 0, retrying: 0 };
   await releaseStaleClaims(deps, result);
-  const seen = new Set<string>();
-  while (result.sent + result.failed < budget) {
-    const now = deps.clock.now().toISOString();
-    const due = await deps.db
-      .selectFrom('outreach_steps')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('due_at', '<=', now)
-      .orderBy('due_at')
-      .limit(Math.min(200, budget * 2))
-      .execute();
-    const fresh = due.filter((s) => !seen.has(s.id));
-    if (fresh.length === 0) break;
-    for (const step of fresh) {
-      seen.add(step.id);
-      if (result.sent + result.failed >= budget) break;
-      await runStep(deps, step, result);
-    }
-  }
+  await drainDue(
+    budget,
+    () => result.sent + result.failed,
+    () =>
+      deps.db
+        .selectFrom('outreach_steps')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('due_at', '<=', deps.clock.now().toISOString())
+        .orderBy('due_at')
+        .limit(Math.min(200, budget * 2))
+        .execute(),
+    (step) => runStep(deps, step, result),
+  );
   return result;
 }
 
@@ -154,14 +146,14 @@ async function sendStep(deps: Deps, step: OutreachStepRow, ctx: ConversationCont
 }
 
 async function recordFailure(deps: Deps, step: OutreachStepRow, ctx: ConversationContext, body: string | null, err: unknown, result: TickResult): Promise<void> {
-  const error = err instanceof ProviderError ? err : new ProviderError(err instanceof Error ? err.message : String(err), false, null);
+  const error = asProviderError(err);
   const at = deps.clock.now();
   deps.logger.warn('outreach step failed', { step: step.seq, channel: step.channel, code: error.code, retryable: error.retryable });
   // The provider certainly did not take it: try again a little later, a few times.
-  if (error.retryable && step.attempts + 1 < MAX_ATTEMPTS) {
+  if (shouldRetry(error, step.attempts)) {
     await deps.db
       .updateTable('outreach_steps')
-      .set({ status: 'pending', due_at: new Date(at.getTime() + RETRY_AFTER_MS).toISOString(), note: `retry: ${error.code ?? 'provider error'}`, updated_at: at.toISOString() })
+      .set({ status: 'pending', due_at: new Date(at.getTime() + OUTBOX.retryAfterMs).toISOString(), note: `retry: ${error.code ?? 'provider error'}`, updated_at: at.toISOString() })
       .where('id', '=', step.id)
       .where('status', '=', 'sending')
       .execute();
@@ -185,7 +177,7 @@ async function releaseStaleClaims(deps: Deps, result: TickResult): Promise<void>
     .selectFrom('outreach_steps')
     .selectAll()
     .where('status', '=', 'sending')
-    .where('claimed_at', '<', new Date(now.getTime() - STALE_CLAIM_MS).toISOString())
+    .where('claimed_at', '<', new Date(now.getTime() - OUTBOX.staleClaimMs).toISOString())
     .execute();
   for (const step of stale) {
     const ctx = await conversationContext(deps.db, step.conversation_id);

@@ -5,7 +5,8 @@ import type { VisitNoticeRow, VisitRow } from '../db/schema/scheduling.ts';
 import type { AppDeps } from '../http/env.ts';
 import { nextSendingTime, parseWindow, type SendingWindow } from '../outreach/ladder.ts';
 import { smsSegments } from '../outreach/templates.ts';
-import { ProviderError, type ProviderReceipt } from '../ports.ts';
+import type { ProviderReceipt } from '../ports.ts';
+import { asProviderError, drainDue, OUTBOX, shouldRetry } from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
 import { appointmentSms, cancelledSms, reminderSms, type Appointment } from './templates.ts';
@@ -113,36 +114,29 @@ export interface NoticeTick {
   retrying: number;
 }
 
-const STALE_CLAIM_MS = 10 * 60_000;
-const RETRY_AFTER_MS = 5 * 60_000;
-const MAX_ATTEMPTS = 3;
 
 type Deps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'config' | 'logger' | 'telephony'>;
 
 export async function runDueVisitNotices(deps: Deps, budget: number): Promise<NoticeTick> {
   const result: NoticeTick = { sent: 0, skipped: 0, deferred: 0, failed: 0, retrying: 0 };
   await giveUpStaleClaims(deps, result);
-  const seen = new Set<string>();
-  while (result.sent + result.failed < budget) {
-    const due = await deps.db
-      .selectFrom('visit_notices')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('due_at', '<=', deps.clock.now().toISOString())
-      .orderBy('due_at')
-      // an appointment before a reminder due at the same time (a commit after the reminder hour)
-      .orderBy(sql`kind = 'reminder'`)
-      .orderBy('id')
-      .limit(200)
-      .execute();
-    const fresh = due.filter((n) => !seen.has(n.id));
-    if (fresh.length === 0) break;
-    for (const n of fresh) {
-      seen.add(n.id);
-      if (result.sent + result.failed >= budget) break;
-      await runNotice(deps, n, result);
-    }
-  }
+  await drainDue(
+    budget,
+    () => result.sent + result.failed,
+    () =>
+      deps.db
+        .selectFrom('visit_notices')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('due_at', '<=', deps.clock.now().toISOString())
+        .orderBy('due_at')
+        // an appointment before a reminder due at the same time (a commit after the reminder hour)
+        .orderBy(sql`kind = 'reminder'`)
+        .orderBy('id')
+        .limit(200)
+        .execute(),
+    (n) => runNotice(deps, n, result),
+  );
   return result;
 }
 
@@ -188,13 +182,13 @@ async function runNotice(deps: Deps, n: VisitNoticeRow, result: NoticeTick): Pro
 }
 
 async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, body: string, err: unknown, result: NoticeTick): Promise<void> {
-  const error = err instanceof ProviderError ? err : new ProviderError(err instanceof Error ? err.message : String(err), false, null);
+  const error = asProviderError(err);
   const now = deps.clock.now();
   deps.logger.warn('visit notice failed', { kind: n.kind, code: error.code, retryable: error.retryable });
-  if (error.retryable && n.attempts + 1 < MAX_ATTEMPTS) {
+  if (shouldRetry(error, n.attempts)) {
     await deps.db
       .updateTable('visit_notices')
-      .set({ status: 'pending', due_at: new Date(now.getTime() + RETRY_AFTER_MS).toISOString(), note: `retry: ${error.code ?? 'provider error'}`, updated_at: now.toISOString() })
+      .set({ status: 'pending', due_at: new Date(now.getTime() + OUTBOX.retryAfterMs).toISOString(), note: `retry: ${error.code ?? 'provider error'}`, updated_at: now.toISOString() })
       .where('id', '=', n.id)
       .where('status', '=', 'sending')
       .execute();
@@ -212,7 +206,7 @@ async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, b
 
 /** A claim never released (the process died while sending) is given up, not resent. */
 async function giveUpStaleClaims(deps: Deps, result: NoticeTick): Promise<void> {
-  const before = new Date(deps.clock.now().getTime() - STALE_CLAIM_MS).toISOString();
+  const before = new Date(deps.clock.now().getTime() - OUTBOX.staleClaimMs).toISOString();
   const stale = await deps.db.selectFrom('visit_notices').selectAll().where('status', '=', 'sending').where('claimed_at', '<', before).execute();
   for (const n of stale) {
     await deps.atomic([finish(deps, n, 'failed', 'interrupted while sending: not resent, it may have gone out', null, 'sending')]);

@@ -1,0 +1,43 @@
+import { ProviderError } from '../ports.ts';
+
+/**
+ * What the two SMS outboxes share (outreach steps, issue 3; visit notices, issue 4): rows due
+ * are taken in pages and run one by one until the budget of sends is spent; a provider error
+ * that certainly sent nothing is retried a little later, a few times; a claim left by a crash is
+ * given up, not resent.
+ */
+export const OUTBOX = {
+  /** A claim older than this was left by a crash. */
+  staleClaimMs: 10 * 60_000,
+  retryAfterMs: 5 * 60_000,
+  maxAttempts: 3,
+} as const;
+
+export async function drainDue<T extends { id: string }>(
+  budget: number,
+  spent: () => number,
+  fetchDue: () => Promise<T[]>,
+  runOne: (item: T) => Promise<void>,
+): Promise<void> {
+  // A row deferred or skipped in this pass may come back in the next page: run it once only.
+  const seen = new Set<string>();
+  while (spent() < budget) {
+    const fresh = (await fetchDue()).filter((item) => !seen.has(item.id));
+    if (fresh.length === 0) return;
+    for (const item of fresh) {
+      seen.add(item.id);
+      if (spent() >= budget) return;
+      await runOne(item);
+    }
+  }
+}
+
+/** Anything thrown by an adapter, as a ProviderError (unknown failures: possibly sent, not retried). */
+export function asProviderError(err: unknown): ProviderError {
+  return err instanceof ProviderError ? err : new ProviderError(err instanceof Error ? err.message : String(err), false, null);
+}
+
+/** Whether a failed send is tried again (it certainly did not go, and attempts remain). */
+export function shouldRetry(error: ProviderError, attemptsBefore: number): boolean {
+  return error.retryable && attemptsBefore + 1 < OUTBOX.maxAttempts;
+}

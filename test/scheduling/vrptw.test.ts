@@ -96,7 +96,7 @@ function routeOrders(solution: Solution): string {
 }
 
 function solomon(name: string): Problem {
-  const url = new URL(`../../../shared/bench-data/vrptw/solomon/${name}.txt`, import.meta.url);
+  const url = new URL(`../fixtures/solomon/${name}.txt`, import.meta.url);
   return parseSolomon(readFileSync(url, 'utf8')).problem;
 }
 

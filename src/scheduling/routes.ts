@@ -17,7 +17,7 @@ import { commitPlan, previewPlan } from './planning.ts';
 import { routeSheetOf } from './repository.ts';
 import { routeSheetHtml, routeSheetIcs } from './route-sheet.ts';
 import { addFieldStaff, cancelShift, createShift } from './shifts.ts';
-import { cancelVisit, changeVisit, recordNoShow } from './visits.ts';
+import { cancelVisit, changeVisit, recordDone, recordNoShow } from './visits.ts';
 
 const civilDate = z.string().refine(isCivilDate, 'must be a real date written YYYY-MM-DD');
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Asia/Shanghai)');
@@ -348,6 +348,14 @@ const noShowRoute = apiRoute('scheduling:manage', {
   responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Not booked, or before its day' } },
 });
 
+const doneRoute = apiRoute('visits:complete', {
+  method: 'post',
+  path: '/api/visits/{id}/done',
+  summary: 'The checkup happened (an examiner for the visits of their own shifts)',
+  request: { params: z.object({ id: id('id') }) },
+  responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Not booked, or before its day' } },
+});
+
 const runNoticesRoute = apiRoute('scheduling:manage', {
   method: 'post',
   path: '/api/visits/notices/run',
@@ -420,6 +428,10 @@ export function schedulingRoutes() {
     })
     .openapi(noShowRoute, async (c) => {
       const v = await recordNoShow(c.get('deps'), c.req.valid('param').id, c.get('staff').id);
+      return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
+    })
+    .openapi(doneRoute, async (c) => {
+      const v = await recordDone(c.get('deps'), c.req.valid('param').id, c.get('staff'));
       return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
     })
     .openapi(runNoticesRoute, async (c) => {

@@ -85,6 +85,41 @@ export async function cancelVisit(deps: PlannerDeps, id: string, reason: string,
   return visitById(deps, id);
 }
 
+/**
+ * The checkup happened. Issue 5 records the exam itself; until then (and for a visit whose exam
+ * is kept on paper) the examiner of the shift or an admin marks it done.
+ */
+export async function recordDone(deps: PlannerDeps, id: string, by: { id: string; role: string }): Promise<VisitRow> {
+  const v = await visitById(deps, id);
+  if (by.role === 'examiner') {
+    const own = await deps.db
+      .selectFrom('shifts as s')
+      .innerJoin('field_staff as e', 'e.id', 's.examiner_id')
+      .select('s.id')
+      .where('s.id', '=', v.shift_id)
+      .where('e.staff_id', '=', by.id)
+      .executeTakeFirst();
+    if (!own) throw new AppError('forbidden', 'an examiner completes only the visits of their own shifts');
+  }
+  if (v.status !== 'booked' && v.status !== 'confirmed') throw new AppError('conflict', `only a booked or confirmed visit can be done (this one is ${v.status})`);
+  if (v.date > todayIn(deps.clock.now())) throw new AppError('conflict', `the visit is on ${v.date}: it is done on or after that day`);
+  const at = deps.clock.now().toISOString();
+  await atomicOrConflict(
+    deps,
+    [
+      deps.db
+        .updateTable('visits')
+        .set({ status: 'done', closed_at: at, closed_reason: 'done', closed_by: by.id, updated_at: at })
+        .where('id', '=', id)
+        .where('status', 'in', ['booked', 'confirmed'])
+        .compile(),
+      auditEntry(deps, { staffId: by.id, action: 'visit.change', subject: id, details: { done: true } }),
+    ],
+    'visit not completed',
+  );
+  return visitById(deps, id);
+}
+
 /** Nobody at the door: recorded, and the driver is back in the pool. */
 export async function recordNoShow(deps: PlannerDeps, id: string, by: string | null): Promise<VisitRow> {
   const v = await visitById(deps, id);

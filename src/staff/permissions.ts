@@ -24,6 +24,8 @@ export const PERMISSIONS = {
   'scheduling:read': ['admin', 'dispatcher'],
   /** A crew's route sheet; an examiner only for their own shifts. */
   'route-sheet:read': ['admin', 'dispatcher', 'examiner'],
+  /** Mark a visit done; an examiner only on their own shifts. */
+  'visits:complete': ['admin', 'examiner'],
   'staff:manage': ['admin'],
   'audit:read': ['admin'],
   /** Who am I: every signed-in role. */

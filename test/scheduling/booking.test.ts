@@ -112,6 +112,22 @@ describe('cancellations and no-shows', () => {
     expect(allVisits(await preview(t, '2026-11-30'))).toHaveLength(1);
   });
 
+  it('lets the examiner of the shift mark the visit done on the day, and nobody else', async () => {
+    const me = (await (await t.request('/api/me', { as: 'examiner' })).json()) as { id: string };
+    await confirmedDrivers(t, [driver(1)]);
+    const postalId = await addPerson(t, 'postal', '吴投递');
+    const other = await addPerson(t, 'examiner', '冯医生');
+    await addShift(t, { postalId, examinerId: other });
+    const [v] = allVisits(await preview(t));
+    await commit(t);
+    advance(t, hours(24));
+    expect((await postJson(t, `/api/visits/${v!.id}/done`, {}, 'examiner')).status).toBe(403);
+    await t.deps.db.updateTable('field_staff').set({ staff_id: me.id }).where('id', '=', other).execute();
+    const res = await postJson(t, `/api/visits/${v!.id}/done`, {}, 'examiner');
+    expect(await res.json()).toMatchObject({ status: 'done', closedReason: 'done' });
+    expect((await postJson(t, `/api/visits/${v!.id}/done`, {}, 'admin')).status).toBe(409);
+  });
+
   it('cancelling a shift tells its booked drivers and frees them', async () => {
     await confirmedDrivers(t, [driver(1), driver(2)]);
     const a = await addCrewShift(t, 1);

@@ -164,6 +164,18 @@ describe('shifts', () => {
     expect(fields).toEqual(['date:in_the_past', 'endsAt:before_start', 'examinerId:wrong_kind']);
   });
 
+  it('never gives a driver two visits, even when two dates are planned at once', async () => {
+    await confirmedDrivers(t, [driver(1), driver(2)]);
+    await addCrewShift(t, 1);
+    await addCrewShift(t, 2, { date: '2026-11-30' });
+    const results = await Promise.all(
+      [TOMORROW, '2026-11-30'].map((date) => postJson(t, `/api/plans/${date}/preview`, { maxIterations: 500 }, 'dispatcher')),
+    );
+    expect(results.map((r) => r.status).every((s) => s === 200 || s === 409)).toBe(true);
+    const active = await t.deps.db.selectFrom('visits').select('file_number').where('status', 'in', ['planned', 'booked', 'confirmed']).execute();
+    expect(active.map((v) => v.file_number).sort()).toEqual(['200000000001', '200000000002']);
+  });
+
   it('enforces capacity in the database even for concurrent moves', async () => {
     await confirmedDrivers(t, [driver(1), driver(2), driver(3)]);
     const a = await addCrewShift(t, 1, { capacity: 3 });

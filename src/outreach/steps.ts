@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { OutreachStepRow } from '../db/schema/outreach.ts';
 import type { AppDeps } from '../http/env.ts';
 import type { ProviderReceipt } from '../ports.ts';
-import { asProviderError, drainDue, OUTBOX, shouldRetry } from '../shared/outbox.ts';
+import { asProviderError, drainDue, OUTBOX, retryPatch, shouldRetry } from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
 import { hoursAfter, ladderFor, nextSendingTime, parseLadder, parseWindow, type LadderStep } from './ladder.ts';
@@ -153,7 +153,7 @@ async function recordFailure(deps: Deps, step: OutreachStepRow, ctx: Conversatio
   if (shouldRetry(error, step.attempts)) {
     await deps.db
       .updateTable('outreach_steps')
-      .set({ status: 'pending', due_at: new Date(at.getTime() + OUTBOX.retryAfterMs).toISOString(), note: `retry: ${error.code ?? 'provider error'}`, updated_at: at.toISOString() })
+      .set(retryPatch(error, at))
       .where('id', '=', step.id)
       .where('status', '=', 'sending')
       .execute();

@@ -6,7 +6,7 @@ import type { AppDeps } from '../http/env.ts';
 import { nextSendingTime, parseWindow, type SendingWindow } from '../outreach/ladder.ts';
 import { smsSegments } from '../outreach/templates.ts';
 import type { ProviderReceipt } from '../ports.ts';
-import { asProviderError, drainDue, OUTBOX, shouldRetry } from '../shared/outbox.ts';
+import { asProviderError, drainDue, OUTBOX, retryPatch, shouldRetry } from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
 import { appointmentSms, cancelledSms, reminderSms, type Appointment } from './templates.ts';
@@ -188,7 +188,7 @@ async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, b
   if (shouldRetry(error, n.attempts)) {
     await deps.db
       .updateTable('visit_notices')
-      .set({ status: 'pending', due_at: new Date(now.getTime() + OUTBOX.retryAfterMs).toISOString(), note: `retry: ${error.code ?? 'provider error'}`, updated_at: now.toISOString() })
+      .set(retryPatch(error, now))
       .where('id', '=', n.id)
       .where('status', '=', 'sending')
       .execute();

@@ -41,3 +41,8 @@ export function asProviderError(err: unknown): ProviderError {
 export function shouldRetry(error: ProviderError, attemptsBefore: number): boolean {
   return error.retryable && attemptsBefore + 1 < OUTBOX.maxAttempts;
 }
+
+/** The columns of a row sent back to `pending` after a retryable provider error. */
+export function retryPatch(error: ProviderError, now: Date): { status: 'pending'; due_at: string; note: string; updated_at: string } {
+  return { status: 'pending', due_at: new Date(now.getTime() + OUTBOX.retryAfterMs).toISOString(), note: `retry: ${error.code ?? 'provider error'}`, updated_at: now.toISOString() };
+}

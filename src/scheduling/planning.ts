@@ -8,6 +8,7 @@ import { auditEntry } from '../staff/audit.ts';
 import { haversineSource, type Point, type TravelSource, type TravelTable } from './geo.ts';
 import { osrmSource, TravelSourceError } from './osrm.ts';
 import {
+  DEFAULT_PLAN_SETTINGS,
   layoutPlan,
   readPlan,
   toProblem,
@@ -29,11 +30,10 @@ export type PlannerDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'con
 
 export function planSettings(config: AppDeps['config']): PlanSettings {
   return {
+    ...DEFAULT_PLAN_SETTINGS,
     serviceMinutes: config.PLANNER_SERVICE_MINUTES,
     cognitiveExtraMinutes: config.PLANNER_COGNITIVE_EXTRA_MINUTES,
     windowMinutes: config.PLANNER_WINDOW_MINUTES,
-    morningEnds: '12:00',
-    afternoonStarts: '13:00',
   };
 }
 

@@ -1,9 +1,9 @@
 import type { CompiledQuery } from 'kysely';
-import type { VisitRow } from '../db/schema/scheduling.ts';
+import type { ShiftRow, VisitRow } from '../db/schema/scheduling.ts';
 import { addDays } from '../shared/civil-date.ts';
 import { todayIn } from '../shared/time.ts';
-import { minutesOf } from './plan-rules.ts';
-import { computePlan, noticeInsert, reminderDue, visitUpdate, type PlannerDeps } from './planning.ts';
+import type { PlanDriver, PlannedRoute, PlannedVisit, PlanSettings } from './plan-rules.ts';
+import { computePlan, noticeInsert, planSettings, reminderDue, visitUpdate, type PlannerDeps } from './planning.ts';
 import { activeVisitsOfShifts, fixedVisit, openShiftsOn, poolOn } from './repository.ts';
 import { appointmentOf, visitContext, type VisitContext } from './notices.ts';
 import { confirmedSms, movedSms, optionsSms, type Option } from './templates.ts';
@@ -70,79 +70,90 @@ async function planMove(deps: PlannerDeps, ctx: VisitContext, answer: { reschedu
   const signature = deps.config.OUTREACH_SIGNATURE;
   const addressee = { name: ctx.licence.name, sex: ctx.licence.sex };
   const asked = answer.rescheduleOn;
+  // The driver as the planner sees them (the cases, the stop), read once for every date tried.
+  const [driver] = await poolOn(deps.db, ctx.visit.date, { fileNumbers: [ctx.visit.file_number], ignoreVisits: true });
+  if (!driver) return { queries: [], replyText: optionsSms(signature, addressee, [], today), purpose: 'visit_options', keepConversation: true };
+  const mover = { visit: ctx.visit, driver };
   if (asked && asked > today && asked !== ctx.visit.date) {
-    const parts = answer.partOfDay ? [answer.partOfDay] : (['am', 'pm'] as const);
-    for (const part of parts) {
-      const fit = await fitOn(deps, ctx.visit, asked, part);
+    const shifts = await openShiftsOn(deps.db, asked);
+    for (const part of answer.partOfDay ? [answer.partOfDay] : (['am', 'pm'] as const)) {
+      const fit = await fitOn(deps, mover, asked, part, shifts);
       if (fit) {
-        const moved = { ...ctx, visit: { ...ctx.visit, date: asked, window_start: fit.windowStart, window_end: fit.windowEnd } };
-        return { queries: fit.queries, replyText: movedSms(appointmentOf({ ...moved, crew: fit.crew }, signature, today)), purpose: 'visit_moved', keepConversation: true };
+        const { queries, crew } = await moveWrites(deps, ctx.visit, fit);
+        const moved = { ...ctx, crew, visit: { ...ctx.visit, date: asked, window_start: fit.mine.windowStart, window_end: fit.mine.windowEnd } };
+        return { queries, replyText: movedSms(appointmentOf(moved, signature, today)), purpose: 'visit_moved', keepConversation: true };
       }
     }
   }
   const from = asked && asked > today ? asked : addDays(today, 1);
-  const options = await feasibleOptions(deps, ctx.visit, from);
+  const options = await feasibleOptions(deps, mover, from);
   return { queries: [], replyText: optionsSms(signature, addressee, options, today), purpose: 'visit_options', keepConversation: true };
 }
 
+interface Mover {
+  visit: VisitRow;
+  driver: PlanDriver;
+}
+
 interface Fit {
-  queries: CompiledQuery[];
-  windowStart: string;
-  windowEnd: string;
-  crew: VisitContext['crew'];
+  date: string;
+  part: 'am' | 'pm';
+  route: PlannedRoute;
+  mine: PlannedVisit;
+  /** The visits already on the route's shifts (their drafts may take new windows). */
+  others: VisitRow[];
 }
 
 /**
  * Whether the driver fits one of the date's shifts in that part of the day, with every visit
  * already there kept on its shift and inside the window its driver was told.
  */
-async function fitOn(deps: PlannerDeps, visit: VisitRow, date: string, part: 'am' | 'pm'): Promise<Fit | null> {
-  const shifts = (await openShiftsOn(deps.db, date)).filter((s) => coversPart(s.starts_at, s.ends_at, part));
+async function fitOn(deps: PlannerDeps, mover: Mover, date: string, part: 'am' | 'pm', openShifts: readonly ShiftRow[]): Promise<Fit | null> {
+  const settings = planSettings(deps.config);
+  const shifts = openShifts.filter((s) => coversPart(s, part, settings));
   if (shifts.length === 0) return null;
-  const [driver] = await poolOn(deps.db, date, { fileNumbers: [visit.file_number], ignoreVisits: true });
-  if (!driver) return null;
-  const others = (await activeVisitsOfShifts(deps.db, shifts.map((s) => s.id))).filter((v) => v.id !== visit.id);
-  const { plan } = await computePlan(deps, date, shifts, [{ ...driver, partOfDay: part, rescheduleOn: null }], others.map((v) => fixedVisit(v, { keepPromise: true })), {
+  const others = (await activeVisitsOfShifts(deps.db, shifts.map((s) => s.id))).filter((v) => v.id !== mover.visit.id);
+  const { plan } = await computePlan(deps, date, shifts, [{ ...mover.driver, partOfDay: part, rescheduleOn: null }], others.map((v) => fixedVisit(v, { keepPromise: true })), {
     maxIterations: 300,
     timeBudgetMs: 300,
   });
   if (plan.conflicts.length > 0) return null;
-  const route = plan.routes.find((r) => r.visits.some((v) => v.candidate.fixed === null));
-  if (!route) return null;
-  const at = deps.clock.now().toISOString();
-  const drafts = new Set(others.filter((v) => v.status === 'planned').map((v) => v.id));
-  const queries: CompiledQuery[] = [];
-  let mine: { windowStart: string; windowEnd: string } | null = null;
-  for (const v of route.visits) {
-    if (v.candidate.fixed) {
-      queries.push(visitUpdate(deps, v, route.shiftId, at, drafts.has(v.candidate.fixed.visitId)));
-      continue;
-    }
-    mine = { windowStart: v.windowStart, windowEnd: v.windowEnd };
-    queries.unshift(
-      deps.db
-        .updateTable('visits')
-        .set((eb) => ({
-          shift_id: route.shiftId,
-          date,
-          seq: v.seq,
-          starts_at: v.startsAt,
-          window_start: v.windowStart,
-          window_end: v.windowEnd,
-          part_of_day: part,
-          cases: JSON.stringify(v.candidate.caseIds),
-          status: 'booked',
-          confirmed_at: null,
-          revision: eb('revision', '+', 1),
-          updated_at: at,
-        }))
-        .where('id', '=', visit.id)
-        .where('status', 'in', ['booked', 'confirmed'])
-        .compile(),
-    );
+  for (const route of plan.routes) {
+    const mine = route.visits.find((v) => v.candidate.fixed === null);
+    if (mine) return { date, part, route, mine, others };
   }
-  // The reply is the new appointment; the reminder of the new revision follows the day before.
-  queries.push(noticeInsert(deps, visit.id, 'reminder', reminderDue(deps, date), at));
+  return null;
+}
+
+/** The moved visit (a new revision, booked again), its new route's order, and its reminder. */
+async function moveWrites(deps: PlannerDeps, visit: VisitRow, fit: Fit): Promise<{ queries: CompiledQuery[]; crew: VisitContext['crew'] }> {
+  const at = deps.clock.now().toISOString();
+  const { route, mine } = fit;
+  const drafts = new Set(fit.others.filter((v) => v.status === 'planned').map((v) => v.id));
+  const queries: CompiledQuery[] = [
+    deps.db
+      .updateTable('visits')
+      .set((eb) => ({
+        shift_id: route.shiftId,
+        date: fit.date,
+        seq: mine.seq,
+        starts_at: mine.startsAt,
+        window_start: mine.windowStart,
+        window_end: mine.windowEnd,
+        part_of_day: fit.part,
+        cases: JSON.stringify(mine.candidate.caseIds),
+        status: 'booked',
+        confirmed_at: null,
+        revision: eb('revision', '+', 1),
+        updated_at: at,
+      }))
+      .where('id', '=', visit.id)
+      .where('status', 'in', ['booked', 'confirmed'])
+      .compile(),
+    ...route.visits.flatMap((v) => (v.candidate.fixed ? [visitUpdate(deps, v, route.shiftId, at, drafts.has(v.candidate.fixed.visitId))] : [])),
+    // The reply is the new appointment; the reminder of the new revision follows the day before.
+    noticeInsert(deps, visit.id, 'reminder', reminderDue(deps, fit.date), at),
+  ];
   const crew = await deps.db
     .selectFrom('shifts as s')
     .innerJoin('field_staff as p', 'p.id', 's.postal_id')
@@ -150,30 +161,33 @@ async function fitOn(deps: PlannerDeps, visit: VisitRow, date: string, part: 'am
     .select(['p.name as postalName', 'e.name as examinerName'])
     .where('s.id', '=', route.shiftId)
     .executeTakeFirstOrThrow();
-  return mine ? { queries, ...mine, crew } : null;
+  return { queries, crew };
 }
 
-function coversPart(startsAt: string, endsAt: string, part: 'am' | 'pm'): boolean {
-  return part === 'am' ? minutesOf(startsAt) < 12 * 60 : minutesOf(endsAt) > 13 * 60;
+/** A shift can take 上午 visits when it starts before the morning ends, 下午 ones when it ends after the afternoon starts. */
+function coversPart(s: Pick<ShiftRow, 'starts_at' | 'ends_at'>, part: 'am' | 'pm', settings: PlanSettings): boolean {
+  return part === 'am' ? s.starts_at < settings.morningEnds : s.ends_at > settings.afternoonStarts;
 }
 
 /** The next days and parts of day (after `from`) where the driver fits, at most three. */
-export async function feasibleOptions(deps: PlannerDeps, visit: VisitRow, from: string): Promise<Option[]> {
-  const dates = await deps.db
+export async function feasibleOptions(deps: PlannerDeps, mover: Mover, from: string): Promise<Option[]> {
+  const shifts = await deps.db
     .selectFrom('shifts')
-    .select('date')
-    .distinct()
+    .selectAll()
     .where('status', '=', 'open')
     .where('date', '>=', from)
     .where('date', '<=', addDays(from, HORIZON_DAYS))
-    .where('date', '<>', visit.date)
+    .where('date', '<>', mover.visit.date)
     .orderBy('date')
+    .orderBy('starts_at')
+    .orderBy('id')
     .execute();
   const options: Option[] = [];
-  for (const { date } of dates) {
+  for (const date of new Set(shifts.map((s) => s.date))) {
+    const ofDate = shifts.filter((s) => s.date === date);
     for (const part of ['am', 'pm'] as const) {
       if (options.length >= OPTIONS) return options;
-      if (await fitOn(deps, visit, date, part)) options.push({ date, part });
+      if (await fitOn(deps, mover, date, part, ofDate)) options.push({ date, part });
     }
   }
   return options;

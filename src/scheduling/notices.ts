@@ -42,19 +42,21 @@ export async function visitContext(db: Kysely<DB>, visitId: string): Promise<Vis
       'p.name as postal_name',
       'e.name as examiner_name',
       sql<number>`EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = l.phone)`.as('opted_out'),
-      sql<string | null>`(SELECT n.status || ' ' || n.updated_at FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision)`.as('appointment'),
+      sql<string | null>`(SELECT n.status FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision)`.as('appointment_status'),
+      sql<string | null>`(SELECT n.updated_at FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision AND n.status = 'done')`.as(
+        'appointment_sent_at',
+      ),
     ])
     .where('v.id', '=', visitId)
     .executeTakeFirst();
   if (!row) return null;
-  const { name, sex, phone, phone_kind, postal_name, examiner_name, opted_out, appointment, ...visit } = row;
-  const [status, at] = appointment ? appointment.split(' ') : [];
+  const { name, sex, phone, phone_kind, postal_name, examiner_name, opted_out, appointment_status, appointment_sent_at, ...visit } = row;
   return {
     visit,
     licence: { name, sex, phone, phone_kind },
     crew: { postalName: postal_name, examinerName: examiner_name },
     optedOut: Number(opted_out) === 1,
-    appointment: status ? { status, sentAt: status === 'done' ? (at ?? null) : null } : null,
+    appointment: appointment_status ? { status: appointment_status, sentAt: appointment_sent_at } : null,
   };
 }
 

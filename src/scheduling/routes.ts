@@ -14,7 +14,7 @@ import type { AppDeps } from '../http/env.ts';
 import { runDueVisitNotices } from './notices.ts';
 import { UNPLANNED_REASONS, type UnplannedReason } from './plan-rules.ts';
 import { commitPlan, previewPlan } from './planning.ts';
-import { routeSheetOf } from './repository.ts';
+import { planShift, routeSheetOf } from './repository.ts';
 import { routeSheetHtml, routeSheetIcs } from './route-sheet.ts';
 import { addFieldStaff, cancelShift, createShift } from './shifts.ts';
 import { cancelVisit, changeVisit, recordDone, recordNoShow } from './visits.ts';
@@ -66,8 +66,8 @@ const ShiftSchema = z
   .openapi('Shift');
 
 export function shiftView(s: ShiftRow): z.infer<typeof ShiftSchema> {
-  const communities = s.area_communities === null ? null : (JSON.parse(s.area_communities) as string[]);
-  const center = s.area_lat !== null && s.area_lng !== null ? { lat: s.area_lat, lng: s.area_lng } : null;
+  const { areaCommunities: communities, area: circle } = planShift(s);
+  const center = circle ? { lat: circle.lat, lng: circle.lng } : null;
   return {
     id: s.id,
     date: s.date,

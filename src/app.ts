@@ -13,6 +13,7 @@ import { outreachRoutes } from './outreach/routes.ts';
 import { twilioWebhooks } from './outreach/webhooks.ts';
 import { schedulingRoutes } from './scheduling/routes.ts';
 import { apiReferencePage } from './http/api-reference.ts';
+import { examRoutes } from './exams/routes.ts';
 
 export const API_TITLE = '老年驾驶人上门体检服务 API';
 
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', screeningRoutes());
   app.route('/', outreachRoutes());
   app.route('/', schedulingRoutes());
+  app.route('/', examRoutes());
   app.route('/', twilioWebhooks());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -25,6 +25,10 @@ import { runDueVisitNotices } from './scheduling/notices.ts';
 import { commitPlan, previewPlan } from './scheduling/planning.ts';
 import { routeSheetOf } from './scheduling/repository.ts';
 import { routeSheetHtml, routeSheetIcs } from './scheduling/route-sheet.ts';
+import { gatewayFromConfig } from './submissions/compose.ts';
+import { GATEWAY_SIM_USAGE, gatewaySimCommand, GatewaySimOptionError } from './submissions/gateway-sim-command.ts';
+import { runDueCompletionNotices } from './submissions/notices.ts';
+import { startSubmissionWorker, workerSettings } from './submissions/worker.ts';
 
 const USAGE = `usage: npm run cli -- COMMAND [options]
 
@@ -49,6 +53,9 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
                                         books them and sends the appointment SMS
   route-sheet --shift ID --out FILE [--ics]
                                         write a crew's route sheet (HTML, or iCalendar)
+  worker [--until-idle]                 file due submissions to the 12123 gateway (GATEWAY_URL, or
+                                        the simulator) until stopped, or until nothing is due
+${GATEWAY_SIM_USAGE}
 
 Settings come from the environment, as for the server (see .env.example).`;
 
@@ -150,13 +157,33 @@ async function outreachCommand(config: Config, args: string[], out: Out): Promis
       const result = await startOutreach(deps, { staffId: null, limit: intOption(values.limit, 'limit', 1, 1_000_000) ?? 100, category, community: values.community });
       out(`started ${result.started} conversations; ${result.remaining} more drivers are waiting`);
     } else if (sub === 'run') {
-      out(JSON.stringify(await runDueSteps(deps, config.OUTREACH_RATE_PER_MINUTE)));
+      // The same order and shared budget as the server's tick (src/outreach/loop.ts).
+      let budget = config.OUTREACH_RATE_PER_MINUTE;
+      const steps = await runDueSteps(deps, budget);
+      budget -= steps.sent + steps.failed;
+      const visits = await runDueVisitNotices(deps, Math.max(0, budget));
+      budget -= visits.sent + visits.failed;
+      const completions = await runDueCompletionNotices(deps, Math.max(0, budget));
+      out(JSON.stringify({ ...steps, visitNotices: visits, completionNotices: completions }));
     } else if (sub === 'messages') {
       const rows = await deps.db.selectFrom('messages').selectAll().orderBy('created_at', 'desc').limit(intOption(values.limit, 'limit', 1, 1000) ?? 20).execute();
       for (const m of rows.reverse()) {
         out(`${m.created_at}  ${m.direction === 'out' ? '->' : '<-'} ${maskPhone(m.phone)}  ${m.channel} ${m.purpose} [${m.provider} ${m.status}]${m.body ? `  ${m.body}` : ''}`);
       }
     } else throw new UsageError('outreach needs start, run or messages');
+  });
+}
+
+async function workerCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'until-idle': { type: 'boolean' } } });
+  await withDeps(config, async (deps) => {
+    const worker = startSubmissionWorker(deps, gatewayFromConfig(config), workerSettings(config));
+    out(`submission worker started (gateway: ${config.GATEWAY_URL ?? 'in-process simulator'})`);
+    if (values['until-idle']) await worker.idle();
+    else await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve())));
+    await worker.stop();
+    const notices = await runDueCompletionNotices(deps, config.OUTREACH_RATE_PER_MINUTE);
+    out(JSON.stringify({ ...worker.totals, completionSms: notices.sent }));
   });
 }
 
@@ -232,6 +259,11 @@ export async function runCli(argv: string[], out: Out = (l) => process.stdout.wr
     return;
   }
   if (command === 'demo-data') return demoDataCommand(args, out);
+  if (command === 'gateway-sim') {
+    return gatewaySimCommand(args, out).catch((err: unknown) => {
+      throw err instanceof GatewaySimOptionError ? new UsageError(err.message) : err;
+    });
+  }
   const config = loadConfig();
   switch (command) {
     case 'migrate':
@@ -253,6 +285,8 @@ export async function runCli(argv: string[], out: Out = (l) => process.stdout.wr
       return planCommand(config, args, out);
     case 'route-sheet':
       return routeSheetCommand(config, args, out);
+    case 'worker':
+      return workerCommand(config, args, out);
     default:
       throw new UsageError(`unknown command ${command}`);
   }

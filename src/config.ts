@@ -83,6 +83,29 @@ export const configSchema = z.object({
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Asia/Shanghai)')
     .default('10:00'),
+  /** The office's 12123 integration gateway; unset = the in-process simulator (embedded default). */
+  GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Bearer token the gateway expects. */
+  GATEWAY_TOKEN: z.string().min(1).optional(),
+  /** A gateway answer slower than this counts as a transient failure (retried). */
+  GATEWAY_TIMEOUT_MS: intFrom(100, 300000).default(10000),
+  /** The in-process simulator's answer time, when GATEWAY_URL is unset. */
+  GATEWAY_SIMULATOR_LATENCY_MS: intFrom(0, 60000).default(200),
+  /** Submission worker in the server: on, or off (run `npm run cli -- worker` instead). */
+  SUBMISSION_WORKER: z.enum(['on', 'off']).default('on'),
+  /** At most this many submissions sent to the gateway per second (per worker process). */
+  SUBMISSION_RATE_PER_SECOND: intFrom(1, 10000).default(10),
+  /** Submissions in flight at once per worker process. */
+  SUBMISSION_CONCURRENCY: intFrom(1, 256).default(4),
+  /** A worker holds a submission this long; then another worker may take it. Longer than the gateway timeout. */
+  SUBMISSION_LEASE_SECONDS: intFrom(1, 3600).default(60),
+  /** Tries before a transiently failing submission is dead-lettered. */
+  SUBMISSION_MAX_ATTEMPTS: intFrom(1, 100).default(12),
+  /** Backoff after the n-th transient failure: min(cap, base x 2^(n-1)), jittered down to half. */
+  SUBMISSION_BACKOFF_BASE_MS: intFrom(10, 3600000).default(5000),
+  SUBMISSION_BACKOFF_CAP_MS: intFrom(10, 86400000).default(600000),
+  /** How often an idle worker looks for due submissions. */
+  SUBMISSION_POLL_MS: intFrom(10, 600000).default(1000),
   /** debug | info | warn | error */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -99,6 +122,10 @@ function crossCheck(c: z.infer<typeof configSchema>): string[] {
     if (!c.TWILIO_FROM_NUMBER) problems.push('  TWILIO_FROM_NUMBER: required with Twilio credentials (calls come from it)');
     if (!c.PUBLIC_BASE_URL) problems.push('  PUBLIC_BASE_URL: required with Twilio credentials (Twilio must reach the webhooks)');
   }
+  if (c.SUBMISSION_LEASE_SECONDS * 1000 < 2 * c.GATEWAY_TIMEOUT_MS) {
+    problems.push('  SUBMISSION_LEASE_SECONDS: must be at least twice GATEWAY_TIMEOUT_MS (a lease must outlive a slow answer)');
+  }
+  if (c.SUBMISSION_BACKOFF_CAP_MS < c.SUBMISSION_BACKOFF_BASE_MS) problems.push('  SUBMISSION_BACKOFF_CAP_MS: must not be below SUBMISSION_BACKOFF_BASE_MS');
   return problems;
 }
 

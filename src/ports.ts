@@ -101,3 +101,40 @@ export interface Telephony {
   sendSms(sms: OutboundSms): Promise<ProviderReceipt>;
   placeCall(call: OutboundCall): Promise<ProviderReceipt>;
 }
+
+/**
+ * What a submission sends to the office's 12123 integration gateway (issue 5): the business as a
+ * JSON payload (src/submissions/payload.ts), and a key the gateway uses to file it only once
+ * however often it is sent.
+ */
+export interface GatewayRequest {
+  idempotencyKey: string;
+  payload: unknown;
+}
+
+/** The gateway took the business. `duplicate`: it had already taken this key (an earlier send). */
+export interface GatewayReceipt {
+  reference: string | null;
+  duplicate: boolean;
+}
+
+/**
+ * The gateway did not take the business. `transient` (5xx, timeouts, network, 408/425/429):
+ * try again later; `permanent` (any other 4xx): it never will, dead-letter it.
+ */
+export class GatewayError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'transient' | 'permanent',
+    readonly status: number | null = null,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+/** The 12123 integration gateway: over HTTP, or the simulator of the embedded default. */
+export interface GovGateway {
+  readonly kind: 'http' | 'simulator';
+  submit(request: GatewayRequest): Promise<GatewayReceipt>;
+}

@@ -176,7 +176,7 @@ async function runNotice(deps: Deps, n: VisitNoticeRow, result: NoticeTick): Pro
   const messageId = deps.ids.next();
   const sentAt = deps.clock.now().toISOString();
   await deps.atomic([
-    messageInsert(deps, { id: messageId, ctx, purpose: n.kind === 'cancelled' ? 'visit_cancelled' : n.kind, body, status: receipt.status, sid: receipt.sid, errorCode: null, at: sentAt }),
+    messageInsert(deps, { id: messageId, to: recipientOf(ctx), purpose: n.kind === 'cancelled' ? 'visit_cancelled' : n.kind, body, status: receipt.status, sid: receipt.sid, errorCode: null, at: sentAt }),
     finish(deps, n, 'done', null, messageId, 'sending'),
   ]);
   result.sent++;
@@ -200,7 +200,7 @@ async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, b
   const messageId = deps.ids.next();
   const at = now.toISOString();
   await deps.atomic([
-    messageInsert(deps, { id: messageId, ctx, purpose: n.kind, body, status: 'failed', sid: null, errorCode: error.code, at }),
+    messageInsert(deps, { id: messageId, to: recipientOf(ctx), purpose: n.kind, body, status: 'failed', sid: null, errorCode: error.code, at }),
     finish(deps, n, 'failed', `provider: ${error.code ?? 'error'}`, messageId, 'sending'),
   ]);
   result.failed++;
@@ -225,19 +225,29 @@ function finish(deps: Deps, n: VisitNoticeRow, status: 'done' | 'failed' | 'skip
     .compile();
 }
 
+/** Who an SMS goes to, as the messages table records it. */
+export interface Recipient {
+  conversationId: string | null;
+  fileNumber: string;
+  phone: string;
+}
+
+const recipientOf = (ctx: VisitContext): Recipient => ({ conversationId: ctx.visit.conversation_id, fileNumber: ctx.visit.file_number, phone: ctx.licence.phone });
+
+/** An outbound SMS as a row of the messages table (visit notices, completion notices). */
 export function messageInsert(
   deps: Pick<Deps, 'db' | 'telephony'>,
-  m: { id: string; ctx: VisitContext; purpose: string; body: string; status: string; sid: string | null; errorCode: string | null; at: string; provider?: 'twiml' },
+  m: { id: string; to: Recipient; purpose: string; body: string; status: string; sid: string | null; errorCode: string | null; at: string; provider?: 'twiml' },
 ): CompiledQuery {
   return deps.db
     .insertInto('messages')
     .values({
       id: m.id,
-      conversation_id: m.ctx.visit.conversation_id,
-      file_number: m.ctx.visit.file_number,
+      conversation_id: m.to.conversationId,
+      file_number: m.to.fileNumber,
       direction: 'out',
       channel: 'sms',
-      phone: m.ctx.licence.phone,
+      phone: m.to.phone,
       purpose: m.purpose,
       body: m.body,
       segments: smsSegments(m.body),

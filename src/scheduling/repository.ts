@@ -31,7 +31,25 @@ export async function poolOn(db: Kysely<DB>, date: string, only?: { fileNumbers:
   let q = db
     .selectFrom('conversations as v')
     .innerJoin('licences as l', 'l.file_number', 'v.file_number')
-    .innerJoin('cases as c', (j) => j.onRef('c.file_number', '=', 'v.file_number').on('c.status', '=', 'open').on('c.category', '<>', 'cancellation_notice'))
+    .innerJoin('cases as c', (j) =>
+      j
+        .onRef('c.file_number', '=', 'v.file_number')
+        .on('c.status', '=', 'open')
+        .on('c.category', '<>', 'cancellation_notice')
+        // a case examined already waits for 12123 or for staff (issue 5): no second visit unless
+        // staff closed its follow-up with `revisit`
+        .on((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('exam_cases as ec')
+                .select(sql.lit(1).as('one'))
+                .whereRef('ec.case_id', '=', 'c.id')
+                .where((w) => w.or([w('ec.resolution', 'is', null), w('ec.resolution', '<>', 'revisit')])),
+            ),
+          ),
+        ),
+    )
     .select([
       'v.id as conversation_id',
       'v.file_number',

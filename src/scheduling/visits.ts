@@ -86,10 +86,10 @@ export async function cancelVisit(deps: PlannerDeps, id: string, reason: string,
 }
 
 /**
- * The checkup happened. Issue 5 records the exam itself; until then (and for a visit whose exam
- * is kept on paper) the examiner of the shift or an admin marks it done.
+ * A visit its checkup may be recorded for: booked or confirmed, on or after its day, and - for an
+ * examiner - on one of their own shifts (an admin may record any).
  */
-export async function recordDone(deps: PlannerDeps, id: string, by: { id: string; role: string }): Promise<VisitRow> {
+export async function visitToClose(deps: PlannerDeps, id: string, by: { id: string; role: string }): Promise<VisitRow> {
   const v = await visitById(deps, id);
   if (by.role === 'examiner') {
     const own = await deps.db
@@ -99,10 +99,19 @@ export async function recordDone(deps: PlannerDeps, id: string, by: { id: string
       .where('s.id', '=', v.shift_id)
       .where('e.staff_id', '=', by.id)
       .executeTakeFirst();
-    if (!own) throw new AppError('forbidden', 'an examiner completes only the visits of their own shifts');
+    if (!own) throw new AppError('forbidden', 'an examiner records only the visits of their own shifts');
   }
   if (v.status !== 'booked' && v.status !== 'confirmed') throw new AppError('conflict', `only a booked or confirmed visit can be done (this one is ${v.status})`);
   if (v.date > todayIn(deps.clock.now())) throw new AppError('conflict', `the visit is on ${v.date}: it is done on or after that day`);
+  return v;
+}
+
+/**
+ * The checkup happened without an exam record here (kept on paper): the visit is closed and
+ * nothing is filed. Recording the exam (src/exams/record.ts) closes the visit itself.
+ */
+export async function recordDone(deps: PlannerDeps, id: string, by: { id: string; role: string }): Promise<VisitRow> {
+  const v = await visitToClose(deps, id, by);
   const at = deps.clock.now().toISOString();
   await atomicOrConflict(
     deps,

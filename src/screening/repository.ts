@@ -41,11 +41,12 @@ const CONTENT = ['opens_on', 'due_on', 'lapses_on', 'overdue', 'target_classes',
 
 // A case is identified by (file_number, category, trigger_on) (RULES.md §3). Flagging it again
 // rewrites it only when its dates or flags changed, or to reopen it: an unchanged case costs no
-// write, which is most of them from one day to the next.
+// write, which is most of them from one day to the next. A completed case (its business accepted
+// by 12123, issue 5) stays completed while the registry export has not caught up with it.
 const UPSERT = ` ON CONFLICT (file_number, category, trigger_on) DO UPDATE SET
   ${CONTENT.map((c) => `${c} = excluded.${c}`).join(', ')},
   status = 'open', closed_at = NULL, updated_at = excluded.updated_at
-  WHERE cases.status <> 'open' OR (${CONTENT.map((c) => `cases.${c}`).join(', ')}) IS NOT (${CONTENT.map((c) => `excluded.${c}`).join(', ')})`;
+  WHERE cases.status <> 'completed' AND (cases.status <> 'open' OR (${CONTENT.map((c) => `cases.${c}`).join(', ')}) IS NOT (${CONTENT.map((c) => `excluded.${c}`).join(', ')}))`;
 
 export function upsertCases(
   cases: readonly ScreenedCase[],

@@ -5,7 +5,7 @@ import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
 import { isCivilDate } from '../shared/civil-date.ts';
-import type { ScreeningRunRow } from '../db/schema/screening.ts';
+import { CASE_STATUSES, type ScreeningRunRow } from '../db/schema/screening.ts';
 import { CANCELLATION_REASONS, CASE_CATEGORIES } from './case.ts';
 import { runScreening } from './run.ts';
 import { listCases } from './cases-query.ts';
@@ -66,7 +66,7 @@ const CaseSchema = z
     targetClasses: z.array(z.string()).nullable(),
     needsCognitiveTest: z.boolean(),
     reason: z.enum(CANCELLATION_REASONS).nullable(),
-    status: z.enum(['open', 'superseded', 'lapsed']),
+    status: z.enum(CASE_STATUSES),
     driver: DriverSummarySchema,
   })
   .openapi('Case');
@@ -76,7 +76,7 @@ const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const CasesQuery = z.strictObject({
   ...pageQuery,
   category: z.enum(CASE_CATEGORIES).optional(),
-  status: z.enum(['open', 'superseded', 'lapsed', 'all']).default('open').openapi({ description: 'Default open' }),
+  status: z.enum([...CASE_STATUSES, 'all']).default('open').openapi({ description: 'Default open' }),
   overdue: bool.optional(),
   community: z.string().trim().min(1).max(100).optional(),
   dueBefore: civilDate('Cases due strictly before this date').optional(),

@@ -15,7 +15,13 @@ export type AuditAction =
   | 'shift.create'
   | 'shift.cancel'
   | 'plan.commit'
-  | 'visit.change';
+  | 'visit.change'
+  | 'exam.record'
+  | 'exam.view'
+  | 'follow_up.resolve'
+  | 'submissions.pause'
+  | 'submissions.resume'
+  | 'submissions.retry';
 
 /**
  * One audit record as a compiled query, so it joins the atomic batch of the action it records.

@@ -26,6 +26,15 @@ export const PERMISSIONS = {
   'route-sheet:read': ['admin', 'dispatcher', 'examiner'],
   /** Mark a visit done; an examiner only on their own shifts. */
   'visits:complete': ['admin', 'examiner'],
+  /** Record the exam of a visit; an examiner only on their own shifts. */
+  'exams:record': ['admin', 'examiner'],
+  /** Exam records with their medical findings: never dispatchers (PIPL Art 28). */
+  'exams:read': ['admin', 'examiner'],
+  /** Cases an exam could not settle (failed, certificate too short), and closing them. */
+  'follow-ups:manage': ['admin'],
+  /** The 12123 submission queue: list, figures, pause, resume, retry. */
+  'submissions:read': ['admin'],
+  'submissions:manage': ['admin'],
   'staff:manage': ['admin'],
   'audit:read': ['admin'],
   /** Who am I: every signed-in role. */

@@ -9,6 +9,7 @@ import type {
   OutreachStepsTable,
   WebhookEventsTable,
 } from './outreach.ts';
+import type { CompletionNoticesTable, ExamCasesTable, ExamsTable, QueueControlTable, SubmissionEventsTable, SubmissionsTable } from './submissions.ts';
 import type { FieldStaffTable, PlanRunsTable, ShiftsTable, VisitNoticesTable, VisitsTable } from './scheduling.ts';
 
 /** Every table, as Kysely sees it. One file per feature beside this one. */
@@ -32,4 +33,10 @@ export interface DB {
   visits: VisitsTable;
   plan_runs: PlanRunsTable;
   visit_notices: VisitNoticesTable;
+  exams: ExamsTable;
+  exam_cases: ExamCasesTable;
+  submissions: SubmissionsTable;
+  submission_events: SubmissionEventsTable;
+  queue_control: QueueControlTable;
+  completion_notices: CompletionNoticesTable;
 }

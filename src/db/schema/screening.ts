@@ -18,7 +18,9 @@ export interface ScreeningRunsTable {
 }
 export type ScreeningRunRow = Selectable<ScreeningRunsTable>;
 
-export type CaseStatus = 'open' | 'superseded' | 'lapsed';
+/** `completed`: the 12123 gateway accepted the case's business (issue 5). */
+export const CASE_STATUSES = ['open', 'superseded', 'lapsed', 'completed'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
 
 export interface CasesTable {
   id: string;

@@ -184,7 +184,7 @@ function checkInput(input: ExamInput, visitDate: string, now: Date, organisation
   if (ended < started) problems.push({ field: 'endedAt', code: 'before_start', message: 'must not be before startedAt' });
   else if (ended - started > LONGEST_EXAM_MS) problems.push({ field: 'endedAt', code: 'too_long', message: 'an exam at the door takes minutes, not more than 3 hours' });
   if (ended > now.getTime() + CLOCK_SKEW_MS) problems.push({ field: 'endedAt', code: 'in_future', message: 'must not be in the future' });
-  const issuedOn = input.certificate.issuedOn ?? todayIn(new Date(started));
+  const issuedOn = input.certificate.issuedOn ?? visitDate;
   if (issuedOn < visitDate) problems.push({ field: 'certificate.issuedOn', code: 'before_exam', message: `must not be before the exam (${visitDate})` });
   if (issuedOn > todayIn(now)) problems.push({ field: 'certificate.issuedOn', code: 'in_future', message: 'must not be in the future' });
   if (problems.length > 0) throw validationError(problems);

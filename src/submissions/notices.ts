@@ -58,7 +58,7 @@ async function notifyDriver(deps: Deps, fileNumber: string, result: CompletionTi
       'l.phone',
       'l.phone_kind',
       sql<number>`EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = l.phone)`.as('opted_out'),
-      sql<string | null>`(SELECT c.id FROM conversations c WHERE c.file_number = l.file_number ORDER BY c.created_at DESC LIMIT 1)`.as('conversation_id'),
+      sql<string | null>`(SELECT c.id FROM conversations c WHERE c.file_number = l.file_number ORDER BY c.started_at DESC LIMIT 1)`.as('conversation_id'),
     ])
     .where('l.file_number', '=', fileNumber)
     .executeTakeFirstOrThrow();

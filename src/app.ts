@@ -14,6 +14,7 @@ import { twilioWebhooks } from './outreach/webhooks.ts';
 import { schedulingRoutes } from './scheduling/routes.ts';
 import { apiReferencePage } from './http/api-reference.ts';
 import { examRoutes } from './exams/routes.ts';
+import { submissionRoutes } from './submissions/routes.ts';
 
 export const API_TITLE = '老年驾驶人上门体检服务 API';
 
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', outreachRoutes());
   app.route('/', schedulingRoutes());
   app.route('/', examRoutes());
+  app.route('/', submissionRoutes());
   app.route('/', twilioWebhooks());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

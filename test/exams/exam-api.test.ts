@@ -106,9 +106,9 @@ describe('recording the exam at the door', () => {
 
   it('needs the 三力测试 for a renewal at 70 and files one submission per case, texting once', async () => {
     const visits = await bookedVisits(t, [RENEWAL]);
-    const form = await (await t.request(`/api/visits/${visits.get(RENEWAL[0])}/exam-form`, { as: 'examiner' })).json();
+    const form = (await (await t.request(`/api/visits/${visits.get(RENEWAL[0])}/exam-form`, { as: 'examiner' })).json()) as { cases: { business: string }[] };
     expect(form).toMatchObject({ needsCognitiveTest: true, classesToHold: ['C1'], thresholds: { vision: 4.9 } });
-    expect(form.cases.map((c: { business: string }) => c.business).sort()).toEqual(['expiry_renewal', 'submit_certificate']);
+    expect(form.cases.map((c) => c.business).sort()).toEqual(['expiry_renewal', 'submit_certificate']);
     const exam = await recordExam(t, visits.get(RENEWAL[0])!, { cognitiveTest: 'pass' });
     expect(exam.items.at(-1)).toEqual({ item: 'cognitive_test', pass: true, reason: null });
     const subs = await submissionsOf(RENEWAL[0]);
@@ -131,9 +131,9 @@ describe('recording the exam at the door', () => {
     expect(failedVision).toMatchObject({ pass: false, classes: ['C1', 'N'] });
     expect(failedVision.cases[0]!.hint).toMatch(/downgrade may still be possible: with C1 every item passes/);
     expect(await submissionsOf(RENEWAL[0])).toEqual([]);
-    const list = await (await t.request('/api/follow-ups')).json();
+    const list = (await (await t.request('/api/follow-ups')).json()) as { items: { driver: { nameMasked: string } }[] };
     expect(list.items).toHaveLength(3);
-    expect(list.items[0].driver.nameMasked).toMatch(/^孙\*/);
+    expect(list.items[0]!.driver.nameMasked).toMatch(/^孙\*/);
     expect(JSON.stringify(list)).not.toMatch(/1370000\d{4}/);
     // `revisit` puts the driver back in the planner's pool; `handled` does not.
     await addCrewShift(t, 9, { date: '2026-11-30' });
@@ -142,7 +142,7 @@ describe('recording the exam at the door', () => {
     expect((await resolve(failedVision.cases[0]!.caseId, 'revisit')).status).toBe(204);
     expect((await resolve(failedVision.cases[0]!.caseId, 'revisit')).status).toBe(404);
     expect(allVisits(await preview(t, '2026-11-30')).map((v) => v.fileNumber)).toEqual(['500000000004']);
-    expect((await (await t.request('/api/follow-ups')).json()).items).toHaveLength(2);
+    expect(((await (await t.request('/api/follow-ups')).json()) as { items: unknown[] }).items).toHaveLength(2);
   });
 });
 
@@ -156,7 +156,7 @@ describe('who may record and see an exam', () => {
     const exam = await recordExam(t, visits.get(ANNUAL[0])!);
     expect((await t.request(`/api/exams/${exam.id}`, { as: 'dispatcher' })).status).toBe(403);
     expect((await t.request(`/api/exams/${exam.id}`, { as: 'examiner' })).status).toBe(200);
-    const byAdmin = await (await t.request(`/api/exams/${exam.id}`)).json();
+    const byAdmin = (await (await t.request(`/api/exams/${exam.id}`)).json()) as { findings: { vision: unknown } };
     expect(byAdmin.findings.vision).toEqual({ left: 5.0, right: 5.0, corrected: false });
     const views = await t.deps.db.selectFrom('audit_log').select('action').where('action', '=', 'exam.view').execute();
     expect(views).toHaveLength(2);
@@ -172,8 +172,8 @@ describe('bad exam input', () => {
     const bad = async (body: unknown, fields: string[]) => {
       const res = await postJson(t, `/api/visits/${id}/exam`, body, 'examiner');
       expect(res.status).toBe(400);
-      const error = (await res.json()).error;
-      expect(error.details.issues.map((i: { field: string }) => i.field).sort()).toEqual(fields.sort());
+      const { error } = (await res.json()) as { error: { details: { issues: { field: string }[] } } };
+      expect(error.details.issues.map((i) => i.field).sort()).toEqual(fields.sort());
     };
     await bad(examBody({ vision: { left: 6.1, right: 4.95, corrected: false } }), ['findings.vision.left', 'findings.vision.right']);
     await bad(examBody({}, { startedAt: '2026-11-25T01:50:00Z' }), ['startedAt', 'endedAt']); // another day, and hours long
@@ -195,7 +195,7 @@ describe('bad exam input', () => {
     expect((await postJson(t, `/api/visits/${visits.get(ANNUAL[0])}/exam`, examBody(), 'examiner')).status).toBe(409);
     const dup = await postJson(t, `/api/visits/${visits.get('500000000006')}/exam`, { ...examBody(), certificate: body.certificate }, 'examiner');
     expect(dup.status).toBe(400);
-    expect((await dup.json()).error.details.issues[0]).toMatchObject({ field: 'certificate.number', code: 'duplicate' });
+    expect(((await dup.json()) as { error: { details: { issues: unknown[] } } }).error.details.issues[0]).toMatchObject({ field: 'certificate.number', code: 'duplicate' });
     expect(await t.deps.db.selectFrom('visits').select('status').where('id', '=', visits.get('500000000006')!).executeTakeFirstOrThrow()).toEqual({ status: 'booked' });
     t.clock.set('2026-11-26T02:00:00Z');
     expect((await postJson(t, `/api/visits/${visits.get('500000000006')}/exam`, examBody(), 'examiner')).status).toBe(409);

@@ -19,6 +19,12 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses a submission lease shorter than twice the gateway timeout, and a cap below the base', () => {
+    expect(() => loadConfig({ GATEWAY_TIMEOUT_MS: '40000', SUBMISSION_LEASE_SECONDS: '60' })).toThrow(/SUBMISSION_LEASE_SECONDS: must be at least twice GATEWAY_TIMEOUT_MS/);
+    expect(() => loadConfig({ SUBMISSION_BACKOFF_BASE_MS: '9000', SUBMISSION_BACKOFF_CAP_MS: '1000' })).toThrow(/SUBMISSION_BACKOFF_CAP_MS/);
+    expect(loadConfig({ GATEWAY_TIMEOUT_MS: '30000', SUBMISSION_LEASE_SECONDS: '60' }).SUBMISSION_LEASE_SECONDS).toBe(60);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(3000);
   });

@@ -6,7 +6,7 @@ import type { AppDeps } from '../http/env.ts';
 import { nextSendingTime, parseWindow, type SendingWindow } from '../outreach/ladder.ts';
 import { smsSegments } from '../outreach/templates.ts';
 import type { ProviderReceipt } from '../ports.ts';
-import { asProviderError, drainDue, OUTBOX, retryPatch, shouldRetry } from '../shared/outbox.ts';
+import { asProviderError, drainDue, emptyTick, OUTBOX, retryPatch, shouldRetry, type OutboxTick } from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
 import { appointmentSms, cancelledSms, reminderSms, type Appointment } from './templates.ts';
@@ -108,19 +108,12 @@ export function noticeText(kind: VisitNoticeRow['kind'], ctx: VisitContext, sign
   return kind === 'appointment' ? appointmentSms(a) : reminderSms(a);
 }
 
-export interface NoticeTick {
-  sent: number;
-  skipped: number;
-  deferred: number;
-  failed: number;
-  retrying: number;
-}
 
 
 type Deps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'config' | 'logger' | 'telephony'>;
 
-export async function runDueVisitNotices(deps: Deps, budget: number): Promise<NoticeTick> {
-  const result: NoticeTick = { sent: 0, skipped: 0, deferred: 0, failed: 0, retrying: 0 };
+export async function runDueVisitNotices(deps: Deps, budget: number): Promise<OutboxTick> {
+  const result = emptyTick();
   await giveUpStaleClaims(deps, result);
   await drainDue(
     budget,
@@ -142,7 +135,7 @@ export async function runDueVisitNotices(deps: Deps, budget: number): Promise<No
   return result;
 }
 
-async function runNotice(deps: Deps, n: VisitNoticeRow, result: NoticeTick): Promise<void> {
+async function runNotice(deps: Deps, n: VisitNoticeRow, result: OutboxTick): Promise<void> {
   const ctx = await visitContext(deps.db, n.visit_id);
   if (!ctx) return;
   const now = deps.clock.now();
@@ -183,7 +176,7 @@ async function runNotice(deps: Deps, n: VisitNoticeRow, result: NoticeTick): Pro
   deps.logger.info('visit notice sent', { kind: n.kind, to: maskPhone(ctx.licence.phone), sid: receipt.sid });
 }
 
-async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, body: string, err: unknown, result: NoticeTick): Promise<void> {
+async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, body: string, err: unknown, result: OutboxTick): Promise<void> {
   const error = asProviderError(err);
   const now = deps.clock.now();
   deps.logger.warn('visit notice failed', { kind: n.kind, code: error.code, retryable: error.retryable });
@@ -207,7 +200,7 @@ async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, b
 }
 
 /** A claim never released (the process died while sending) is given up, not resent. */
-async function giveUpStaleClaims(deps: Deps, result: NoticeTick): Promise<void> {
+async function giveUpStaleClaims(deps: Deps, result: OutboxTick): Promise<void> {
   const before = new Date(deps.clock.now().getTime() - OUTBOX.staleClaimMs).toISOString();
   const stale = await deps.db.selectFrom('visit_notices').selectAll().where('status', '=', 'sending').where('claimed_at', '<', before).execute();
   for (const n of stale) {

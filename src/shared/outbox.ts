@@ -13,6 +13,17 @@ export const OUTBOX = {
   maxAttempts: 3,
 } as const;
 
+/** What one pass over an SMS outbox did. */
+export interface OutboxTick {
+  sent: number;
+  skipped: number;
+  deferred: number;
+  failed: number;
+  retrying: number;
+}
+
+export const emptyTick = (): OutboxTick => ({ sent: 0, skipped: 0, deferred: 0, failed: 0, retrying: 0 });
+
 export async function drainDue<T extends { id: string }>(
   budget: number,
   spent: () => number,

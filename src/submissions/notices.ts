@@ -4,7 +4,7 @@ import { nextSendingTime, parseWindow } from '../outreach/ladder.ts';
 import type { ProviderReceipt } from '../ports.ts';
 import { messageInsert, type Recipient } from '../scheduling/notices.ts';
 import { maskPhone } from '../shared/mask.ts';
-import { asProviderError, drainDue, OUTBOX, retryPatch, shouldRetry } from '../shared/outbox.ts';
+import { asProviderError, drainDue, emptyTick, OUTBOX, retryPatch, shouldRetry, type OutboxTick } from '../shared/outbox.ts';
 import type { SubmissionPayload } from './payload.ts';
 import { completedSms, type Completed } from './templates.ts';
 
@@ -16,16 +16,9 @@ import { completedSms, type Completed } from './templates.ts';
  */
 type Deps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'config' | 'logger' | 'telephony'>;
 
-export interface CompletionTick {
-  sent: number;
-  skipped: number;
-  deferred: number;
-  failed: number;
-  retrying: number;
-}
 
-export async function runDueCompletionNotices(deps: Deps, budget: number): Promise<CompletionTick> {
-  const result: CompletionTick = { sent: 0, skipped: 0, deferred: 0, failed: 0, retrying: 0 };
+export async function runDueCompletionNotices(deps: Deps, budget: number): Promise<OutboxTick> {
+  const result = emptyTick();
   await giveUpStaleClaims(deps, result);
   await drainDue(
     budget,
@@ -47,7 +40,7 @@ export async function runDueCompletionNotices(deps: Deps, budget: number): Promi
   return result;
 }
 
-async function notifyDriver(deps: Deps, fileNumber: string, result: CompletionTick): Promise<void> {
+async function notifyDriver(deps: Deps, fileNumber: string, result: OutboxTick): Promise<void> {
   const now = deps.clock.now();
   const at = now.toISOString();
   const driver = await deps.db
@@ -126,7 +119,7 @@ function finish(deps: Deps, ids: readonly string[], status: 'done' | 'failed', n
 }
 
 /** A claim never released (the process died while sending) is given up, not resent. */
-async function giveUpStaleClaims(deps: Deps, result: CompletionTick): Promise<void> {
+async function giveUpStaleClaims(deps: Deps, result: OutboxTick): Promise<void> {
   const before = new Date(deps.clock.now().getTime() - OUTBOX.staleClaimMs).toISOString();
   const stale = await deps.db.selectFrom('completion_notices').select('id').where('status', '=', 'sending').where('claimed_at', '<', before).execute();
   if (stale.length === 0) return;

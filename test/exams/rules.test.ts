@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assessExam, thresholdsFor, type ExamFindings } from '../../src/exams/rules.ts';
+import { HEALTHY } from '../helpers/exam-findings.ts';
 
-const healthy: ExamFindings = {
-  heightCm: 168,
-  vision: { left: 5.0, right: 5.0, corrected: false },
-  redGreenColourBlind: false,
-  hearing: { left: true, right: true, aid: false },
-  upperLimbsNormal: true,
-  lowerLimbs: { normal: true, lengthDifferenceCm: 0 },
-  trunkAndNeckNormal: true,
-  cognitiveTest: null,
-};
+const healthy: ExamFindings = HEALTHY;
 
 const failed = (r: ReturnType<typeof assessExam>) => r.items.filter((i) => !i.pass).map((i) => i.item);
 

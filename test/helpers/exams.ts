@@ -1,21 +1,11 @@
 import { expect } from 'vitest';
 import type { ExamFindings } from '../../src/exams/rules.ts';
 import { postJson, type TestApp } from './app.ts';
+import { HEALTHY } from './exam-findings.ts';
 import { advance, hours } from './outreach.ts';
 import type { RowInput } from './registry-csv.ts';
 import { addPerson, addShift, allVisits, commit, confirmedDrivers, preview, SHUICHENG, TOMORROW } from './scheduling.ts';
 
-/** A healthy driver's findings: every item passes for any class. */
-export const HEALTHY: ExamFindings = {
-  heightCm: 168,
-  vision: { left: 5.0, right: 5.0, corrected: false },
-  redGreenColourBlind: false,
-  hearing: { left: true, right: true, aid: false },
-  upperLimbsNormal: true,
-  lowerLimbs: { normal: true, lengthDifferenceCm: 0 },
-  trunkAndNeckNormal: true,
-  cognitiveTest: null,
-};
 
 /** A C1 driver born 1956-03-10, first licensed 1990-05-20: annual_exam_70 for the cycle ended 2026-05-19. */
 export const driver = (n: number, extra: RowInput = {}): [string, RowInput] => [

@@ -44,6 +44,11 @@ export class RateLimiter {
     for (let i = 0; i < count; i++) this.sent.push(nowMs);
   }
 
+  /** Returns sends reserved but not made (the latest ones). */
+  giveBack(count: number): void {
+    if (count > 0) this.sent.splice(Math.max(0, this.sent.length - count), count);
+  }
+
   /** Milliseconds until the next send may start (0 if one may start now). */
   waitMs(nowMs: number): number {
     if (this.allowance(nowMs) > 0) return 0;

@@ -22,7 +22,8 @@ export interface Lease {
 
 /**
  * Takes up to `limit` due submissions in one statement (so two workers never take the same
- * row): pending ones whose time has come, and leased ones whose lease ran out (their worker died).
+ * row): pending ones whose time has come, and leased ones whose lease ran out (their worker died),
+ * oldest due first - a crashed worker's rows keep their place in the queue.
  */
 export async function claimDue(db: Db, lease: { token: string; now: Date; leaseMs: number; limit: number }): Promise<SubmissionRow[]> {
   const now = lease.now.toISOString();
@@ -36,7 +37,7 @@ export async function claimDue(db: Db, lease: { token: string; now: Date; leaseM
         SELECT id, next_attempt_at AS due FROM submissions
         WHERE status = 'pending' AND next_attempt_at <= ${now} AND not_before <= ${today}
         UNION ALL
-        SELECT id, lease_expires_at AS due FROM submissions WHERE status = 'leased' AND lease_expires_at <= ${now}
+        SELECT id, next_attempt_at AS due FROM submissions WHERE status = 'leased' AND lease_expires_at <= ${now}
       ) ORDER BY due LIMIT ${lease.limit})
     RETURNING *`.execute(db);
   return rows;

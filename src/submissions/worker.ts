@@ -72,18 +72,23 @@ export class WorkerState {
 
 type Outcome = 'accepted' | 'retrying' | 'dead' | 'cancelled' | 'lost';
 
-/** One round: claim what may be sent now (concurrency, rate limit), send it all, record each outcome. */
-export async function runRound(deps: Deps, gateway: GovGateway, state: WorkerState): Promise<RoundResult> {
+/**
+ * One round: claim what may be sent now (up to `slots`, within the rate limit), send it all,
+ * record each outcome. The rate is reserved before the claim so that rounds running side by side
+ * never send more than it together.
+ */
+export async function runRound(deps: Deps, gateway: GovGateway, state: WorkerState, slots = state.settings.concurrency): Promise<RoundResult> {
   const result: RoundResult = { paused: false, claimed: 0, accepted: 0, retrying: 0, dead: 0, cancelled: 0, lost: 0, idle: false, waitMs: 0 };
   const s = state.settings;
   const nowMs = deps.clock.now().getTime();
   if (await isPaused(deps.db)) return { ...result, paused: true, waitMs: s.pollMs };
   if (nowMs < state.coolingUntil) return { ...result, waitMs: state.coolingUntil - nowMs };
-  const allowance = Math.min(s.concurrency, state.limiter.allowance(nowMs));
+  const allowance = Math.min(slots, state.limiter.allowance(nowMs));
   if (allowance === 0) return { ...result, waitMs: state.limiter.waitMs(nowMs) };
+  state.limiter.take(nowMs, allowance);
   const rows = await claimDue(deps.db, { token: deps.ids.next(), now: deps.clock.now(), leaseMs: s.leaseMs, limit: allowance });
+  state.limiter.giveBack(allowance - rows.length);
   if (rows.length === 0) return { ...result, idle: true, waitMs: s.pollMs };
-  state.limiter.take(nowMs, rows.length);
   result.claimed = rows.length;
   const openCases = await openCaseIds(deps, rows);
   const outcomes = await Promise.all(rows.map((row) => processOne(deps, gateway, state, row, openCases.has(row.case_id))));
@@ -142,18 +147,27 @@ export interface RunningWorker {
   idle(): Promise<void>;
 }
 
-/** Rounds one after another until stopped; waits when there is nothing to send. */
+/** Rounds side by side in lanes: a slow answer holds up its own lane only. */
+const MAX_LANES = 8;
+
+/**
+ * Rounds one after another in each lane until stopped; a lane waits when there is nothing to
+ * send. The concurrency is shared out between the lanes, the rate limit and the outage backoff
+ * are shared by all.
+ */
 export function startSubmissionWorker(deps: Deps, gateway: GovGateway, settings: WorkerSettings, options: { random?: () => number } = {}): RunningWorker {
   const state = new WorkerState(settings, options.random);
+  const lanes = Math.min(MAX_LANES, settings.concurrency);
+  const slots = Math.ceil(settings.concurrency / lanes);
   let stopped = false;
-  let wake: (() => void) | null = null;
+  const wakers = new Set<() => void>();
   const idleWaiters: Array<() => void> = [];
   const totals = { claimed: 0, accepted: 0, retrying: 0, dead: 0, cancelled: 0, lost: 0 };
-  const loop = (async () => {
+  const lane = async () => {
     while (!stopped) {
       let waitMs: number;
       try {
-        const r = await runRound(deps, gateway, state);
+        const r = await runRound(deps, gateway, state, slots);
         waitMs = r.waitMs;
         for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r[k];
         if (r.idle) idleWaiters.splice(0).forEach((f) => f());
@@ -163,22 +177,24 @@ export function startSubmissionWorker(deps: Deps, gateway: GovGateway, settings:
       }
       if (waitMs > 0 && !stopped) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, waitMs);
-          wake = () => {
+          const wake = () => {
             clearTimeout(timer);
+            wakers.delete(wake);
             resolve();
           };
+          const timer = setTimeout(wake, waitMs);
+          wakers.add(wake);
         });
-        wake = null;
       }
     }
-  })();
+  };
+  const running = Promise.all(Array.from({ length: lanes }, lane));
   return {
     totals,
     async stop() {
       stopped = true;
-      wake?.();
-      await loop;
+      [...wakers].forEach((wake) => wake());
+      await running;
     },
     idle: () => new Promise<void>((resolve) => idleWaiters.push(resolve)),
   };

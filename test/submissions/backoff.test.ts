@@ -37,4 +37,11 @@ describe('RateLimiter', () => {
     expect(limiter.allowance(1000)).toBe(2);
     expect(limiter.allowance(1400)).toBe(3);
   });
+
+  it('takes back sends reserved but not made', () => {
+    const limiter = new RateLimiter(3);
+    limiter.take(0, 3);
+    limiter.giveBack(2);
+    expect(limiter.allowance(10)).toBe(2);
+  });
 });

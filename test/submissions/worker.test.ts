@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GatewayReceipt, GatewayRequest, GovGateway } from '../../src/ports.ts';
 import { createGatewaySimulator } from '../../src/submissions/gateway-sim.ts';
-import { runRound, WorkerState, workerSettings, type WorkerSettings } from '../../src/submissions/worker.ts';
+import { runRound, startSubmissionWorker, WorkerState, workerSettings, type WorkerSettings } from '../../src/submissions/worker.ts';
 import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
 import { bookedVisits, driver, recordExam } from '../helpers/exams.ts';
 
@@ -124,6 +124,25 @@ describe('the submission worker', () => {
     expect(row!.reference).not.toBe('GW-LATE');
     expect(await events('accepted')).toHaveLength(1);
     expect(await t.deps.db.selectFrom('completion_notices').selectAll().execute()).toHaveLength(1);
+  });
+
+  it('keeps sending on its other lanes while one answer hangs', async () => {
+    const keys = await examined(6);
+    const sim = createGatewaySimulator();
+    let release: () => void = () => undefined;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    const gateway: GovGateway = { kind: 'simulator', submit: async (r) => (r.idempotencyKey === keys[0] ? hung.then(() => sim.gateway.submit(r)) : sim.gateway.submit(r)) };
+    const worker = startSubmissionWorker(t.deps, gateway, settings({ concurrency: 4, pollMs: 20 }));
+    try {
+      await expect.poll(async () => (await rows()).filter((s) => s.status === 'accepted').length, { timeout: 3000 }).toBe(5);
+      expect((await rows())[0]!.status).toBe('leased');
+      release();
+      await expect.poll(async () => (await rows())[0]!.status, { timeout: 3000 }).toBe('accepted');
+    } finally {
+      release();
+      await worker.stop();
+    }
+    expect(worker.totals).toMatchObject({ claimed: 6, accepted: 6 });
   });
 
   it('sends nothing while an admin has paused the queue', async () => {

@@ -95,23 +95,29 @@ export function rejectRows(
 const cols = (prefix: string) => sql.raw(COMPARED.map((c) => `${prefix}."${c}"`).join(', '));
 
 /**
- * The statements that finish an import, for one atomic batch: the counts are taken inside the
- * transaction before the upsert, so they are exact even with another import running.
- * A row equal to the stored one is not written (a second import of a file changes nothing).
+ * The statements that finish an import, for one atomic batch. The counts come from the upsert
+ * itself, so they are exact even with another import running: the licences counted before and
+ * after it give the inserted rows, its changes() the inserted and updated ones (a row equal to the
+ * stored one is not written: a second import of a file changes nothing), and the rest of the
+ * staged rows were unchanged. The statement after the upsert must read changes() at once.
  */
 export function finishImport(
   db: Kysely<DB>,
   input: { importId: string; at: string; totalRows: number; rejected: number; warnings: string[] },
 ): CompiledQuery[] {
   const { importId, at } = input;
-  const changed = sql<number>`(SELECT count(*) FROM import_staging s JOIN licences l ON l.file_number = s.file_number
-    WHERE s.import_id = ${importId} AND (${cols('l')}) IS NOT (${cols('s')}))`;
-  const inserted = sql<number>`(SELECT count(*) FROM import_staging s WHERE s.import_id = ${importId}
-    AND NOT EXISTS (SELECT 1 FROM licences l WHERE l.file_number = s.file_number))`;
+  const licences = sql<number>`(SELECT count(*) FROM licences)`;
   const staged = sql<number>`(SELECT count(*) FROM import_staging s WHERE s.import_id = ${importId})`;
   const setList = sql.raw([...LICENCE_COLUMNS.slice(1), 'import_id', 'updated_at'].map((c) => `"${c}" = excluded."${c}"`).join(', '));
   const names = sql.raw(LICENCE_COLUMNS.map((c) => `"${c}"`).join(', '));
   return [
+    // inserted holds minus the licences before the upsert until the last statement
+    db.updateTable('imports').set({ inserted: sql<number>`-${licences}` }).where('id', '=', importId).where('status', '=', 'running').compile(),
+    sql`INSERT INTO licences (${names}, import_id, created_at, updated_at)
+        SELECT ${names}, ${importId}, ${at}, ${at} FROM import_staging WHERE import_id = ${importId}
+        ON CONFLICT (file_number) DO UPDATE SET ${setList}
+        WHERE (${cols('licences')}) IS NOT (${cols('excluded')})`.compile(db),
+    // every right-hand side reads the row as it was: `inserted` is still minus the count before
     db
       .updateTable('imports')
       .set({
@@ -120,17 +126,13 @@ export function finishImport(
         total_rows: input.totalRows,
         rejected: input.rejected,
         warnings: JSON.stringify(input.warnings),
-        inserted,
-        updated: changed,
-        unchanged: sql<number>`${staged} - ${inserted} - ${changed}`,
+        inserted: sql<number>`inserted + ${licences}`,
+        updated: sql<number>`changes() - (inserted + ${licences})`,
+        unchanged: sql<number>`${staged} - changes()`,
       })
       .where('id', '=', importId)
       .where('status', '=', 'running')
       .compile(),
-    sql`INSERT INTO licences (${names}, import_id, created_at, updated_at)
-        SELECT ${names}, ${importId}, ${at}, ${at} FROM import_staging WHERE import_id = ${importId}
-        ON CONFLICT (file_number) DO UPDATE SET ${setList}
-        WHERE (${cols('licences')}) IS NOT (${cols('excluded')})`.compile(db),
     db.deleteFrom('import_staging').where('import_id', '=', importId).compile(),
   ];
 }

@@ -72,6 +72,14 @@ describe('POST /api/registry/imports', () => {
     expect(stored.phone).toBe('+8613900000002');
   });
 
+  it('counts new, changed and unchanged records of one file apart', async () => {
+    await postCsv(t, csv(GOOD.slice(0, 2)));
+    const changed = GOOD.map((r) => [...r]);
+    changed[0]![HEADER.indexOf('phone')] = '13900000009';
+    const body = (await (await postCsv(t, csv(changed))).json()) as ImportBody;
+    expect(body).toMatchObject({ inserted: GOOD.length - 2, updated: 1, unchanged: 1 });
+  });
+
   it('rejects bad rows by line and field and stores the good ones', async () => {
     const rows = [
       row('371500000001'),

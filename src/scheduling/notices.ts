@@ -108,8 +108,6 @@ export function noticeText(kind: VisitNoticeRow['kind'], ctx: VisitContext, sign
   return kind === 'appointment' ? appointmentSms(a) : reminderSms(a);
 }
 
-
-
 type Deps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'config' | 'logger' | 'telephony'>;
 
 export async function runDueVisitNotices(deps: Deps, budget: number): Promise<OutboxTick> {

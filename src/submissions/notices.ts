@@ -16,7 +16,6 @@ import { completedSms, type Completed } from './templates.ts';
  */
 type Deps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'config' | 'logger' | 'telephony'>;
 
-
 export async function runDueCompletionNotices(deps: Deps, budget: number): Promise<OutboxTick> {
   const result = emptyTick();
   await giveUpStaleClaims(deps, result);

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { OutreachStepRow } from '../db/schema/outreach.ts';
 import type { AppDeps } from '../http/env.ts';
 import type { ProviderReceipt } from '../ports.ts';
-import { asProviderError, drainDue, OUTBOX, retryPatch, shouldRetry } from '../shared/outbox.ts';
+import { asProviderError, drainDue, finishRows, INTERRUPTED_NOTE, retryRows, shouldRetry, staleClaimsBefore } from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
 import { hoursAfter, ladderFor, nextSendingTime, parseLadder, parseWindow, type LadderStep } from './ladder.ts';
@@ -151,12 +151,7 @@ async function recordFailure(deps: Deps, step: OutreachStepRow, ctx: Conversatio
   deps.logger.warn('outreach step failed', { step: step.seq, channel: step.channel, code: error.code, retryable: error.retryable });
   // The provider certainly did not take it: try again a little later, a few times.
   if (shouldRetry(error, step.attempts)) {
-    await deps.db
-      .updateTable('outreach_steps')
-      .set(retryPatch(error, at))
-      .where('id', '=', step.id)
-      .where('status', '=', 'sending')
-      .execute();
+    await deps.db.executeQuery(retryRows(deps.db, 'outreach_steps', [step.id], error, at));
     result.retrying++;
     return;
   }
@@ -177,23 +172,18 @@ async function releaseStaleClaims(deps: Deps, result: TickResult): Promise<void>
     .selectFrom('outreach_steps')
     .selectAll()
     .where('status', '=', 'sending')
-    .where('claimed_at', '<', new Date(now.getTime() - OUTBOX.staleClaimMs).toISOString())
+    .where('claimed_at', '<', staleClaimsBefore(now))
     .execute();
   for (const step of stale) {
     const ctx = await conversationContext(deps.db, step.conversation_id);
     if (!ctx) continue;
-    await deps.atomic([finishStep(deps, step, 'failed', 'interrupted while sending: not resent, it may have gone out', null, 'sending'), ...nextStep(deps, ctx, step, now)]);
+    await deps.atomic([finishStep(deps, step, 'failed', INTERRUPTED_NOTE, null, 'sending'), ...nextStep(deps, ctx, step, now)]);
     result.failed++;
   }
 }
 
 function finishStep(deps: Deps, step: OutreachStepRow, status: 'done' | 'failed' | 'skipped', note: string | null, messageId: string | null, from: 'pending' | 'sending'): CompiledQuery {
-  return deps.db
-    .updateTable('outreach_steps')
-    .set({ status, note, message_id: messageId, updated_at: deps.clock.now().toISOString() })
-    .where('id', '=', step.id)
-    .where('status', '=', from)
-    .compile();
+  return finishRows(deps.db, 'outreach_steps', [step.id], { status, note, messageId, from, at: deps.clock.now().toISOString() });
 }
 
 export function ladderOf(deps: Pick<Deps, 'config'>, phoneKind: 'mobile' | 'landline'): LadderStep[] {

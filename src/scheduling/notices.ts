@@ -6,7 +6,7 @@ import type { AppDeps } from '../http/env.ts';
 import { nextSendingTime, parseWindow, type SendingWindow } from '../outreach/ladder.ts';
 import { smsSegments } from '../outreach/templates.ts';
 import type { ProviderReceipt } from '../ports.ts';
-import { asProviderError, drainDue, emptyTick, OUTBOX, retryPatch, shouldRetry, type OutboxTick } from '../shared/outbox.ts';
+import { asProviderError, drainDue, emptyTick, finishRows, INTERRUPTED_NOTE, retryRows, shouldRetry, staleClaimsBefore, type OutboxTick } from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
 import { appointmentSms, cancelledSms, reminderSms, type Appointment } from './templates.ts';
@@ -179,12 +179,7 @@ async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, b
   const now = deps.clock.now();
   deps.logger.warn('visit notice failed', { kind: n.kind, code: error.code, retryable: error.retryable });
   if (shouldRetry(error, n.attempts)) {
-    await deps.db
-      .updateTable('visit_notices')
-      .set(retryPatch(error, now))
-      .where('id', '=', n.id)
-      .where('status', '=', 'sending')
-      .execute();
+    await deps.db.executeQuery(retryRows(deps.db, 'visit_notices', [n.id], error, now));
     result.retrying++;
     return;
   }
@@ -199,21 +194,14 @@ async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, b
 
 /** A claim never released (the process died while sending) is given up, not resent. */
 async function giveUpStaleClaims(deps: Deps, result: OutboxTick): Promise<void> {
-  const before = new Date(deps.clock.now().getTime() - OUTBOX.staleClaimMs).toISOString();
-  const stale = await deps.db.selectFrom('visit_notices').selectAll().where('status', '=', 'sending').where('claimed_at', '<', before).execute();
-  for (const n of stale) {
-    await deps.atomic([finish(deps, n, 'failed', 'interrupted while sending: not resent, it may have gone out', null, 'sending')]);
-    result.failed++;
-  }
+  const stale = await deps.db.selectFrom('visit_notices').select('id').where('status', '=', 'sending').where('claimed_at', '<', staleClaimsBefore(deps.clock.now())).execute();
+  if (stale.length === 0) return;
+  await deps.atomic([finishRows(deps.db, 'visit_notices', stale.map((n) => n.id), { status: 'failed', note: INTERRUPTED_NOTE, messageId: null, from: 'sending', at: deps.clock.now().toISOString() })]);
+  result.failed += stale.length;
 }
 
 function finish(deps: Deps, n: VisitNoticeRow, status: 'done' | 'failed' | 'skipped', note: string | null, messageId: string | null, from: 'pending' | 'sending'): CompiledQuery {
-  return deps.db
-    .updateTable('visit_notices')
-    .set({ status, note, message_id: messageId, updated_at: deps.clock.now().toISOString() })
-    .where('id', '=', n.id)
-    .where('status', '=', from)
-    .compile();
+  return finishRows(deps.db, 'visit_notices', [n.id], { status, note, messageId, from, at: deps.clock.now().toISOString() });
 }
 
 /** Who an SMS goes to, as the messages table records it. */

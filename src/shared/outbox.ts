@@ -1,7 +1,10 @@
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { DB } from '../db/schema/index.ts';
 import { ProviderError } from '../ports.ts';
 
 /**
- * What the two SMS outboxes share (outreach steps, issue 3; visit notices, issue 4): rows due
+ * What the SMS outboxes share (outreach steps, issue 3; visit notices, issue 4; completion
+ * notices, issue 5): rows due
  * are taken in pages and run one by one until the budget of sends is spent; a provider error
  * that certainly sent nothing is retried a little later, a few times; a claim left by a crash is
  * given up, not resent.
@@ -51,6 +54,37 @@ export function asProviderError(err: unknown): ProviderError {
 /** Whether a failed send is tried again (it certainly did not go, and attempts remain). */
 export function shouldRetry(error: ProviderError, attemptsBefore: number): boolean {
   return error.retryable && attemptsBefore + 1 < OUTBOX.maxAttempts;
+}
+
+/** The outbox tables: each row has an id, a status, a note, a message id and a claim time. */
+export type OutboxTable = 'outreach_steps' | 'visit_notices' | 'completion_notices';
+
+/** The note of a claim given up after a crash. */
+export const INTERRUPTED_NOTE = 'interrupted while sending: not resent, it may have gone out';
+
+/** Claims made before this instant were left by a crash. */
+export function staleClaimsBefore(now: Date): string {
+  return new Date(now.getTime() - OUTBOX.staleClaimMs).toISOString();
+}
+
+/** Ends rows still in `from`: done, failed or skipped, with the message sent (if any). */
+export function finishRows(
+  db: Kysely<DB>,
+  table: OutboxTable,
+  ids: readonly string[],
+  f: { status: 'done' | 'failed' | 'skipped'; note: string | null; messageId: string | null; from: 'pending' | 'sending'; at: string },
+): CompiledQuery {
+  return db
+    .updateTable(table)
+    .set({ status: f.status, note: f.note, message_id: f.messageId, updated_at: f.at })
+    .where('id', 'in', [...ids])
+    .where('status', '=', f.from)
+    .compile();
+}
+
+/** Sends claimed rows back to `pending` after a retryable provider error. */
+export function retryRows(db: Kysely<DB>, table: OutboxTable, ids: readonly string[], error: ProviderError, now: Date): CompiledQuery {
+  return db.updateTable(table).set(retryPatch(error, now)).where('id', 'in', [...ids]).where('status', '=', 'sending').compile();
 }
 
 /** The columns of a row sent back to `pending` after a retryable provider error. */

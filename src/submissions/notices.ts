@@ -4,7 +4,7 @@ import { nextSendingTime, parseWindow } from '../outreach/ladder.ts';
 import type { ProviderReceipt } from '../ports.ts';
 import { messageInsert, type Recipient } from '../scheduling/notices.ts';
 import { maskPhone } from '../shared/mask.ts';
-import { asProviderError, drainDue, emptyTick, OUTBOX, retryPatch, shouldRetry, type OutboxTick } from '../shared/outbox.ts';
+import { asProviderError, drainDue, emptyTick, finishRows, INTERRUPTED_NOTE, retryRows, shouldRetry, staleClaimsBefore, type OutboxTick } from '../shared/outbox.ts';
 import type { SubmissionPayload } from './payload.ts';
 import { completedSms, type Completed } from './templates.ts';
 
@@ -87,7 +87,7 @@ async function notifyDriver(deps: Deps, fileNumber: string, result: OutboxTick):
     const error = asProviderError(err);
     deps.logger.warn('completion notice failed', { code: error.code, retryable: error.retryable });
     if (shouldRetry(error, Math.max(...claimed.map((n) => n.attempts)) - 1)) {
-      await deps.db.updateTable('completion_notices').set(retryPatch(error, deps.clock.now())).where('id', 'in', ids).where('status', '=', 'sending').execute();
+      await deps.db.executeQuery(retryRows(deps.db, 'completion_notices', ids, error, deps.clock.now()));
       result.retrying++;
       return;
     }
@@ -109,19 +109,13 @@ async function notifyDriver(deps: Deps, fileNumber: string, result: OutboxTick):
 }
 
 function finish(deps: Deps, ids: readonly string[], status: 'done' | 'failed', note: string | null, messageId: string | null): CompiledQuery {
-  return deps.db
-    .updateTable('completion_notices')
-    .set({ status, note, message_id: messageId, updated_at: deps.clock.now().toISOString() })
-    .where('id', 'in', [...ids])
-    .where('status', '=', 'sending')
-    .compile();
+  return finishRows(deps.db, 'completion_notices', ids, { status, note, messageId, from: 'sending', at: deps.clock.now().toISOString() });
 }
 
 /** A claim never released (the process died while sending) is given up, not resent. */
 async function giveUpStaleClaims(deps: Deps, result: OutboxTick): Promise<void> {
-  const before = new Date(deps.clock.now().getTime() - OUTBOX.staleClaimMs).toISOString();
-  const stale = await deps.db.selectFrom('completion_notices').select('id').where('status', '=', 'sending').where('claimed_at', '<', before).execute();
+  const stale = await deps.db.selectFrom('completion_notices').select('id').where('status', '=', 'sending').where('claimed_at', '<', staleClaimsBefore(deps.clock.now())).execute();
   if (stale.length === 0) return;
-  await deps.atomic([finish(deps, stale.map((s) => s.id), 'failed', 'interrupted while sending: not resent, it may have gone out', null)]);
+  await deps.atomic([finish(deps, stale.map((s) => s.id), 'failed', INTERRUPTED_NOTE, null)]);
   result.failed += stale.length;
 }

@@ -2,12 +2,12 @@ import type { CompiledQuery } from 'kysely';
 import type { ExamRow } from '../db/schema/submissions.ts';
 import { AppError, validationError, type FieldIssue } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
-import type { LicenceClass } from '../registry/licence.ts';
 import { visitToClose } from '../scheduling/visits.ts';
 import { businessOf, buildPayload, type CertificateOfExam } from '../submissions/payload.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { instantAt, todayIn } from '../shared/time.ts';
-import { certificateValidUntil, classesToHold, outcomesOf, type CaseOutcome, type OpenCaseOfVisit } from './outcome.ts';
+import { certificateValidUntil, outcomesOf, type CaseOutcome } from './outcome.ts';
+import { examContext, type ExamCase } from './repository.ts';
 import { assessExam, type ExamFindings, type ExamResult } from './rules.ts';
 
 /**
@@ -43,36 +43,13 @@ export interface RecordedExam {
 
 export async function recordExam(deps: Deps, visitId: string, input: ExamInput, by: { id: string; role: string }): Promise<RecordedExam> {
   const visit = await visitToClose(deps, visitId, by);
-  const [licence, cases, examiner] = await Promise.all([
-    deps.db.selectFrom('licences').select(['classes']).where('file_number', '=', visit.file_number).executeTakeFirstOrThrow(),
-    deps.db
-      .selectFrom('cases')
-      .selectAll()
-      .where('id', 'in', JSON.parse(visit.cases) as string[])
-      .where('status', '=', 'open')
-      .execute(),
-    deps.db
-      .selectFrom('shifts as s')
-      .innerJoin('field_staff as e', 'e.id', 's.examiner_id')
-      .select(['e.id', 'e.organisation'])
-      .where('s.id', '=', visit.shift_id)
-      .executeTakeFirstOrThrow(),
-  ]);
+  const { cases, held, needsCognitiveTest, examiner } = await examContext(deps.db, visit);
   const now = deps.clock.now();
   const certificate = checkInput(input, visit.date, now, examiner.organisation);
-  const open: OpenCaseOfVisit[] = cases.map((c) => ({
-    id: c.id,
-    category: c.category,
-    opensOn: c.opens_on,
-    triggerOn: c.trigger_on,
-    targetClasses: c.target_classes === null ? null : (JSON.parse(c.target_classes) as LicenceClass[]),
-    needsCognitiveTest: c.needs_cognitive_test === 1,
-  }));
-  const needsCognitiveTest = open.some((c) => c.needsCognitiveTest);
-  const held = classesToHold(licence.classes.split(' ') as LicenceClass[], open);
   const result = assessExam(input.findings, { classes: held, needsCognitiveTest });
-  const outcomes = outcomesOf(result, input.findings, { held, cases: open, certificateValidUntil: certificate.validUntil, needsCognitiveTest });
+  const outcomes = outcomesOf(result, input.findings, { held, cases, certificateValidUntil: certificate.validUntil, needsCognitiveTest });
 
+  const submissions = outcomes.filter((o) => o.outcome === 'submitted').length;
   const at = now.toISOString();
   const examId = deps.ids.next();
   const medical: MedicalRecord = { findings: input.findings, items: result.items, thresholds: result.thresholds };
@@ -103,12 +80,12 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
         created_at: at,
       })
       .compile(),
-    ...outcomes.flatMap((o) => outcomeQueries(deps, { examId, at, certificate }, o, cases.find((c) => c.id === o.caseId)!)),
+    ...outcomes.flatMap((o) => outcomeQueries(deps, { examId, at, certificate, fileNumber: visit.file_number }, o, cases.find((c) => c.id === o.caseId)!)),
     auditEntry(deps, {
       staffId: by.id,
       action: 'exam.record',
       subject: visit.id,
-      details: { exam: examId, pass: result.pass, submissions: outcomes.filter((o) => o.outcome === 'submitted').length, followUps: outcomes.filter((o) => o.outcome === 'follow_up').length },
+      details: { exam: examId, pass: result.pass, submissions, followUps: outcomes.length - submissions },
     }),
   ];
   try {
@@ -122,15 +99,15 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
     throw err;
   }
   const exam = await deps.db.selectFrom('exams').selectAll().where('id', '=', examId).executeTakeFirstOrThrow();
-  deps.logger.info('exam recorded', { exam: examId, pass: result.pass, submissions: outcomes.filter((o) => o.outcome === 'submitted').length });
+  deps.logger.info('exam recorded', { exam: examId, pass: result.pass, submissions });
   return { exam, outcomes };
 }
 
 function outcomeQueries(
   deps: Deps,
-  e: { examId: string; at: string; certificate: CertificateOfExam },
+  e: { examId: string; at: string; certificate: CertificateOfExam; fileNumber: string },
   o: CaseOutcome,
-  c: { id: string; file_number: string; category: OpenCaseOfVisit['category']; due_on: string; target_classes: string | null; needs_cognitive_test: number },
+  c: ExamCase,
 ): CompiledQuery[] {
   const link = deps.db
     .insertInto('exam_cases')
@@ -140,7 +117,7 @@ function outcomeQueries(
   if (o.outcome !== 'submitted' || business === null) return [link];
   const payload = buildPayload(
     business,
-    { id: c.id, fileNumber: c.file_number, category: c.category, dueOn: c.due_on, targetClasses: c.target_classes === null ? null : (JSON.parse(c.target_classes) as LicenceClass[]), needsCognitiveTest: c.needs_cognitive_test === 1 },
+    { ...c, fileNumber: e.fileNumber },
     e.certificate,
   );
   const id = deps.ids.next();
@@ -154,7 +131,7 @@ function outcomeQueries(
         id,
         case_id: c.id,
         exam_id: e.examId,
-        file_number: c.file_number,
+        file_number: e.fileNumber,
         business,
         payload: JSON.stringify(payload),
         idempotency_key: `checkup-${id}`,

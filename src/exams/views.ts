@@ -2,13 +2,13 @@ import { sql } from 'kysely';
 import type { ExamRow } from '../db/schema/submissions.ts';
 import { AppError } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
-import type { LicenceClass } from '../registry/licence.ts';
 import { visitToClose } from '../scheduling/visits.ts';
 import { ageOn } from '../shared/civil-date.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { businessOf } from '../submissions/payload.ts';
-import { CERTIFICATE_MONTHS, classesToHold } from './outcome.ts';
+import { CERTIFICATE_MONTHS } from './outcome.ts';
+import { examContext } from './repository.ts';
 import type { MedicalRecord } from './record.ts';
 import { thresholdsFor } from './rules.ts';
 
@@ -18,29 +18,14 @@ type Caller = { id: string; role: string };
 /** What the examiner's phone shows before the exam: who, which thresholds, which cases. */
 export async function examForm(deps: Deps, visitId: string, by: Caller) {
   const visit = await visitToClose(deps, visitId, by);
-  const [licence, cases, examiner] = await Promise.all([
-    deps.db.selectFrom('licences').select(['name', 'sex', 'birth_date', 'id_masked', 'classes', 'address']).where('file_number', '=', visit.file_number).executeTakeFirstOrThrow(),
-    deps.db.selectFrom('cases').selectAll().where('id', 'in', JSON.parse(visit.cases) as string[]).where('status', '=', 'open').orderBy('due_on').execute(),
-    deps.db.selectFrom('shifts as s').innerJoin('field_staff as e', 'e.id', 's.examiner_id').select(['e.name', 'e.organisation']).where('s.id', '=', visit.shift_id).executeTakeFirstOrThrow(),
-  ]);
-  const open = cases.map((c) => ({
-    id: c.id,
-    category: c.category,
-    business: businessOf(c.category),
-    opensOn: c.opens_on,
-    dueOn: c.due_on,
-    triggerOn: c.trigger_on,
-    targetClasses: c.target_classes === null ? null : (JSON.parse(c.target_classes) as LicenceClass[]),
-    needsCognitiveTest: c.needs_cognitive_test === 1,
-  }));
-  const held = classesToHold(licence.classes.split(' ') as LicenceClass[], open);
+  const { licence, cases, held, needsCognitiveTest, examiner } = await examContext(deps.db, visit);
   return {
     visit: { id: visit.id, date: visit.date, status: visit.status, windowStart: visit.window_start, windowEnd: visit.window_end, stop: visit.stop_label },
     driver: { name: licence.name, sex: licence.sex, age: ageOn(licence.birth_date, todayIn(deps.clock.now())), idNumberMasked: licence.id_masked, classes: licence.classes.split(' '), address: licence.address },
     classesToHold: held,
     thresholds: thresholdsFor(held),
-    needsCognitiveTest: open.some((c) => c.needsCognitiveTest),
-    cases: open.map(({ triggerOn: _t, ...c }) => c),
+    needsCognitiveTest,
+    cases: cases.map(({ triggerOn: _t, ...c }) => ({ ...c, business: businessOf(c.category) })),
     certificate: { institution: examiner.organisation, examiner: examiner.name, validMonths: CERTIFICATE_MONTHS },
   };
 }

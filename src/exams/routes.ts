@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
-import { decodeCursor, encodeCursor, pageQuery, pageSchema } from '../http/pagination.ts';
+import { decodeCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { isCivilDate } from '../shared/civil-date.ts';
 import { maskName, maskPhone } from '../shared/mask.ts';
 import { recordExam } from './record.ts';
@@ -172,8 +172,7 @@ export function examRoutes() {
       const q = c.req.valid('query');
       const after = q.cursor === undefined ? undefined : decodeCursor<[string, string]>(q.cursor, 2);
       const rows = await followUps(c.get('deps'), { status: q.status, limit: q.limit, ...(after ? { after: { at: after[0], caseId: after[1] } } : {}) });
-      const items = rows.slice(0, q.limit);
-      const last = items[items.length - 1];
+      const { items, nextCursor } = page(rows, q.limit, (r) => [r.started_at, r.case_id]);
       return c.json(
         {
           items: items.map((r) => ({
@@ -193,7 +192,7 @@ export function examRoutes() {
             resolution: r.resolution,
             note: r.resolution_note,
           })),
-          nextCursor: rows.length > q.limit && last ? encodeCursor([last.started_at, last.case_id]) : null,
+          nextCursor,
         },
         200,
       );

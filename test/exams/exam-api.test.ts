@@ -131,8 +131,12 @@ describe('recording the exam at the door', () => {
     expect(failedVision).toMatchObject({ pass: false, classes: ['C1', 'N'] });
     expect(failedVision.cases[0]!.hint).toMatch(/downgrade may still be possible: with C1 every item passes/);
     expect(await submissionsOf(RENEWAL[0])).toEqual([]);
-    const list = (await (await t.request('/api/follow-ups')).json()) as { items: { driver: { nameMasked: string } }[] };
+    const list = (await (await t.request('/api/follow-ups')).json()) as { items: { caseId: string; driver: { nameMasked: string } }[] };
     expect(list.items).toHaveLength(3);
+    const first = (await (await t.request('/api/follow-ups?limit=2')).json()) as { items: { caseId: string }[]; nextCursor: string };
+    const second = (await (await t.request(`/api/follow-ups?limit=2&cursor=${first.nextCursor}`)).json()) as { items: { caseId: string }[]; nextCursor: null };
+    expect([...first.items, ...second.items].map((i) => i.caseId).sort()).toEqual(list.items.map((i) => i.caseId).sort());
+    expect(second.nextCursor).toBeNull();
     expect(list.items[0]!.driver.nameMasked).toMatch(/^孙\*/);
     expect(JSON.stringify(list)).not.toMatch(/1370000\d{4}/);
     // `revisit` puts the driver back in the planner's pool; `handled` does not.

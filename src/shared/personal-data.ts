@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { GcmBatchEncryptor } from './gcm-batch.ts';
 
 /**
  * Encryption of personal data at rest (issue 2): AES-256-GCM for the ID number (and rejected
@@ -9,6 +10,8 @@ import { dirname } from 'node:path';
  */
 export interface PersonalDataCipher {
   encrypt(plain: string): string;
+  /** `encrypt` for many values at once (same format, a fresh random IV each): for bulk imports. */
+  encryptMany(plains: readonly string[]): string[];
   decrypt(sealed: string): string;
   /**
    * Deterministic keyed hash for equality look-ups: the first 53 bits of HMAC-SHA256, a safe
@@ -36,8 +39,10 @@ export function createCipher(masterKey: Buffer): PersonalDataCipher {
   // object per value - it counts for a million ID numbers. The key (32 bytes) is zero-padded to the
   // 64-byte block before the pads are applied; a test checks the result against createHmac.
   const block = Buffer.concat([macKey, Buffer.alloc(32)]);
-  const innerPad = block.map((b) => b ^ 0x36);
-  const outerPad = block.map((b) => b ^ 0x5c);
+  // Each pad followed by room for the message (inner) or the inner digest (outer), reused per call.
+  const inner = Buffer.concat([block.map((b) => b ^ 0x36), Buffer.alloc(64)]);
+  const outer = Buffer.concat([block.map((b) => b ^ 0x5c), Buffer.alloc(32)]);
+  const batch = new GcmBatchEncryptor(encKey);
   // Random IVs drawn in bulk: one randomBytes call per row would dominate a million-row import.
   let pool = Buffer.alloc(0);
   let offset = 0;
@@ -56,6 +61,22 @@ export function createCipher(masterKey: Buffer): PersonalDataCipher {
       const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
       return `${VERSION}.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
     },
+    encryptMany(plains) {
+      const bytes = plains.map((p) => Buffer.from(p, 'utf8'));
+      const ivs = randomBytes(IV_BYTES * plains.length);
+      const { body, tags } = batch.seal(bytes, ivs);
+      const sealed: string[] = [];
+      let record = Buffer.alloc(0);
+      for (let i = 0, at = 0; i < bytes.length; at += bytes[i]!.length, i++) {
+        const size = IV_BYTES + TAG_BYTES + bytes[i]!.length;
+        if (record.length < size) record = Buffer.allocUnsafe(Math.max(size, 64));
+        ivs.copy(record, 0, IV_BYTES * i, IV_BYTES * (i + 1));
+        tags.copy(record, IV_BYTES, TAG_BYTES * i, TAG_BYTES * (i + 1));
+        body.copy(record, IV_BYTES + TAG_BYTES, at, at + bytes[i]!.length);
+        sealed.push(`${VERSION}.${record.toString('base64', 0, size)}`);
+      }
+      return sealed;
+    },
     decrypt(sealed) {
       if (!sealed.startsWith(`${VERSION}.`)) throw new Error('unknown ciphertext version');
       const raw = Buffer.from(sealed.slice(VERSION.length + 1), 'base64');
@@ -64,8 +85,13 @@ export function createCipher(masterKey: Buffer): PersonalDataCipher {
       return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
     },
     hash(plain) {
-      const inner = hash('sha256', Buffer.concat([innerPad, Buffer.from(plain, 'utf8')]), 'buffer');
-      return Number(hash('sha256', Buffer.concat([outerPad, inner]), 'buffer').readBigUInt64BE(0) >> 11n);
+      const length = Buffer.byteLength(plain, 'utf8');
+      const message = length <= 64 ? inner : Buffer.concat([inner.subarray(0, 64), Buffer.alloc(length)]);
+      message.write(plain, 64, 'utf8');
+      hash('sha256', message.subarray(0, 64 + length), 'buffer').copy(outer, 64);
+      const digest = hash('sha256', outer, 'buffer');
+      // The first 53 bits: the high 32 bits of the first word and the high 21 of the second.
+      return digest.readUInt32BE(0) * 2 ** 21 + (digest.readUInt32BE(4) >>> 11);
     },
   };
 }

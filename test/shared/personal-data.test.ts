@@ -29,6 +29,26 @@ describe('personal data cipher', () => {
     expect(createCipher(KEY).hash('11010519491231002X')).toBe(expected);
   });
 
+  it('hashes a value longer than a hash block the same as HMAC-SHA256 too', () => {
+    const macKey = Buffer.from(hkdfSync('sha256', KEY, Buffer.alloc(0), 'personal-data/hmac-sha256', 32));
+    const long = '聊城'.repeat(40);
+    const expected = Number(createHmac('sha256', macKey).update(long).digest().readBigUInt64BE(0) >> 11n);
+    const cipher = createCipher(KEY);
+    expect(cipher.hash(long)).toBe(expected);
+    expect(cipher.hash('11010519491231002X')).toBe(cipher.hash('11010519491231002X'));
+  });
+
+  it('encrypts many values at once in the same format, each with its own IV', () => {
+    const cipher = createCipher(KEY);
+    const plains = ['11010519491231002X', '440524188001010014', '', '张三 ☃'.repeat(20), '11010519491231002X'];
+    const sealed = cipher.encryptMany(plains);
+    expect(sealed.map((s) => cipher.decrypt(s))).toEqual(plains);
+    expect(new Set(sealed.map((s) => s.slice(0, 19))).size).toBe(plains.length);
+    expect(sealed[0]).toMatch(/^v1\.[A-Za-z0-9+/]+={0,2}$/);
+    expect(sealed.join()).not.toContain('11010519491231002X');
+    expect(cipher.encryptMany([])).toEqual([]);
+  });
+
   it('refuses a tampered ciphertext or one made with another key', () => {
     const sealed = createCipher(KEY).encrypt('secret');
     const tampered = sealed.slice(0, -4) + (sealed.endsWith('AAAA') ? 'BBBB' : 'AAAA');

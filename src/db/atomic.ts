@@ -212,9 +212,30 @@ async function runWithSavepoints(run: Run, batches: readonly Pending[], outcomes
   for (const [batch, error] of failed) outcomes.set(batch, { error });
 }
 
+/**
+ * A batch's queries in order. A run of consecutive queries with the same SQL (the blocks of a bulk
+ * insert) is handed to the driver at once: they share one prepared statement, which runs them in
+ * the order given, and the driver binds the next one on this thread while SQLite executes the
+ * previous one on its own. Every query of the run has settled before anything else runs, so a
+ * failed one is followed by nothing but the caller's rollback.
+ */
 async function runQueries(run: Run, batch: Pending): Promise<QueryResult<unknown>[]> {
   const results: QueryResult<unknown>[] = [];
-  for (const q of batch.queries) results.push(await run(q));
+  const queries = batch.queries;
+  for (let i = 0; i < queries.length; ) {
+    let end = i + 1;
+    while (end < queries.length && queries[end]!.sql === queries[i]!.sql) end++;
+    if (end === i + 1) {
+      results.push(await run(queries[i]!));
+    } else {
+      const settled = await Promise.allSettled(queries.slice(i, end).map(run));
+      for (const outcome of settled) {
+        if (outcome.status === 'rejected') throw outcome.reason;
+        results.push(outcome.value);
+      }
+    }
+    i = end;
+  }
   return results;
 }
 

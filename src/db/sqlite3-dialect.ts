@@ -114,6 +114,7 @@ class Sqlite3Connection implements DatabaseConnection {
   readonly #db: sqlite3.Database;
   readonly #cacheSize: number;
   readonly #statements = new Map<string, sqlite3.Statement>();
+  readonly #preparing = new Map<string, Promise<sqlite3.Statement>>();
 
   constructor(db: sqlite3.Database, cacheSize: number) {
     this.#db = db;
@@ -163,7 +164,17 @@ class Sqlite3Connection implements DatabaseConnection {
     return cached;
   }
 
-  async #prepare(sql: string): Promise<sqlite3.Statement> {
+  /** One statement per SQL text even when several queries ask for it at once (they run in order). */
+  #prepare(sql: string): Promise<sqlite3.Statement> {
+    let preparing = this.#preparing.get(sql);
+    if (!preparing) {
+      preparing = this.#prepareNew(sql).finally(() => this.#preparing.delete(sql));
+      this.#preparing.set(sql, preparing);
+    }
+    return preparing;
+  }
+
+  async #prepareNew(sql: string): Promise<sqlite3.Statement> {
     const statement = await new Promise<sqlite3.Statement>((resolve, reject) => {
       const s = this.#db.prepare(sql, (err) => (err ? reject(err) : resolve(s)));
     });

@@ -4,7 +4,7 @@ import type { AppDeps } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CsvFileError } from './csv.ts';
-import { abandonStaleImports, failImport, finishImport, rejectRows, stageRows } from './repository.ts';
+import { abandonStaleImports, createStagingTable, failImport, finishImport, rejectRows, stageRows } from './repository.ts';
 import type { RowError } from './validate.ts';
 
 export type ImportDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'logger' | 'config' | 'registryParser'>;
@@ -27,19 +27,21 @@ export interface ImportOutcome {
 }
 
 /**
- * Imports a registry file (RULES.md §2), streaming: valid rows are staged batch by batch while
- * the next batch is parsed; only when the whole file has been read without a file error are
- * they upserted into the registry, in one atomic batch. A file error discards everything staged.
+ * Imports a registry file (RULES.md §2), streaming: valid rows are staged, in a table of the
+ * import's own, batch by batch while the next batch is parsed; only when the whole file
+ * has been read without a file error are they upserted into the registry, in one atomic batch. A
+ * file error discards everything staged.
  */
 export async function importRegistry(deps: ImportDeps, input: ImportInput): Promise<ImportOutcome> {
   const importId = deps.ids.next();
   const now = () => deps.clock.now().toISOString();
   await deps.atomic([
-    ...abandonStaleImports(deps.db, deps.clock.now()),
+    ...(await abandonStaleImports(deps.db, deps.clock.now())),
     deps.db
       .insertInto('imports')
       .values({ id: importId, staff_id: input.staffId, source: input.origin, filename: input.filename, status: 'running', started_at: now() })
       .compile(),
+    createStagingTable(importId),
   ]);
 
   const writer = new BatchWriter(deps);

@@ -2,7 +2,7 @@
  * CSV bytes -> batches of validated registry records and rejected rows (RULES.md §2).
  *
  * The first batch is always the header outcome: the header cells, the warnings (ignored columns)
- * and no rows. Then one batch per chunk of input with rows in it. A file error (CsvFileError) can
+ * and no rows. Then one batch per piece of input with rows in it. A file error (CsvFileError) can
  * still be thrown after batches have been yielded: the caller keeps nothing of such a file.
  */
 import type { CivilDate } from '../shared/civil-date.ts';

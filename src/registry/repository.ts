@@ -17,68 +17,147 @@ export const LICENCE_COLUMNS = [
 /** Columns whose change makes a re-import an update (id_hash stands for the ID and all it derives). */
 const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id_masked', 'birth_date', 'sex'].includes(c));
 
-const STAGING_COLUMNS = ['import_id', 'line', ...LICENCE_COLUMNS] as const;
+/**
+ * Values per row in a staging block: the licence columns, each a string where it can be (the
+ * sqlite3 driver binds a string at about half the cost of a number or a null). '' stands for null
+ * in the nullable columns (none of them can be the empty string), numbers stay numbers where
+ * SQLite's conversion from text could change the last bit of a double (lat, lng).
+ */
+const PER_ROW = LICENCE_COLUMNS.length;
+const NULLABLE = new Set<string>(['community', 'valid_until', 'extension_until', 'last_cert_submitted_on', 'lat', 'lng']);
+const ID_SLOT = LICENCE_COLUMNS.indexOf('id_cipher');
 /** Rows per staging statement: SQLite allows 32,766 bound values. */
-const STAGE_ROWS_PER_STATEMENT = Math.floor(16000 / (STAGING_COLUMNS.length - 1));
+const STAGE_ROWS_PER_STATEMENT = Math.floor(16000 / PER_ROW);
 
 /**
- * Adds a validated record, as stored values (the ID number encrypted, hashed and masked), to
- * `block`: the flat parameter list of one staging statement. Slot 0 of a block is reserved for the
- * import id (`?1` in every row), so a block is built once, off the main thread, and bound as is.
+ * Valid rows laid out as staging blocks, the flat parameter lists of the staging INSERTs, filled
+ * row by row: full blocks are taken as they fill, the last partial one at the end. Built and
+ * sealed (`sealStagedBlocks`) where the rows are parsed, on the parser thread, they reach the main
+ * thread as plain arrays ready to bind. Until sealed, the ID number is in the clear in its slot.
  */
-function appendStaged(block: unknown[], line: number, record: LicenceRecord, cipher: PersonalDataCipher): void {
+export class StagingLayout {
+  #block: unknown[] = [];
+  #full: unknown[][] = [];
+
+  add(record: LicenceRecord): void {
+    appendStaged(this.#block, record);
+    if (this.#block.length === STAGE_ROWS_PER_STATEMENT * PER_ROW) {
+      this.#full.push(this.#block);
+      this.#block = [];
+    }
+  }
+
+  /** The blocks filled since the last call, and with `end` the partial one too. */
+  take(end: boolean): unknown[][] {
+    const blocks = this.#full;
+    this.#full = [];
+    if (end && this.#block.length > 0) {
+      blocks.push(this.#block);
+      this.#block = [];
+    }
+    return blocks;
+  }
+}
+
+/** Rows in a block from StagingLayout. */
+export function blockRowCount(block: readonly unknown[]): number {
+  return block.length / PER_ROW;
+}
+
+function appendStaged(block: unknown[], record: LicenceRecord): void {
   block.push(
-    line,
     record.fileNumber,
-    cipher.encrypt(record.idNumber),
-    cipher.hash(record.idNumber),
-    maskIdNumber(record.idNumber),
+    record.idNumber, // id_cipher once sealed
+    '', // id_hash
+    '', // id_masked
     record.birthDate,
     record.sex,
     record.name,
     record.phone,
     record.phoneKind,
     record.address,
-    record.community,
+    record.community ?? '',
     record.classes.join(' '),
     record.firstIssuedOn,
-    record.validUntil,
-    record.extensionUntil,
-    record.lastCertSubmittedOn,
+    record.validUntil ?? '',
+    record.extensionUntil ?? '',
+    record.lastCertSubmittedOn ?? '',
     record.status,
-    record.lat,
-    record.lng,
+    record.lat ?? '',
+    record.lng ?? '',
   );
 }
 
-/** Blocks of staged rows: `[importIdSlot, ...row, ...row]`, each within STAGE_ROWS_PER_STATEMENT. */
-export function stagedBlocks(rows: ReadonlyArray<{ line: number; record: LicenceRecord }>, cipher: PersonalDataCipher): unknown[][] {
-  const blocks: unknown[][] = [];
-  for (let start = 0; start < rows.length; start += STAGE_ROWS_PER_STATEMENT) {
-    const block: unknown[] = [null];
-    for (const r of rows.slice(start, start + STAGE_ROWS_PER_STATEMENT)) appendStaged(block, r.line, r.record, cipher);
-    blocks.push(block);
+/**
+ * Replaces, in place, each plain ID number of `blocks` by its stored form: encrypted (all of them
+ * in one batched call), its look-up hash (as a decimal string: exact for a 53-bit integer) and
+ * its mask.
+ */
+export function sealStagedBlocks(blocks: unknown[][], cipher: PersonalDataCipher): void {
+  const ids: string[] = [];
+  for (const block of blocks) for (let i = ID_SLOT; i < block.length; i += PER_ROW) ids.push(block[i] as string);
+  const sealed = cipher.encryptMany(ids);
+  let k = 0;
+  for (const block of blocks) {
+    for (let i = ID_SLOT; i < block.length; i += PER_ROW, k++) {
+      const id = ids[k]!;
+      block[i] = sealed[k];
+      block[i + 1] = String(cipher.hash(id));
+      block[i + 2] = maskIdNumber(id);
+    }
   }
-  return blocks;
 }
 
-const stagingSql = new Map<number, string>();
+/**
+ * Each import stages its rows in a table of its own, dropped when it ends: dropping a table is
+ * far cheaper than deleting a million rows, and no row needs an import id.
+ */
+export function stagingTable(importId: string): string {
+  if (!/^[\w-]{1,64}$/.test(importId)) throw new Error('an import id is a UUID');
+  return `${STAGING_PREFIX}${importId.replaceAll('-', '_')}`;
+}
 
-/** The staging INSERT for blocks from `stagedBlocks`; the import id is bound once, as `?1`. */
+const STAGING_PREFIX = 'import_staging_';
+
+const LICENCE_TYPES: Record<(typeof LICENCE_COLUMNS)[number], string> = {
+  file_number: 'TEXT NOT NULL', id_cipher: 'TEXT NOT NULL', id_hash: 'INTEGER NOT NULL', id_masked: 'TEXT NOT NULL',
+  birth_date: 'TEXT NOT NULL', sex: 'TEXT NOT NULL', name: 'TEXT NOT NULL', phone: 'TEXT NOT NULL',
+  phone_kind: 'TEXT NOT NULL', address: 'TEXT NOT NULL', community: 'TEXT', classes: 'TEXT NOT NULL',
+  first_issued_on: 'TEXT NOT NULL', valid_until: 'TEXT', extension_until: 'TEXT', last_cert_submitted_on: 'TEXT',
+  status: 'TEXT NOT NULL', lat: 'REAL', lng: 'REAL',
+};
+
+/** The staging table of an import; created in the batch that records the import's start. */
+export function createStagingTable(importId: string): CompiledQuery {
+  const columns = LICENCE_COLUMNS.map((c) => `"${c}" ${LICENCE_TYPES[c]}`).join(', ');
+  return CompiledQuery.raw(`CREATE TABLE "${stagingTable(importId)}" (${columns})`);
+}
+
+function dropStagingTable(table: string): CompiledQuery {
+  return CompiledQuery.raw(`DROP TABLE IF EXISTS "${table}"`);
+}
+
+/**
+ * The staging INSERTs for sealed blocks from StagingLayout. Nearly all are full blocks, so one
+ * prepared statement serves them all; the last block of an import has its own.
+ */
 export function stageRows(importId: string, blocks: unknown[][]): CompiledQuery[] {
-  const perRow = STAGING_COLUMNS.length - 1;
+  const table = stagingTable(importId);
+  const tuple = `(${LICENCE_COLUMNS.map((c) => (NULLABLE.has(c) ? "nullif(?, '')" : '?')).join(', ')})`;
   return blocks.map((block) => {
-    const rows = (block.length - 1) / perRow;
-    let text = stagingSql.get(rows);
+    const rows = block.length / PER_ROW;
+    const key = `${table}|${rows}`;
+    let text = stagingSql.get(key);
     if (!text) {
-      const tuple = `(?1, ${Array(perRow).fill('?').join(', ')})`;
-      text = `INSERT INTO import_staging (${STAGING_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`;
-      stagingSql.set(rows, text);
+      if (stagingSql.size > 64) stagingSql.clear();
+      text = `INSERT INTO "${table}" VALUES ${Array(rows).fill(tuple).join(', ')}`;
+      stagingSql.set(key, text);
     }
-    block[0] = importId;
     return CompiledQuery.raw(text, block);
   });
 }
+
+const stagingSql = new Map<string, string>();
 
 /** Rejected rows with their errors; the row's line is the key, so each error is stored without it. */
 export function rejectRows(
@@ -106,15 +185,16 @@ export function finishImport(
   input: { importId: string; at: string; totalRows: number; rejected: number; warnings: string[] },
 ): CompiledQuery[] {
   const { importId, at } = input;
+  const table = sql.table(stagingTable(importId));
   const licences = sql<number>`(SELECT count(*) FROM licences)`;
-  const staged = sql<number>`(SELECT count(*) FROM import_staging s WHERE s.import_id = ${importId})`;
+  const staged = sql<number>`(SELECT count(*) FROM ${table})`;
   const setList = sql.raw([...LICENCE_COLUMNS.slice(1), 'import_id', 'updated_at'].map((c) => `"${c}" = excluded."${c}"`).join(', '));
   const names = sql.raw(LICENCE_COLUMNS.map((c) => `"${c}"`).join(', '));
   return [
     // inserted holds minus the licences before the upsert until the last statement
     db.updateTable('imports').set({ inserted: sql<number>`-${licences}` }).where('id', '=', importId).where('status', '=', 'running').compile(),
     sql`INSERT INTO licences (${names}, import_id, created_at, updated_at)
-        SELECT ${names}, ${importId}, ${at}, ${at} FROM import_staging WHERE import_id = ${importId}
+        SELECT ${names}, ${importId}, ${at}, ${at} FROM ${table} WHERE true
         ON CONFLICT (file_number) DO UPDATE SET ${setList}
         WHERE (${cols('licences')}) IS NOT (${cols('excluded')})`.compile(db),
     // every right-hand side reads the row as it was: `inserted` is still minus the count before
@@ -133,14 +213,14 @@ export function finishImport(
       .where('id', '=', importId)
       .where('status', '=', 'running')
       .compile(),
-    db.deleteFrom('import_staging').where('import_id', '=', importId).compile(),
+    dropStagingTable(stagingTable(importId)),
   ];
 }
 
 /** The statements that discard a failed import: nothing of it stays but the record of the failure. */
 export function failImport(db: Kysely<DB>, input: { importId: string; at: string; error: unknown }): CompiledQuery[] {
   return [
-    db.deleteFrom('import_staging').where('import_id', '=', input.importId).compile(),
+    dropStagingTable(stagingTable(input.importId)),
     db.deleteFrom('import_rejected_rows').where('import_id', '=', input.importId).compile(),
     db
       .updateTable('imports')
@@ -153,18 +233,31 @@ export function failImport(db: Kysely<DB>, input: { importId: string; at: string
 /** An import still `running` after this long was left by a process that stopped. */
 const ABANDONED_AFTER_MS = 6 * 60 * 60 * 1000;
 
-/** Marks abandoned imports failed and drops every staged row that no running import owns. */
-export function abandonStaleImports(db: Kysely<DB>, now: Date): CompiledQuery[] {
+/**
+ * Marks abandoned imports failed and drops every staging table that no running import owns
+ * (left by a process that stopped). Reads first: the tables are found in the schema.
+ */
+export async function abandonStaleImports(db: Kysely<DB>, now: Date): Promise<CompiledQuery[]> {
   const error = JSON.stringify({ line: null, code: 'abandoned', message: 'the process running the import stopped' });
+  const staleBefore = new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString();
+  const running = await db.selectFrom('imports').select('id').where('status', '=', 'running').where('started_at', '>=', staleBefore).execute();
+  const owned = new Set(running.map((r) => stagingTable(r.id)));
+  const tables = await stagingTables(db);
   return [
     db
       .updateTable('imports')
       .set({ status: 'failed', finished_at: now.toISOString(), error })
       .where('status', '=', 'running')
-      .where('started_at', '<', new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString())
+      .where('started_at', '<', staleBefore)
       .compile(),
-    sql`DELETE FROM import_staging WHERE import_id NOT IN (SELECT id FROM imports WHERE status = 'running')`.compile(db),
+    ...tables.filter((name) => !owned.has(name)).map(dropStagingTable),
   ];
+}
+
+/** The staging tables present (an import's while it runs, or one left by a stopped process). */
+export async function stagingTables(db: Kysely<DB>): Promise<string[]> {
+  const tables = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ${STAGING_PREFIX.length}) = ${STAGING_PREFIX} ORDER BY name`.execute(db);
+  return tables.rows.map((t) => t.name);
 }
 
 export async function getImport(db: Kysely<DB>, id: string): Promise<ImportRow | undefined> {

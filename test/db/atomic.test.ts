@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kysely, sql, type Generated } from 'kysely';
+import { CompiledQuery, Kysely, sql, type Generated } from 'kysely';
 import sqlite3 from 'sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kyselyAtomic } from '../../src/db/atomic.ts';
@@ -174,5 +174,32 @@ describe('kyselyAtomic with concurrent batches', () => {
     await Promise.all(work);
     // A read sees whole batches only: an even number of rows.
     for (const { n } of counts) expect(n % 2).toBe(0);
+  });
+
+  it('hands a run of statements with the same SQL over at once, runs them in order and nothing after a failed one', async () => {
+    const atomic = kyselyAtomic(db);
+    const results = await atomic(['r1', 'r2', 'r3', 'r4', 'r5'].map((name) => insert(name)));
+    expect(results.map((r) => r.insertId)).toEqual([1n, 2n, 3n, 4n, 5n]);
+    await atomic([insert('taken')]);
+    statements = [];
+    const failed = atomic([insert('f1'), insert('f2'), insert('taken'), insert('f4'), insert('f5')]);
+    await expect(failed).rejects.toThrow(/UNIQUE constraint failed/);
+    expect(await committedNames()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'taken']);
+    expect(await names()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'taken']);
+    // (Traces arrive asynchronously: read them once the reads above are done.) The statements
+    // queued after the failing one ran, in order, before the rollback, which undid them.
+    const inserts = statements.filter((s) => s.startsWith('insert'));
+    expect(inserts.map((s) => /'(\w+)'/.exec(s)?.[1])).toEqual(['f1', 'f2', 'taken', 'f4', 'f5']);
+    expect(statements.lastIndexOf(inserts.at(-1)!)).toBeLessThan(statements.indexOf('rollback'));
+  });
+
+  it('prepares a new statement once when a run of queries asks for it at the same time', async () => {
+    const atomic = kyselyAtomic(db);
+    const fresh = (name: string) => CompiledQuery.raw('INSERT INTO item (name, qty) VALUES (?, 7)', [name]);
+    const results = await atomic(Array.from({ length: 20 }, (_, i) => fresh(`n${String(i).padStart(2, '0')}`)));
+    expect(results.map((r) => Number(r.insertId))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await db.selectFrom('item').select('name').orderBy('id').execute()).map((r) => r.name)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}`),
+    );
   });
 });

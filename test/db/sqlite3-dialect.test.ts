@@ -6,6 +6,7 @@ import sqlite3 from 'sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kyselyAtomic } from '../../src/db/atomic.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { openNodeDatabase, type NodeDatabase } from '../../src/db/open-node.ts';
 import { Sqlite3Dialect } from '../../src/db/sqlite3-dialect.ts';
 
 interface TestDB {
@@ -162,5 +163,36 @@ describe('Sqlite3Dialect', () => {
     const tables = await new Promise<unknown[]>((res) => raw.all("SELECT name FROM sqlite_master WHERE name = 'ok'", (_e, r) => res(r)));
     expect(tables).toEqual([]);
     await new Promise((r) => raw.close(r));
+  });
+});
+
+describe('openNodeDatabase', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sdc-open-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const pragma = async (database: NodeDatabase, name: string) =>
+    Object.values((await sql<Record<string, unknown>>`${sql.raw(`PRAGMA ${name}`)}`.execute(database.db)).rows[0] ?? {})[0];
+
+  it('creates a new file with 16 KB pages, WAL, foreign keys and synchronous FULL', async () => {
+    const database = await openNodeDatabase(join(dir, 'new.db'));
+    expect(await pragma(database, 'page_size')).toBe(16384);
+    expect(await pragma(database, 'journal_mode')).toBe('wal');
+    expect(await pragma(database, 'foreign_keys')).toBe(1);
+    expect(await pragma(database, 'synchronous')).toBe(2);
+    await database.close();
+  });
+
+  it('keeps the page size of an existing file', async () => {
+    const path = join(dir, 'old.db');
+    const raw = new sqlite3.Database(path);
+    await new Promise<void>((resolve, reject) => raw.exec('PRAGMA page_size = 4096; CREATE TABLE t (x);', (e) => (e ? reject(e) : resolve())));
+    await new Promise((resolve) => raw.close(resolve));
+    const database = await openNodeDatabase(path);
+    expect(await pragma(database, 'page_size')).toBe(4096);
+    expect(await pragma(database, 'journal_mode')).toBe('wal');
+    await database.close();
   });
 });

@@ -88,6 +88,23 @@ describe('readCsv: records', () => {
     expect(records.map((r) => r.bytes)).toEqual([6 + 1 + 5, 1]);
   });
 
+  it('reads a chunk of a megabyte in pieces: small batches, the same records as byte by byte', async () => {
+    // Multi-byte characters and quoted line breaks land on every kind of piece boundary.
+    const row = (i: number) => `${i},聊城市东昌府区,${i % 7 === 0 ? '"多\n行,""引号"""' : 'x'}\n`;
+    const input = `h1,h2,h3\n${Array.from({ length: 20000 }, (_, i) => row(i)).join('')}`;
+    expect(bytesOf(input).length).toBeGreaterThan(MB / 2);
+    const batches: CsvRecord[][] = [];
+    for await (const batch of readCsv(pieces(input), { maxRecordBytes: MB })) batches.push(batch);
+    expect(batches.length).toBeGreaterThan(5);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThan(3000);
+    const whole = batches.flat();
+    expect(whole).toHaveLength(20001);
+    expect(whole).toEqual(await read(input, 7));
+    expect(whole[8]?.cells).toEqual(['7', '聊城市东昌府区', '多\n行,"引号"']);
+    // Row i starts on line 2 + i, plus one line for each quoted line break above it (2,857).
+    expect(whole[19999]).toMatchObject({ line: 2 + 19998 + 2857, cells: ['19998', '聊城市东昌府区', 'x'] });
+  });
+
   it('yields records in batches, not one by one', async () => {
     const input = `h1,h2\n${Array.from({ length: 5000 }, (_, i) => `${i},x\n`).join('')}`;
     const batches: CsvRecord[][] = [];

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createStagingTable, stageRows, stagingTable, stagingTables } from '../../src/registry/repository.ts';
 import { createTestApp, postCsv, type TestApp } from '../helpers/app.ts';
 import { csv, HEADER, row, syntheticId } from '../helpers/registry-csv.ts';
 
@@ -26,8 +27,9 @@ describe('POST /api/registry/imports', () => {
   });
   afterEach(async () => t.cleanup());
 
-  const count = async (table: 'licences' | 'import_staging' | 'import_rejected_rows') =>
+  const count = async (table: 'licences' | 'import_rejected_rows') =>
     Number((await t.deps.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const staging = () => stagingTables(t.deps.db);
 
   it('stores every valid row and reports the counts', async () => {
     const res = await postCsv(t, csv(GOOD));
@@ -35,7 +37,7 @@ describe('POST /api/registry/imports', () => {
     const body = (await res.json()) as ImportBody;
     expect(body).toMatchObject({ status: 'completed', totalRows: 3, inserted: 3, updated: 0, unchanged: 0, rejected: 0, errors: [] });
     expect(await count('licences')).toBe(3);
-    expect(await count('import_staging')).toBe(0);
+    expect(await staging()).toEqual([]);
     const shown = (await (await t.request(`/api/registry/imports/${body.id}`)).json()) as ImportBody;
     expect(shown).toMatchObject({ inserted: 3, status: 'completed' });
   });
@@ -131,29 +133,26 @@ describe('POST /api/registry/imports', () => {
     expect(body.error.code).toBe('invalid_file');
     expect(body.error.details).toMatchObject({ line: 6002, code: 'unbalanced_quote' });
     expect(await count('licences')).toBe(0);
-    expect(await count('import_staging')).toBe(0);
+    expect(await staging()).toEqual([]);
     const imp = await t.deps.db.selectFrom('imports').selectAll().executeTakeFirstOrThrow();
     expect(imp.status).toBe('failed');
   });
 
-  it('clears an import abandoned by a stopped process when the next one starts', async () => {
-    await t.deps.db
-      .insertInto('imports')
-      .values({ id: 'stale', staff_id: null, source: 'cli', filename: null, status: 'running', started_at: '2026-11-25T18:00:00.000Z' })
-      .execute();
-    await t.deps.db
-      .insertInto('import_staging')
-      .values({
-        import_id: 'stale', line: 2, file_number: '371500000099', id_cipher: 'x', id_hash: 1, id_masked: 'x', birth_date: '1950-01-01',
-        sex: 'M', name: 'x', phone: 'x', phone_kind: 'mobile', address: 'x', community: null, classes: 'C1', first_issued_on: '1970-01-01',
-        valid_until: null, extension_until: null, last_cert_submitted_on: null, status: 'active', lat: null, lng: null,
-      })
-      .execute();
+  it('clears an import abandoned by a stopped process when the next one starts, and spares one still running', async () => {
+    const started = (id: string, at: string) =>
+      t.deps.atomic([
+        t.deps.db.insertInto('imports').values({ id, staff_id: null, source: 'cli', filename: null, status: 'running', started_at: at }).compile(),
+        createStagingTable(id),
+        ...stageRows(id, [['371500000099', 'x', '1', 'x', '1950-01-01', 'M', 'x', 'x', 'mobile', 'x', '', 'C1', '1970-01-01', '', '', '', 'active', '', '']]),
+      ]);
+    await started('stale', '2026-11-25T18:00:00.000Z');
+    await started('busy', '2026-11-26T01:59:00.000Z');
+    expect(await staging()).toEqual([stagingTable('busy'), stagingTable('stale')].sort());
     expect((await postCsv(t, csv(GOOD))).status).toBe(201);
     const stale = await t.deps.db.selectFrom('imports').select(['status', 'error']).where('id', '=', 'stale').executeTakeFirstOrThrow();
     expect(stale.status).toBe('failed');
     expect(JSON.parse(stale.error!)).toMatchObject({ code: 'abandoned' });
-    expect(await count('import_staging')).toBe(0);
+    expect(await staging()).toEqual([stagingTable('busy')]);
     expect(await count('licences')).toBe(3);
   });
 

@@ -14,16 +14,16 @@ async function* chunked(text: string, size: number): AsyncGenerator<Uint8Array> 
 }
 
 async function collect(batches: AsyncIterable<SealedBatch>) {
-  const out = { lines: [] as number[], rejected: [] as number[], header: null as string[] | null, ids: [] as string[] };
+  const out = { fileNumbers: [] as string[], rejected: [] as number[], header: null as string[] | null, ids: [] as string[] };
   const cipher = createCipher(KEY);
   for await (const b of batches) {
     out.header ??= b.header;
-    // Each block is [import-id slot, ...row, ...row], a row being the line then the stored columns.
-    const perRow = 20;
+    // Each block is a run of rows of the stored columns: file_number, id_cipher, id_hash, ...
+    const perRow = 19;
     for (const block of b.staged) {
-      for (let i = 1; i < block.length; i += perRow) {
-        out.lines.push(block[i] as number);
-        out.ids.push(cipher.decrypt(block[i + 2] as string));
+      for (let i = 0; i < block.length; i += perRow) {
+        out.fileNumbers.push(block[i] as string);
+        out.ids.push(cipher.decrypt(block[i + 1] as string));
       }
     }
     out.rejected.push(...b.rejected.map((r) => r.line));
@@ -39,7 +39,8 @@ describe('parsing on a worker thread', () => {
     const inWorker = await collect(workerParser(KEY)(chunked(text, 4096), OPTIONS));
     const inThread = await collect(inThreadParser(createCipher(KEY))(chunked(text, 4096), OPTIONS));
     expect(inWorker).toEqual(inThread);
-    expect(inWorker.lines).toHaveLength(2994);
+    expect(inWorker.fileNumbers).toHaveLength(2994);
+    expect(inWorker.fileNumbers.slice(0, 2)).toEqual(['371500000000', '371500000001']);
     expect(inWorker.rejected).toEqual([9, 509, 1009, 1509, 2009, 2509]);
     expect(inWorker.header?.[0]).toBe('file_number');
   });

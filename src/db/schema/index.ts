@@ -1,5 +1,5 @@
 import type { AuditLogTable, StaffTable } from './staff.ts';
-import type { ImportRejectedRowsTable, ImportStagingTable, ImportsTable, LicencesTable } from './registry.ts';
+import type { ImportRejectedRowsTable, ImportsTable, LicencesTable } from './registry.ts';
 import type { CasesTable, ScreeningRunsTable } from './screening.ts';
 import type {
   AnswersTable,
@@ -18,7 +18,6 @@ export interface DB {
   audit_log: AuditLogTable;
   imports: ImportsTable;
   import_rejected_rows: ImportRejectedRowsTable;
-  import_staging: ImportStagingTable;
   licences: LicencesTable;
   screening_runs: ScreeningRunsTable;
   cases: CasesTable;

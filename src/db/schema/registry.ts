@@ -30,7 +30,7 @@ export interface ImportRejectedRowsTable {
   errors: string;
 }
 
-/** The stored form of a licence (shared by the staging table and the licences table). */
+/** The stored form of a licence (shared by the import's staging table and the licences table). */
 export interface LicenceColumns {
   file_number: string;
   id_cipher: string;
@@ -54,15 +54,9 @@ export interface LicenceColumns {
   lng: number | null;
 }
 
-export interface ImportStagingTable extends LicenceColumns {
-  import_id: string;
-  line: number;
-}
-
 export interface LicencesTable extends LicenceColumns {
   import_id: string;
   created_at: string;
   updated_at: string;
 }
 export type LicenceRow = Selectable<LicencesTable>;
-export type NewStagedLicence = Insertable<ImportStagingTable>;

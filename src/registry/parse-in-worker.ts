@@ -48,7 +48,7 @@ export async function* parseInWorker(
     try {
       const next = await chunks.next();
       if (next.done) worker.postMessage({ t: 'end' } satisfies ToWorker);
-      else worker.postMessage({ t: 'chunk', data: next.value } satisfies ToWorker);
+      else worker.postMessage({ t: 'chunk', data: next.value } satisfies ToWorker, ownedBuffer(next.value));
     } catch (error) {
       push({ t: 'source-error', error });
     }
@@ -69,6 +69,16 @@ export async function* parseInWorker(
     await chunks.return?.();
     await worker.terminate();
   }
+}
+
+/**
+ * The chunk's buffer, to move to the worker instead of copying it, when the chunk is all of it
+ * (a file stream's full read): the copy would otherwise wait for this thread's next garbage
+ * collection, tens of megabytes of them during a large import. A view into a shared pool is copied.
+ */
+function ownedBuffer(chunk: Uint8Array): ArrayBuffer[] {
+  const buffer = chunk.buffer;
+  return buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength ? [buffer] : [];
 }
 
 function rebuild(error: Extract<ToMain, { t: 'fail' }>['error']): Error {

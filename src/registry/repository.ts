@@ -18,10 +18,11 @@ export const LICENCE_COLUMNS = [
 const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id_masked', 'birth_date', 'sex'].includes(c));
 
 /**
- * Values per row in a staging block: the licence columns, each a string where it can be (the
- * sqlite3 driver binds a string at about half the cost of a number or a null). '' stands for null
- * in the nullable columns (none of them can be the empty string), numbers stay numbers where
- * SQLite's conversion from text could change the last bit of a double (lat, lng).
+ * Staged rows travel as flat value lists, `PER_ROW` values a row: the licence columns, each a
+ * string where it can be (the sqlite3 driver binds a string at about half the cost of a number or
+ * a null). '' stands for null in the nullable columns (none of them can be the empty string);
+ * numbers stay numbers where SQLite's conversion from text could change the last bit of a double
+ * (lat, lng).
  */
 const PER_ROW = LICENCE_COLUMNS.length;
 const NULLABLE = new Set<string>(['community', 'valid_until', 'extension_until', 'last_cert_submitted_on', 'lat', 'lng']);
@@ -30,38 +31,52 @@ const ID_SLOT = LICENCE_COLUMNS.indexOf('id_cipher');
 const STAGE_ROWS_PER_STATEMENT = Math.floor(16000 / PER_ROW);
 
 /**
- * Valid rows laid out as staging blocks, the flat parameter lists of the staging INSERTs, filled
- * row by row: full blocks are taken as they fill, the last partial one at the end. Built and
- * sealed (`sealStagedBlocks`) where the rows are parsed, on the parser thread, they reach the main
- * thread as plain arrays ready to bind. Until sealed, the ID number is in the clear in its slot.
+ * The rows of one parsed batch as a flat value list, the ID number in the clear in its slot until
+ * `sealStagedRows`. Built and sealed where the rows are parsed (the parser thread) and handed over
+ * at once: rows that stay alive across garbage collections cost far more than short-lived ones.
  */
-export class StagingLayout {
-  #block: unknown[] = [];
-  #full: unknown[][] = [];
-
-  add(record: LicenceRecord): void {
-    appendStaged(this.#block, record);
-    if (this.#block.length === STAGE_ROWS_PER_STATEMENT * PER_ROW) {
-      this.#full.push(this.#block);
-      this.#block = [];
-    }
-  }
-
-  /** The blocks filled since the last call, and with `end` the partial one too. */
-  take(end: boolean): unknown[][] {
-    const blocks = this.#full;
-    this.#full = [];
-    if (end && this.#block.length > 0) {
-      blocks.push(this.#block);
-      this.#block = [];
-    }
-    return blocks;
-  }
+export function stagedRows(records: Iterable<LicenceRecord>): unknown[] {
+  const values: unknown[] = [];
+  for (const record of records) appendStaged(values, record);
+  return values;
 }
 
-/** Rows in a block from StagingLayout. */
-export function blockRowCount(block: readonly unknown[]): number {
-  return block.length / PER_ROW;
+/** Rows in a flat value list. */
+export function stagedRowCount(values: readonly unknown[]): number {
+  return values.length / PER_ROW;
+}
+
+/**
+ * Cuts staged rows, as they arrive, into the parameter blocks of full staging statements (one
+ * prepared statement serves them all); `take(true)` adds the partial last block.
+ */
+export class StatementBlocks {
+  #parts: unknown[][] = [];
+  #values = 0;
+
+  add(values: unknown[]): void {
+    if (values.length === 0) return;
+    this.#parts.push(values);
+    this.#values += values.length;
+  }
+
+  /** The full blocks gathered so far, and with `end` the rest as a last, shorter block. */
+  take(end: boolean): unknown[][] {
+    const size = STAGE_ROWS_PER_STATEMENT * PER_ROW;
+    const all = this.#parts.length === 1 ? this.#parts[0]! : ([] as unknown[]).concat(...this.#parts);
+    const blocks: unknown[][] = [];
+    let at = 0;
+    for (; all.length - at >= size || (end && at < all.length); at += size) blocks.push(all.slice(at, at + size));
+    const rest = all.slice(at);
+    this.#parts = rest.length > 0 ? [rest] : [];
+    this.#values = rest.length;
+    return blocks;
+  }
+
+  /** Rows waiting for a full block. */
+  get rows(): number {
+    return this.#values / PER_ROW;
+  }
 }
 
 function appendStaged(block: unknown[], record: LicenceRecord): void {
@@ -89,22 +104,19 @@ function appendStaged(block: unknown[], record: LicenceRecord): void {
 }
 
 /**
- * Replaces, in place, each plain ID number of `blocks` by its stored form: encrypted (all of them
+ * Replaces, in place, each plain ID number of `values` by its stored form: encrypted (all of them
  * in one batched call), its look-up hash (as a decimal string: exact for a 53-bit integer) and
  * its mask.
  */
-export function sealStagedBlocks(blocks: unknown[][], cipher: PersonalDataCipher): void {
+export function sealStagedRows(values: unknown[], cipher: PersonalDataCipher): void {
   const ids: string[] = [];
-  for (const block of blocks) for (let i = ID_SLOT; i < block.length; i += PER_ROW) ids.push(block[i] as string);
+  for (let i = ID_SLOT; i < values.length; i += PER_ROW) ids.push(values[i] as string);
   const sealed = cipher.encryptMany(ids);
-  let k = 0;
-  for (const block of blocks) {
-    for (let i = ID_SLOT; i < block.length; i += PER_ROW, k++) {
-      const id = ids[k]!;
-      block[i] = sealed[k];
-      block[i + 1] = String(cipher.hash(id));
-      block[i + 2] = maskIdNumber(id);
-    }
+  for (let i = ID_SLOT, k = 0; i < values.length; i += PER_ROW, k++) {
+    const id = ids[k]!;
+    values[i] = sealed[k];
+    values[i + 1] = String(cipher.hash(id));
+    values[i + 2] = maskIdNumber(id);
   }
 }
 
@@ -138,8 +150,8 @@ function dropStagingTable(table: string): CompiledQuery {
 }
 
 /**
- * The staging INSERTs for sealed blocks from StagingLayout. Nearly all are full blocks, so one
- * prepared statement serves them all; the last block of an import has its own.
+ * The staging INSERTs for blocks of sealed rows from StatementBlocks. Nearly all are full blocks,
+ * so one prepared statement serves them all; the last block of an import has its own.
  */
 export function stageRows(importId: string, blocks: unknown[][]): CompiledQuery[] {
   const table = stagingTable(importId);

@@ -18,13 +18,11 @@ async function collect(batches: AsyncIterable<SealedBatch>) {
   const cipher = createCipher(KEY);
   for await (const b of batches) {
     out.header ??= b.header;
-    // Each block is a run of rows of the stored columns: file_number, id_cipher, id_hash, ...
+    // Staged rows come as one flat list of the stored columns: file_number, id_cipher, id_hash, ...
     const perRow = 19;
-    for (const block of b.staged) {
-      for (let i = 0; i < block.length; i += perRow) {
-        out.fileNumbers.push(block[i] as string);
-        out.ids.push(cipher.decrypt(block[i + 1] as string));
-      }
+    for (let i = 0; i < b.staged.length; i += perRow) {
+      out.fileNumbers.push(b.staged[i] as string);
+      out.ids.push(cipher.decrypt(b.staged[i + 1] as string));
     }
     out.rejected.push(...b.rejected.map((r) => r.line));
   }
@@ -43,6 +41,26 @@ describe('parsing on a worker thread', () => {
     expect(inWorker.fileNumbers.slice(0, 2)).toEqual(['371500000000', '371500000001']);
     expect(inWorker.rejected).toEqual([9, 509, 1009, 1509, 2009, 2509]);
     expect(inWorker.header?.[0]).toBe('file_number');
+  });
+
+  it('moves whole chunks to the worker and copies views of a shared buffer, which stay intact', async () => {
+    const bytes = new TextEncoder().encode(text);
+    async function* views(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < bytes.length; i += 5000) yield bytes.subarray(i, i + 5000);
+    }
+    const owned: Uint8Array[] = [];
+    async function* whole(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < bytes.length; i += 5000) {
+        const chunk = bytes.slice(i, i + 5000);
+        owned.push(chunk);
+        yield chunk;
+      }
+    }
+    const fromViews = await collect(workerParser(KEY)(views(), OPTIONS));
+    expect(bytes.byteLength).toBe(new TextEncoder().encode(text).byteLength);
+    expect(new TextDecoder().decode(bytes)).toBe(text);
+    expect(await collect(workerParser(KEY)(whole(), OPTIONS))).toEqual(fromViews);
+    expect(owned.every((chunk) => chunk.byteLength === 0)).toBe(true); // moved, not copied
   });
 
   it('passes a file error back with its line and code', async () => {

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createCipher } from '../shared/personal-data.ts';
 import { CsvFileError } from './csv.ts';
 import { parseRegistry } from './parse-registry.ts';
-import { layOut, sealBatches } from './seal.ts';
+import { sealBatch } from './seal.ts';
 import type { ToMain, ToWorker, WorkerInput } from './parse-in-worker.ts';
 
 const port = parentPort!;
@@ -42,10 +42,10 @@ async function* source(): AsyncGenerator<Uint8Array> {
 }
 
 try {
-  for await (const batch of sealBatches(layOut(parseRegistry(source(), input.options)), cipher)) {
+  for await (const batch of parseRegistry(source(), input.options)) {
     while (credits === 0) await waitForMessage();
     credits -= 1;
-    send({ t: 'batch', batch });
+    send({ t: 'batch', batch: sealBatch(batch, cipher) });
   }
   send({ t: 'done' });
 } catch (err) {

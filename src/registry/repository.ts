@@ -26,24 +26,20 @@ const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id
  */
 const PER_ROW = LICENCE_COLUMNS.length;
 const NULLABLE = new Set<string>(['community', 'valid_until', 'extension_until', 'last_cert_submitted_on', 'lat', 'lng']);
-const ID_SLOT = LICENCE_COLUMNS.indexOf('id_cipher');
 /** Rows per staging statement: SQLite allows 32,766 bound values. */
 const STAGE_ROWS_PER_STATEMENT = Math.floor(16000 / PER_ROW);
 
 /**
- * The rows of one parsed batch as a flat value list, the ID number in the clear in its slot until
- * `sealStagedRows`. Built and sealed where the rows are parsed (the parser thread) and handed over
- * at once: rows that stay alive across garbage collections cost far more than short-lived ones.
+ * The rows of one parsed batch in their stored form (the ID number encrypted - all of a batch's in
+ * one call - hashed and masked) as a flat value list. Built where the rows are parsed (the parser
+ * thread) and handed over at once: rows that stay alive across garbage collections cost far more
+ * than short-lived ones.
  */
-export function stagedRows(records: Iterable<LicenceRecord>): unknown[] {
+export function stagedRows(records: readonly LicenceRecord[], cipher: PersonalDataCipher): unknown[] {
+  const sealed = cipher.encryptMany(records.map((r) => r.idNumber));
   const values: unknown[] = [];
-  for (const record of records) appendStaged(values, record);
+  records.forEach((record, i) => appendStaged(values, record, sealed[i]!, cipher));
   return values;
-}
-
-/** Rows in a flat value list. */
-export function stagedRowCount(values: readonly unknown[]): number {
-  return values.length / PER_ROW;
 }
 
 /**
@@ -79,12 +75,13 @@ export class StatementBlocks {
   }
 }
 
-function appendStaged(block: unknown[], record: LicenceRecord): void {
-  block.push(
+/** The look-up hash goes as a decimal string: exact for a 53-bit integer. */
+function appendStaged(values: unknown[], record: LicenceRecord, idCipher: string, cipher: PersonalDataCipher): void {
+  values.push(
     record.fileNumber,
-    record.idNumber, // id_cipher once sealed
-    '', // id_hash
-    '', // id_masked
+    idCipher,
+    String(cipher.hash(record.idNumber)),
+    maskIdNumber(record.idNumber),
     record.birthDate,
     record.sex,
     record.name,
@@ -101,23 +98,6 @@ function appendStaged(block: unknown[], record: LicenceRecord): void {
     record.lat ?? '',
     record.lng ?? '',
   );
-}
-
-/**
- * Replaces, in place, each plain ID number of `values` by its stored form: encrypted (all of them
- * in one batched call), its look-up hash (as a decimal string: exact for a 53-bit integer) and
- * its mask.
- */
-export function sealStagedRows(values: unknown[], cipher: PersonalDataCipher): void {
-  const ids: string[] = [];
-  for (let i = ID_SLOT; i < values.length; i += PER_ROW) ids.push(values[i] as string);
-  const sealed = cipher.encryptMany(ids);
-  for (let i = ID_SLOT, k = 0; i < values.length; i += PER_ROW, k++) {
-    const id = ids[k]!;
-    values[i] = sealed[k];
-    values[i + 1] = String(cipher.hash(id));
-    values[i + 2] = maskIdNumber(id);
-  }
 }
 
 /**

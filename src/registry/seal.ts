@@ -1,23 +1,11 @@
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
-import { parseRegistry, type ParseRegistryOptions, type RegistryBatch, type RejectedRow } from './parse-registry.ts';
-import { sealStagedRows, stagedRowCount, stagedRows } from './repository.ts';
+import { parseRegistry, type ParseRegistryOptions, type RegistryBatch } from './parse-registry.ts';
+import { stagedRows } from './repository.ts';
 import type { RowError } from './validate.ts';
 
-/**
- * A parsed batch: valid rows as a flat list of staging values, with the ID number still in the
- * clear, and rejected rows with their cells. `sealBatch` turns it into its stored form at once.
- */
-export interface ParsedBatch {
-  staged: unknown[];
-  stagedCount: number;
-  rejected: RejectedRow[];
-  warnings: string[];
-  header: string[] | null;
-}
-
-/** A batch in its stored form: ID numbers and rejected cells encrypted. */
+/** A parsed batch in its stored form: ID numbers and rejected cells encrypted. */
 export interface SealedBatch {
-  /** Staging values, `StatementBlocks` cuts them into statements. */
+  /** The valid rows as a flat list of staging values (`StatementBlocks` cuts it into statements). */
   staged: unknown[];
   stagedCount: number;
   rejected: Array<{ line: number; cellsCipher: string; errors: RowError[] }>;
@@ -25,27 +13,17 @@ export interface SealedBatch {
   header: string[] | null;
 }
 
-/** Parsed batches with their valid rows laid out as staging values. */
-export async function* layOut(batches: AsyncIterable<RegistryBatch>): AsyncGenerator<ParsedBatch> {
-  for await (const batch of batches) {
-    const staged = stagedRows(batch.valid.map((row) => row.record));
-    yield { staged, stagedCount: stagedRowCount(staged), rejected: batch.rejected, warnings: batch.warnings, header: batch.header };
-  }
-}
-
-/** Seals `batch` (its staging values in place). */
-export function sealBatch(batch: ParsedBatch, cipher: PersonalDataCipher): SealedBatch {
-  sealStagedRows(batch.staged, cipher);
+export function sealBatch(batch: RegistryBatch, cipher: PersonalDataCipher): SealedBatch {
   return {
-    staged: batch.staged,
-    stagedCount: batch.stagedCount,
+    staged: stagedRows(batch.valid.map((row) => row.record), cipher),
+    stagedCount: batch.valid.length,
     rejected: batch.rejected.map((r) => ({ line: r.line, cellsCipher: cipher.encrypt(JSON.stringify(r.cells)), errors: r.errors })),
     warnings: batch.warnings,
     header: batch.header,
   };
 }
 
-export async function* sealBatches(batches: AsyncIterable<ParsedBatch>, cipher: PersonalDataCipher): AsyncGenerator<SealedBatch> {
+export async function* sealBatches(batches: AsyncIterable<RegistryBatch>, cipher: PersonalDataCipher): AsyncGenerator<SealedBatch> {
   for await (const batch of batches) yield sealBatch(batch, cipher);
 }
 
@@ -57,5 +35,5 @@ export async function* sealBatches(batches: AsyncIterable<ParsedBatch>, cipher: 
 export type RegistryParser = (source: AsyncIterable<Uint8Array>, options: ParseRegistryOptions) => AsyncIterable<SealedBatch>;
 
 export function inThreadParser(cipher: PersonalDataCipher): RegistryParser {
-  return (source, options) => sealBatches(layOut(parseRegistry(source, options)), cipher);
+  return (source, options) => sealBatches(parseRegistry(source, options), cipher);
 }

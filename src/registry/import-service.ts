@@ -3,7 +3,7 @@ import type { AppDeps } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CsvFileError } from './csv.ts';
-import { abandonStaleImports, createStagingTable, failImport, finishImport, rejectRows, stageRows, StatementBlocks } from './repository.ts';
+import { abandonStaleImports, bulkLoadIndexes, createStagingTable, failImport, finishImport, rejectRows, stageRows, StatementBlocks } from './repository.ts';
 import type { SealedBatch } from './seal.ts';
 import type { RowError } from './validate.ts';
 
@@ -85,7 +85,7 @@ export async function importRegistry(deps: ImportDeps, input: ImportInput): Prom
 
   const finishing = performance.now();
   await deps.atomic([
-    ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, warnings }),
+    ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, warnings, rebuildIndexes: await bulkLoadIndexes(deps.db, totalRows - rejected) }),
     auditEntry(deps, { staffId: input.staffId, action: 'registry.import', subject: importId, details: { status: 'completed', totalRows, rejected } }),
   ]);
   deps.logger.info('registry import completed', { importId, totalRows, rejected, finishMs: Math.round(performance.now() - finishing) });

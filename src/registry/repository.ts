@@ -171,10 +171,14 @@ const cols = (prefix: string) => sql.raw(COMPARED.map((c) => `${prefix}."${c}"`)
  * after it give the inserted rows, its changes() the inserted and updated ones (a row equal to the
  * stored one is not written: a second import of a file changes nothing), and the rest of the
  * staged rows were unchanged. The statement after the upsert must read changes() at once.
+ *
+ * `rebuildIndexes` (from `bulkLoadIndexes`): secondary indexes of `licences` to drop before the
+ * upsert and create again, as they were, after it - cheaper than updating them row by row when the
+ * import brings more rows than the registry holds (a first load: 0.9 s of 4.3 s for a million).
  */
 export function finishImport(
   db: Kysely<DB>,
-  input: { importId: string; at: string; totalRows: number; rejected: number; warnings: string[] },
+  input: { importId: string; at: string; totalRows: number; rejected: number; warnings: string[]; rebuildIndexes?: LicenceIndex[] },
 ): CompiledQuery[] {
   const { importId, at } = input;
   const table = sql.table(stagingTable(importId));
@@ -182,9 +186,11 @@ export function finishImport(
   const staged = sql<number>`(SELECT count(*) FROM ${table})`;
   const setList = sql.raw([...LICENCE_COLUMNS.slice(1), 'import_id', 'updated_at'].map((c) => `"${c}" = excluded."${c}"`).join(', '));
   const names = sql.raw(LICENCE_COLUMNS.map((c) => `"${c}"`).join(', '));
+  const rebuild = input.rebuildIndexes ?? [];
   return [
     // inserted holds minus the licences before the upsert until the last statement
     db.updateTable('imports').set({ inserted: sql<number>`-${licences}` }).where('id', '=', importId).where('status', '=', 'running').compile(),
+    ...rebuild.map((index) => CompiledQuery.raw(`DROP INDEX IF EXISTS "${index.name}"`)),
     sql`INSERT INTO licences (${names}, import_id, created_at, updated_at)
         SELECT ${names}, ${importId}, ${at}, ${at} FROM ${table} WHERE true
         ON CONFLICT (file_number) DO UPDATE SET ${setList}
@@ -205,8 +211,27 @@ export function finishImport(
       .where('id', '=', importId)
       .where('status', '=', 'running')
       .compile(),
+    ...rebuild.map((index) => CompiledQuery.raw(index.sql)),
     dropStagingTable(stagingTable(importId)),
   ];
+}
+
+export interface LicenceIndex {
+  name: string;
+  /** Its CREATE INDEX statement, as the migrations wrote it. */
+  sql: string;
+}
+
+/**
+ * The secondary indexes of `licences` to rebuild around the upsert of `stagedRows` (see
+ * finishImport): all of them when the registry holds fewer licences than the import brings, else
+ * none (a re-import of the whole registry updates them in place at less cost).
+ */
+export async function bulkLoadIndexes(db: Kysely<DB>, stagedRows: number): Promise<LicenceIndex[]> {
+  const { n } = await db.selectFrom('licences').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  if (stagedRows === 0 || Number(n) >= stagedRows) return [];
+  const indexes = await sql<LicenceIndex>`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'licences' AND sql IS NOT NULL ORDER BY name`.execute(db);
+  return indexes.rows;
 }
 
 /** The statements that discard a failed import: nothing of it stays but the record of the failure. */

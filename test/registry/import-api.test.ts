@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStagingTable, stageRows, stagingTable, stagingTables } from '../../src/registry/repository.ts';
+import { sql } from 'kysely';
+import { bulkLoadIndexes, createStagingTable, stageRows, stagingTable, stagingTables } from '../../src/registry/repository.ts';
 import { createTestApp, postCsv, type TestApp } from '../helpers/app.ts';
 import { csv, HEADER, row, syntheticId } from '../helpers/registry-csv.ts';
 
@@ -50,6 +51,23 @@ describe('POST /api/registry/imports', () => {
     expect(stored).toMatchObject({ birth_date: '1962-01-15', sex: 'F', id_masked: `${id.slice(0, 6)}********${id.slice(-4)}` });
     expect(stored.id_hash).toBe(t.deps.cipher.hash(id));
     expect(t.deps.cipher.decrypt(stored.id_cipher)).toBe(id);
+  });
+
+  it('rebuilds the licence indexes around a first load, leaving them as the migrations made them', async () => {
+    const indexes = () => sql<{ name: string; sql: string }>`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'licences' ORDER BY name`.execute(t.deps.db);
+    const before = (await indexes()).rows;
+    expect(before.map((i) => i.name)).toContain('licences_id_hash');
+    expect((await bulkLoadIndexes(t.deps.db, 3)).map((i) => i.name)).toEqual(['licences_id_hash']);
+    await postCsv(t, csv(GOOD));
+    expect(await bulkLoadIndexes(t.deps.db, 3)).toEqual([]); // as many staged as held: updated in place
+    expect((await bulkLoadIndexes(t.deps.db, 7)).map((i) => i.name)).toEqual(['licences_id_hash']);
+    const id = syntheticId('1950-01-01', 'M', 5);
+    const body = (await (await postCsv(t, csv([...GOOD, row('371500000004', { id_number: id }), row('371500000005'), row('371500000006'), row('371500000007')]))).json()) as ImportBody;
+    expect(body).toMatchObject({ inserted: 4, unchanged: 3 });
+    expect((await indexes()).rows).toEqual(before);
+    expect((await sql<{ integrity_check: string }>`PRAGMA integrity_check`.execute(t.deps.db)).rows).toEqual([{ integrity_check: 'ok' }]);
+    const found = await t.deps.db.selectFrom('licences').select('file_number').where('id_hash', '=', t.deps.cipher.hash(id)).execute();
+    expect(found).toEqual([{ file_number: '371500000004' }]);
   });
 
   it('changes nothing when the same file is imported again', async () => {

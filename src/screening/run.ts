@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
-import { CASE_CATEGORIES, type ScreeningParams } from './case.ts';
+import { CASE_CATEGORIES, type ScreenedCase, type ScreeningParams } from './case.ts';
 import { caseContent, caseKey, finishRun, licencePage, openCases, upsertCases } from './repository.ts';
 import { screenLicence } from './rules.ts';
 import type { ScreeningRunRow } from '../db/schema/screening.ts';
@@ -19,6 +19,13 @@ export interface ScreeningRequest {
 }
 
 const PAGE = 5000;
+/**
+ * Cases written per atomic batch (gathered over pages). Each commit writes every index page it
+ * touched to the WAL, and new cases land all over the indexes: a batch per page of licences
+ * (about 1,300 cases on a first run) took a first run over a million licences to 12.4 s, batches
+ * of 10,000 cases to 7.2 s.
+ */
+const WRITE_CASES = 10_000;
 /** A run still 'running' after this long was abandoned by a crashed process. */
 const ABANDONED_AFTER_MS = 60 * 60 * 1000;
 
@@ -44,9 +51,11 @@ export async function runScreening(deps: ScreeningDeps, request: ScreeningReques
     const open = await openCases(deps.db);
     const at = deps.clock.now().toISOString();
     const run = { id: runId, asOf: params.asOf, at };
-    // The next page is read while this one is screened, and written while the next is read.
+    // The next page is read while this one is screened; gathered cases are written while the
+    // next pages are read and screened.
     let next = licencePage(deps.db, 0, PAGE);
     let pending: Promise<unknown> = Promise.resolve();
+    let toWrite: ScreenedCase[] = [];
     for (;;) {
       const { licences, lastRowid } = await next;
       if (licences.length === 0) break;
@@ -59,10 +68,14 @@ export async function runScreening(deps: ScreeningDeps, request: ScreeningReques
         open.delete(key); // what is left at the end was not flagged
         return known?.content !== caseContent(c);
       });
+      toWrite.push(...changed);
+      if (toWrite.length < WRITE_CASES) continue;
       await pending;
-      pending = handled(deps.atomic(upsertCases(changed, run, () => deps.ids.next())));
+      pending = handled(deps.atomic(upsertCases(toWrite, run, () => deps.ids.next())));
+      toWrite = [];
     }
     await pending;
+    if (toWrite.length > 0) await deps.atomic(upsertCases(toWrite, run, () => deps.ids.next()));
     const stale = [...open.values()];
     await deps.atomic([
       ...finishRun(deps.db, { ...run, at: deps.clock.now().toISOString(), licencesScreened: screened, flagged }, stale),

@@ -101,6 +101,21 @@ describe('screening through the API', () => {
     expect((await cases()).items.map((c) => c.id).sort()).toEqual(before);
   });
 
+  it('writes the cases of a registry larger than one write batch, all of them once', async () => {
+    // 12,000 more drivers like 371500000002 (annual_exam_70 and expiry_renewal each): 24,000 new cases,
+    // more than two batches of writes.
+    const many = Array.from({ length: 12_000 }, (_, i) =>
+      row(`3716${String(i).padStart(8, '0')}`, { birth: '1956-03-01', classes: 'C1', first_issued_on: '1980-06-15', valid_until: '2027-01-05' }),
+    );
+    expect((await (await postCsv(t, csv(many))).json()) as object).toMatchObject({ inserted: 12_000 });
+    const run = await screen();
+    expect(run.counts.flagged).toMatchObject({ annual_exam_70: 12_001, expiry_renewal: 12_001 });
+    expect(run.counts.created).toBe(24_004); // and the 4 of REGISTRY
+    const stored = await t.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(stored.n)).toBe(24_004);
+    expect((await screen()).counts).toMatchObject({ created: 0, superseded: 0, lapsed: 0 });
+  });
+
   it('closes a case as superseded when a re-import removes its reason', async () => {
     await screen();
     const renewed = [...REGISTRY];

@@ -250,6 +250,7 @@ describe('POST /api/registry/imports', () => {
       expect(((await res.json()) as ErrorBody).error.code).toBe('payload_too_large');
       const n = await small.deps.db.selectFrom('licences').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
       expect(Number(n.n)).toBe(0);
+      expect(await stagingTables(small.deps.db)).toEqual([]);
     } finally {
       await small.cleanup();
     }

@@ -111,18 +111,13 @@ export function stagingTable(importId: string): string {
 
 const STAGING_PREFIX = 'import_staging_';
 
-const LICENCE_TYPES: Record<(typeof LICENCE_COLUMNS)[number], string> = {
-  file_number: 'TEXT NOT NULL', id_cipher: 'TEXT NOT NULL', id_hash: 'INTEGER NOT NULL', id_masked: 'TEXT NOT NULL',
-  birth_date: 'TEXT NOT NULL', sex: 'TEXT NOT NULL', name: 'TEXT NOT NULL', phone: 'TEXT NOT NULL',
-  phone_kind: 'TEXT NOT NULL', address: 'TEXT NOT NULL', community: 'TEXT', classes: 'TEXT NOT NULL',
-  first_issued_on: 'TEXT NOT NULL', valid_until: 'TEXT', extension_until: 'TEXT', last_cert_submitted_on: 'TEXT',
-  status: 'TEXT NOT NULL', lat: 'REAL', lng: 'REAL',
-};
-
-/** The staging table of an import; created in the batch that records the import's start. */
+/**
+ * The staging table of an import; created in the batch that records the import's start, with the
+ * licence columns and their types (affinities) taken from `licences` itself.
+ */
 export function createStagingTable(importId: string): CompiledQuery {
-  const columns = LICENCE_COLUMNS.map((c) => `"${c}" ${LICENCE_TYPES[c]}`).join(', ');
-  return CompiledQuery.raw(`CREATE TABLE "${stagingTable(importId)}" (${columns})`);
+  const columns = LICENCE_COLUMNS.map((c) => `"${c}"`).join(', ');
+  return CompiledQuery.raw(`CREATE TABLE "${stagingTable(importId)}" AS SELECT ${columns} FROM licences WHERE false`);
 }
 
 function dropStagingTable(table: string): CompiledQuery {
@@ -135,14 +130,13 @@ function dropStagingTable(table: string): CompiledQuery {
  */
 export function stageRows(importId: string, blocks: unknown[][]): CompiledQuery[] {
   const table = stagingTable(importId);
-  const tuple = `(${LICENCE_COLUMNS.map((c) => (NULLABLE.has(c) ? "nullif(?, '')" : '?')).join(', ')})`;
   return blocks.map((block) => {
     const rows = block.length / PER_ROW;
     const key = `${table}|${rows}`;
     let text = stagingSql.get(key);
     if (!text) {
       if (stagingSql.size > 64) stagingSql.clear();
-      text = `INSERT INTO "${table}" VALUES ${Array(rows).fill(tuple).join(', ')}`;
+      text = `INSERT INTO "${table}" VALUES ${Array(rows).fill(STAGED_TUPLE).join(', ')}`;
       stagingSql.set(key, text);
     }
     return CompiledQuery.raw(text, block);
@@ -150,6 +144,7 @@ export function stageRows(importId: string, blocks: unknown[][]): CompiledQuery[
 }
 
 const stagingSql = new Map<string, string>();
+const STAGED_TUPLE = `(${LICENCE_COLUMNS.map((c) => (NULLABLE.has(c) ? "nullif(?, '')" : '?')).join(', ')})`;
 
 /** Rejected rows with their errors; the row's line is the key, so each error is stored without it. */
 export function rejectRows(

@@ -23,6 +23,8 @@ export class GcmBatchEncryptor {
   readonly #key: Buffer;
   /** i·H for the 16 nibble values i, four 32-bit words each (most significant first). */
   readonly #table = new Uint32Array(64);
+  /** The running GHASH value X, four big-endian 32-bit words. */
+  readonly #x = new Uint32Array(4);
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new Error('AES-256-GCM needs a 32-byte key');
@@ -102,9 +104,6 @@ export class GcmBatchEncryptor {
       out[o + 3] = v & 0xff;
     }
   }
-
-  /** The running GHASH value X, four big-endian 32-bit words. */
-  readonly #x = new Uint32Array(4);
 
   /** X = X·H in GF(2^128), GCM's bit order. */
   #multiply(): void {

@@ -7,6 +7,7 @@
  */
 import { addDays, addYears, daysInMonth, formatYmd, isCivilDate, type CivilDate } from '../shared/civil-date.ts';
 import { REGISTRY_FIELDS, type ColumnMap, type RegistryField } from './columns.ts';
+import { unescapeFormulaCell } from './csv-write.ts';
 import { parseIdNumber, type IdNumberInfo } from './id-number.ts';
 import {
   canonicalClasses,
@@ -59,13 +60,19 @@ export function rowError(line: number, field: RegistryField, problem: FieldProbl
   return { line, field, code: problem.code, message: `${field} ${problem.reason}.` };
 }
 
-/** The cell of `field`, trimmed of white space incl. U+3000 (RULES.md §2); '' when absent. */
+/**
+ * The cell of `field`, trimmed of white space incl. U+3000 (RULES.md §2); '' when absent. The
+ * apostrophe our own CSV downloads put before a formula character (src/registry/csv-write.ts)
+ * is removed, so a rejected-rows file imports as the rows were first sent (README choice 58).
+ */
 export function cellValue(cells: readonly string[], columns: ColumnMap, field: RegistryField): string {
   return cellAt(cells, columns[field]);
 }
 
 function cellAt(cells: readonly string[], index: number | null): string {
-  return index === null ? '' : (cells[index] ?? '').trim();
+  if (index === null) return '';
+  const cell = (cells[index] ?? '').trim();
+  return cell.charCodeAt(0) === 39 ? unescapeFormulaCell(cell).trim() : cell;
 }
 
 // --- single-column parsers ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { generateRegistryRows, writeRegistryCsv } from '../../src/demo/demo-data
 import { addDays, addYears, ageOn, isCivilDate } from '../../src/shared/civil-date.ts';
 import { parseIdNumber } from '../../src/registry/id-number.ts';
 import { LICENCE_CLASSES } from '../../src/registry/licence.ts';
+import { unescapeFormulaCell } from '../../src/registry/csv-write.ts';
 
 const TODAY = '2025-06-15';
 const COUNT = 4000;
@@ -55,8 +56,15 @@ function phoneKind(raw: string): 'mobile' | 'landline' | null {
   return MOBILE.test(compact) ? 'mobile' : LANDLINE.test(compact) ? 'landline' : null;
 }
 
-/** A minimal RFC 4180 reader, enough to check the writer's quoting. */
+/**
+ * A minimal RFC 4180 reader, enough to check the writer's quoting; cells as the import reads them
+ * (the apostrophe that keeps `+86 ...` from running as a formula removed, src/registry/csv-write.ts).
+ */
 function parseCsv(text: string): string[][] {
+  return parseRawCsv(text).map((cells) => cells.map(unescapeFormulaCell));
+}
+
+function parseRawCsv(text: string): string[][] {
   const out: string[][] = [];
   let row: string[] = [];
   let cell = '';

@@ -3,11 +3,12 @@ import type { Hono } from 'hono';
 import twilio from 'twilio';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { normaliseNumber } from './phone.ts';
-import { webhookUrl } from './webhooks.ts';
+import { webhookAccountSid, webhookUrl } from './webhooks.ts';
 
 /**
  * The driver's side, played locally (issue 3: `npm run cli -- simulate-reply`): a reply SMS or a
- * keypress is signed exactly as Twilio signs it and sent through the app's real webhook.
+ * keypress is signed exactly as Twilio signs it and sent through the app's real webhook, from
+ * the configured account (or, without Twilio credentials, the development account).
  */
 export interface SimulatedAnswer {
   status: number;
@@ -41,10 +42,10 @@ export async function simulateReply(
     const current = await conversation();
     if (!current) return { status: 404, reply: null, conversationStatus: null };
     path = `/twilio/voice/gather?c=${current.id}&n=0`;
-    params = { CallSid: sid('CA'), From: deps.config.TWILIO_FROM_NUMBER ?? '+10000000000', To: phone, Digits: input.digits };
+    params = { AccountSid: webhookAccountSid(deps.config), CallSid: sid('CA'), From: deps.config.TWILIO_FROM_NUMBER ?? '+10000000000', To: phone, Digits: input.digits };
   } else {
     path = '/twilio/sms';
-    params = { MessageSid: sid('SM'), From: phone, To: deps.config.TWILIO_FROM_NUMBER ?? '+10000000000', Body: input.text ?? '' };
+    params = { AccountSid: webhookAccountSid(deps.config), MessageSid: sid('SM'), From: phone, To: deps.config.TWILIO_FROM_NUMBER ?? '+10000000000', Body: input.text ?? '' };
   }
   const res = await app.request(path, signedForm(deps, path, params));
   const xml = await res.text();

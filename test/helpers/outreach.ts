@@ -1,5 +1,6 @@
 import twilio from 'twilio';
 import { expect } from 'vitest';
+import { webhookAccountSid } from '../../src/outreach/webhooks.ts';
 import { TEST_TWILIO_TOKEN, postCsv, postJson, type TestApp } from './app.ts';
 import { csv, row, type RowInput } from './registry-csv.ts';
 
@@ -12,20 +13,31 @@ export async function seedDrivers(t: TestApp, drivers: [fileNumber: string, inpu
   expect((await postJson(t, '/api/screenings', { asOf: '2026-11-26' })).status).toBe(201);
 }
 
-/** A webhook request signed with the Twilio SDK's own signature function, as Twilio sends it. */
-export function twilioPost(t: TestApp, path: string, params: Record<string, string>, options: { token?: string; signedUrl?: string; signature?: string | null } = {}) {
+/**
+ * A webhook request signed with the Twilio SDK's own signature function, as Twilio sends it:
+ * with the app's AccountSid, as Twilio always sends one, unless `params` has its own (or
+ * `accountSid: null` leaves it out).
+ */
+export function twilioPost(
+  t: TestApp,
+  path: string,
+  params: Record<string, string>,
+  options: { token?: string; signedUrl?: string; signature?: string | null; accountSid?: string | null } = {},
+) {
+  const account = options.accountSid === undefined ? webhookAccountSid(t.deps.config) : options.accountSid;
+  const sent = account === null || 'AccountSid' in params ? params : { AccountSid: account, ...params };
   const url = options.signedUrl ?? PUBLIC_BASE + path;
-  const signature = options.signature === undefined ? twilio.getExpectedTwilioSignature(options.token ?? TEST_TWILIO_TOKEN, url, params) : options.signature;
+  const signature = options.signature === undefined ? twilio.getExpectedTwilioSignature(options.token ?? TEST_TWILIO_TOKEN, url, sent) : options.signature;
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (signature !== null) headers['x-twilio-signature'] = signature;
-  return t.app.request(path, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
+  return t.app.request(path, { method: 'POST', headers, body: new URLSearchParams(sent).toString() });
 }
 
 let counter = 0;
 export const sid = (prefix: 'SM' | 'CA') => prefix + (++counter).toString(16).padStart(32, '0');
 
 export function sms(t: TestApp, from: string, body: string, messageSid = sid('SM')) {
-  return twilioPost(t, '/twilio/sms', { MessageSid: messageSid, AccountSid: 'AC' + '0'.repeat(32), From: from, To: '+15005550006', Body: body });
+  return twilioPost(t, '/twilio/sms', { MessageSid: messageSid, From: from, To: '+15005550006', Body: body });
 }
 
 export async function conversationOf(t: TestApp, fileNumber: string) {

@@ -100,4 +100,6 @@ export interface WebhookEventsTable {
   received_at: string;
   processed_at: Generated<string | null>;
   error: Generated<string | null>;
+  /** Digest of (URL, X-Twilio-Signature), unique: a signature is accepted once (issue 13). */
+  signature: Generated<string | null>;
 }

@@ -25,7 +25,7 @@ import { sql } from 'kysely';
  */
 export const FINAL = 9;
 
-const RANK: Readonly<Record<string, number>> = {
+export const STATUS_RANKS: Readonly<Record<string, number>> = {
   accepted: 0,
   scheduled: 0,
   queued: 1,
@@ -58,16 +58,16 @@ export const TWILIO_CALL_STATUSES = ['queued', 'initiated', 'ringing', 'in-progr
 /** Unknown statuses rank 0 for a callback (they move nothing) and FINAL for a stored one. */
 export function statusRank(status: string): number {
   // Own properties only: a status such as `constructor` must not find Object.prototype's.
-  return Object.hasOwn(RANK, status) ? RANK[status]! : 0;
+  return Object.hasOwn(STATUS_RANKS, status) ? STATUS_RANKS[status]! : 0;
 }
 
 export function isFinal(status: string): boolean {
-  return (Object.hasOwn(RANK, status) ? RANK[status]! : FINAL) >= FINAL;
+  return (Object.hasOwn(STATUS_RANKS, status) ? STATUS_RANKS[status]! : FINAL) >= FINAL;
 }
 
 /** The stored status's rank, as SQL over `messages.status`. */
 export const STATUS_RANK_SQL = sql.raw(
-  `(CASE status ${Object.entries(RANK)
+  `(CASE status ${Object.entries(STATUS_RANKS)
     .map(([s, r]) => `WHEN '${s}' THEN ${r}`)
     .join(' ')} ELSE ${FINAL} END)`,
 );

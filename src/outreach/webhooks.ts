@@ -70,7 +70,12 @@ async function readSignedForm(c: Context<AppEnv>): Promise<SignedForm> {
   if (!signature || !signatureMatches(deps.twilioAuthToken, signature, url, signedParams(fields))) {
     throw new AppError('forbidden', 'X-Twilio-Signature is missing or does not match this request');
   }
-  return { fields, signature: createHash('sha256').update(url).update('\n').update(signature).digest('base64url') };
+  return { fields, signature: signatureDigest(url, signature) };
+}
+
+/** What is stored of a request's signature: a digest of the URL it was signed for and the signature. */
+export function signatureDigest(url: string, signature: string): string {
+  return createHash('sha256').update(url).update('\n').update(signature).digest('base64url');
 }
 
 function formFields(body: string): Map<string, string[]> {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import twilio from 'twilio';
 import { expect } from 'vitest';
 import { webhookAccountSid } from '../../src/outreach/webhooks.ts';
@@ -64,4 +65,28 @@ export const hours = (n: number) => n * 3_600_000;
 
 export function advance(t: TestApp, ms: number): void {
   t.clock.set(new Date(t.clock.now().getTime() + ms).toISOString());
+}
+
+/** Rows of every table a webhook can write, in one read: a rejected request must change none. */
+export async function webhookRows(t: TestApp) {
+  const { rows } = await sql<{ events: number; messages: number; answers: number; conversations: number; opt_outs: number }>`SELECT
+      (SELECT count(*) FROM webhook_events) AS events, (SELECT count(*) FROM messages) AS messages,
+      (SELECT count(*) FROM answers) AS answers, (SELECT count(*) FROM conversations) AS conversations,
+      (SELECT count(*) FROM opt_outs) AS opt_outs`.execute(t.deps.db);
+  return rows[0]!;
+}
+
+/**
+ * A raw form body signed as the SDK signs what it parses to (a repeated field as the list of its
+ * values): any body gets past the signature check, so what follows it is what is tested.
+ */
+export function signedBody(t: TestApp, path: string, body: string, options: { token?: string } = {}) {
+  // No prototype: a field named __proto__ is a field like any other, as on the server.
+  const fields = Object.create(null) as Record<string, string | string[]>;
+  for (const [k, v] of new URLSearchParams(body)) {
+    const seen = Object.hasOwn(fields, k) ? fields[k]! : undefined;
+    fields[k] = seen === undefined ? v : [...(Array.isArray(seen) ? seen : [seen]), v];
+  }
+  const signature = twilio.getExpectedTwilioSignature(options.token ?? TEST_TWILIO_TOKEN, PUBLIC_BASE + path, fields);
+  return t.app.request(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body });
 }

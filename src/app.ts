@@ -1,11 +1,11 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { sql } from 'kysely';
-import { AppError } from './errors.ts';
+import { bodyLimits } from './http/body-limits.ts';
 import type { AppDeps, AppEnv } from './http/env.ts';
 import { renderError, renderNotFound } from './http/errors.ts';
 import { requestContext } from './http/middleware.ts';
 import { createRouter } from './http/router.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { registryRoutes } from './registry/routes.ts';
 import { screeningRoutes } from './screening/routes.ts';
 import { staffRoutes } from './staff/routes.ts';
@@ -21,19 +21,15 @@ export const API_TITLE = '老年驾驶人上门体检服务 API';
 /** The app, for any runtime: no process.env and no I/O of its own (DESIGN.md "Architecture"). */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter();
+  // First, so that every answer (errors, 404s and 413s too) carries them.
+  app.use('*', securityHeaders());
   app.use('*', requestContext(deps));
   app.onError(renderError);
   app.notFound(renderNotFound);
 
-  // The registry upload streams with its own limit; every other body is small JSON.
-  const jsonLimit = bodyLimit({
-    maxSize: deps.config.MAX_JSON_BODY_BYTES,
-    onError: () => {
-      throw new AppError('payload_too_large', `request body is larger than ${deps.config.MAX_JSON_BODY_BYTES} bytes`);
-    },
-  });
-  app.use('/twilio/*', jsonLimit);
-  app.use('/api/*', async (c, next) => (c.req.path === '/api/registry/imports' && c.req.method === 'POST' ? next() : jsonLimit(c, next)));
+  // Every request body's limit, in one place (src/http/body-limits.ts): webhooks, JSON per route;
+  // the registry upload streams and is counted by its reader against MAX_IMPORT_BYTES.
+  app.use('*', bodyLimits(deps.config));
 
   app.get('/healthz', async (c) => {
     await sql`SELECT 1`.execute(c.get('deps').db);

@@ -1,7 +1,7 @@
-import { PassThrough, Readable } from 'node:stream';
-import type { ReadableStream as NodeWebStream } from 'node:stream/web';
-import busboy from 'busboy';
-import { AppError } from '../errors.ts';
+import busboy, { type Busboy, type FileInfo, type FieldInfo } from 'busboy';
+import type { Readable } from 'node:stream';
+import { AppError, type FieldIssue } from '../errors.ts';
+import { MULTIPART_LIMITS } from '../http/body-limits.ts';
 
 const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/plain']);
 
@@ -12,55 +12,274 @@ export interface Upload {
 
 /**
  * The registry file of an upload request, as a byte stream that is never held whole: the body
- * itself (`text/csv`) or the `file` part of a `multipart/form-data` body. Past `maxBytes` the
- * stream fails with 413, which discards the import.
+ * itself (`text/csv`) or the `file` part of a `multipart/form-data` body.
+ *
+ * Every byte of the body counts against `maxBytes` (MAX_IMPORT_BYTES): for multipart that is the
+ * sum of all parts with their headers, whether or not the body declares a Content-Length. Every
+ * failure of the body (too large, truncated, malformed, a client that went away) reaches the
+ * reader of `source` as an AppError at its next read, and nothing else: no stream here ever
+ * emits an 'error' event without a listener, so no upload can throw outside the request.
  */
 export async function readUpload(request: Request, maxBytes: number): Promise<Upload> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) throw new AppError('invalid_file', 'the request has no body: send the registry CSV');
-  if (CSV_TYPES.has(type)) return { source: limited(request.body, maxBytes), filename: null };
-  if (type === 'multipart/form-data') return multipartFile(request, maxBytes);
+  if (!request.body) throw invalid('body', 'missing', 'the request has no body: send the registry CSV');
+  if (CSV_TYPES.has(type)) return { source: counted(request.body, maxBytes), filename: null };
+  if (type === 'multipart/form-data') return multipartFile(request, request.body, maxBytes);
   throw new AppError('unsupported_media_type', 'send the registry as text/csv or as the file field of multipart/form-data', {
     issues: [{ field: 'content-type', code: 'unsupported', message: `expected text/csv or multipart/form-data, got ${type || 'none'}` }],
   });
 }
 
-function tooLarge(maxBytes: number): AppError {
-  return new AppError('payload_too_large', `the upload is larger than ${maxBytes} bytes (MAX_IMPORT_BYTES)`);
+function tooLarge(maxBytes: number, field = 'body'): AppError {
+  return new AppError('payload_too_large', `the upload is larger than ${maxBytes} bytes (MAX_IMPORT_BYTES)`, {
+    issues: [{ field, code: 'too_large', message: `larger than ${maxBytes} bytes` }],
+  });
 }
 
-async function* limited(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
+/** A 400 naming the part (or header) and the reason; busboy's messages are fixed texts, no data. */
+function invalid(field: string, code: string, message: string): AppError {
+  const issue: FieldIssue = { field, code, message };
+  return new AppError('invalid_file', `invalid upload: ${field}: ${message}`, { issues: [issue] });
+}
+
+const unreadable = () => invalid('body', 'aborted', 'the request body could not be read to its end');
+
+/** The raw body, counted; a read error (the client went away) becomes a 400. */
+async function* counted(body: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
   let seen = 0;
-  for await (const chunk of body as AsyncIterable<Uint8Array>) {
-    seen += chunk.byteLength;
-    if (seen > maxBytes) throw tooLarge(maxBytes);
-    yield chunk;
+  try {
+    for (;;) {
+      let next: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        next = await reader.read();
+      } catch {
+        throw unreadable();
+      }
+      if (next.done) return;
+      seen += next.value.byteLength;
+      if (seen > maxBytes) throw tooLarge(maxBytes);
+      yield next.value;
+    }
+  } finally {
+    // Released, not cancelled: cancelling would reset the connection before the answer is
+    // written; the server drains what is left (@hono/node-server does, up to 64 MB).
+    reader.releaseLock();
   }
 }
 
-/** Resolves once the `file` part has begun, so its name is known before the import starts. */
-function multipartFile(request: Request, maxBytes: number): Promise<Upload> {
+/**
+ * The `file` part of a multipart body. Resolves once that part has begun (so its name is known
+ * before the import starts); fails before that with the body's first problem. The file's bytes
+ * end only when the whole body has been parsed to its closing boundary: a truncated body, a
+ * second file or an oversized field after the file still fails the import.
+ */
+function multipartFile(request: Request, body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Upload> {
   return new Promise((resolve, reject) => {
-    let found = false;
-    const parser = busboy({ headers: Object.fromEntries(request.headers), limits: { files: 1 } });
-    parser.on('file', (name, stream, info) => {
-      if (name !== 'file' || found) {
+    let parser: Busboy;
+    try {
+      parser = busboy({
+        headers: Object.fromEntries(request.headers),
+        limits: MULTIPART_LIMITS,
+        defParamCharset: 'utf8',
+      });
+    } catch (err) {
+      const issue = busboyIssue(err);
+      reject(invalid('content-type', issue.code, issue.message));
+      return;
+    }
+    const file = new FileQueue(() => stop());
+    let started = false;
+    let failure: AppError | null = null;
+    const fail = (error: AppError) => {
+      if (failure) return;
+      failure = error;
+      if (started) file.fail(error);
+      else reject(error);
+      stop();
+    };
+    const stop = () => {
+      feeder.stop();
+      parser.destroy();
+    };
+
+    parser.on('file', (name: string | undefined, stream: Readable, info: FileInfo) => {
+      stream.on('error', (err) => {
+        const issue = busboyIssue(err);
+        fail(invalid(partName(name), issue.code, issue.message));
+      });
+      if (name !== 'file') {
         stream.resume();
+        fail(invalid(partName(name), 'unexpected_part', 'only one file part is accepted, named "file"'));
         return;
       }
-      found = true;
-      const file = new PassThrough();
-      parser.on('error', () => file.destroy(new AppError('invalid_file', 'the multipart body is malformed')));
-      stream.on('error', (err) => file.destroy(err));
-      stream.pipe(file);
-      resolve({ source: limited(file, maxBytes), filename: info.filename ? info.filename.slice(0, 200) : null });
+      started = true;
+      file.attach(stream);
+      resolve({ source: file.chunks(), filename: cleanFilename(info.filename) });
     });
-    parser.on('error', () => found || reject(new AppError('invalid_file', 'the multipart body is malformed')));
-    parser.on('close', () => found || reject(new AppError('invalid_file', 'the multipart body has no file field named "file"')));
-    Readable.fromWeb(request.body as unknown as NodeWebStream<Uint8Array>)
-      .on('error', (err) => parser.destroy(err))
-      .pipe(parser);
+    parser.on('field', (name: string | undefined, _value: string, info: FieldInfo) => {
+      // busboy takes a part for a file only with a filename (or application/octet-stream).
+      if (name === 'file') fail(invalid('file', 'not_a_file', 'the part "file" must be a file upload (with a filename)'));
+      else if (info.nameTruncated) fail(invalid('part name', 'too_long', `a part name is longer than ${MULTIPART_LIMITS.fieldNameSize} bytes`));
+      else if (info.valueTruncated) fail(new AppError('payload_too_large', `invalid upload: ${partName(name)}: longer than ${MULTIPART_LIMITS.fieldSize} bytes`, {
+        issues: [{ field: partName(name), code: 'too_large', message: `a field is at most ${MULTIPART_LIMITS.fieldSize} bytes` }],
+      }));
+    });
+    parser.on('partsLimit', () => fail(invalid('body', 'too_many_parts', `more than ${MULTIPART_LIMITS.parts} parts`)));
+    parser.on('filesLimit', () => fail(invalid('file', 'too_many_files', 'more than one file part')));
+    parser.on('fieldsLimit', () => fail(invalid('body', 'too_many_fields', `more than ${MULTIPART_LIMITS.fields} fields`)));
+    parser.on('error', (err) => {
+      const issue = busboyIssue(err);
+      fail(invalid(started ? 'file' : 'body', issue.code, issue.message));
+    });
+    parser.on('close', () => {
+      if (failure) return;
+      if (!started) fail(invalid('file', 'missing', 'the multipart body has no file part named "file"'));
+      else file.end();
+    });
+    const feeder = new BodyFeeder(body, parser, maxBytes, fail);
+    void feeder.run();
   });
+}
+
+/**
+ * A part's name for an error message. The client chose it, and messages are logged: only a
+ * form-field identifier is repeated (never a name or number someone typed there), never a value.
+ */
+const partName = (name: string | undefined) => (name && /^(?!.*\d{5})[A-Za-z_][\w.[\]-]{0,31}$/.test(name) ? name : '(a part)');
+
+function cleanFilename(name: string | undefined): string | null {
+  // A name only, for the import list: no path, no control characters, bounded.
+  const base = (name ?? '').split(/[\\/]/).pop()!.replace(/[\p{Cc}\p{Cf}]/gu, '').trim();
+  return base ? base.slice(0, 200) : null;
+}
+
+/** busboy's error as our issue; its messages are fixed texts, but ours say what to fix. */
+function busboyIssue(err: unknown): { code: string; message: string } {
+  const text = err instanceof Error ? err.message : '';
+  if (/unexpected end of (form|file)/i.test(text)) return { code: 'truncated', message: 'the body ends before the closing boundary of the multipart form' };
+  if (/boundary not found/i.test(text)) return { code: 'no_boundary', message: 'the content type has no multipart boundary' };
+  if (/malformed part header/i.test(text)) return { code: 'malformed', message: 'a part header is malformed or longer than 16 KB' };
+  return { code: 'malformed', message: 'the multipart body could not be parsed' };
+}
+
+/**
+ * Reads the request body into busboy with backpressure, counting every byte. Never throws: every
+ * problem goes to `fail`.
+ */
+class BodyFeeder {
+  #stopped = false;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    readonly parser: Busboy,
+    readonly maxBytes: number,
+    readonly fail: (error: AppError) => void,
+  ) {
+    this.#reader = body.getReader();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async run(): Promise<void> {
+    let seen = 0;
+    try {
+      for (;;) {
+        const next = await this.#reader.read();
+        if (this.#stopped) return;
+        if (next.done) break;
+        seen += next.value.byteLength;
+        if (seen > this.maxBytes) return this.fail(tooLarge(this.maxBytes));
+        if (!this.parser.write(next.value)) await this.#drained();
+        if (this.#stopped) return;
+      }
+      this.parser.end();
+    } catch {
+      if (!this.#stopped) this.fail(unreadable());
+    } finally {
+      this.#reader.releaseLock(); // not cancelled: see counted()
+    }
+  }
+
+  #drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.parser.off('drain', done).off('close', done);
+        resolve();
+      };
+      this.parser.on('drain', done).on('close', done);
+    });
+  }
+}
+
+/** Most bytes of the file held here while the import is busy elsewhere; then busboy waits. */
+const QUEUE_HIGH_BYTES = 1 << 20;
+
+/**
+ * The file part's bytes as a pull stream whose failure is a value, not an event: chunks are
+ * queued (pausing busboy's file stream past QUEUE_HIGH_BYTES) and the first failure is thrown to
+ * the reader at its next read, however late it comes.
+ */
+class FileQueue {
+  #chunks: Uint8Array[] = [];
+  #bytes = 0;
+  #ended = false;
+  #failure: AppError | null = null;
+  #wake: (() => void) | null = null;
+  #stream: Readable | null = null;
+
+  constructor(readonly onAbandon: () => void) {}
+
+  attach(stream: Readable): void {
+    this.#stream = stream;
+    stream.on('data', (chunk: Buffer) => {
+      this.#chunks.push(chunk);
+      this.#bytes += chunk.byteLength;
+      if (this.#bytes > QUEUE_HIGH_BYTES) stream.pause();
+      this.#notify();
+    });
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#notify();
+  }
+
+  fail(error: AppError): void {
+    this.#failure ??= error;
+    this.#notify();
+  }
+
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    let finished = false;
+    try {
+      for (;;) {
+        if (this.#failure) throw this.#failure;
+        const chunk = this.#chunks.shift();
+        if (chunk) {
+          this.#bytes -= chunk.byteLength;
+          if (this.#bytes <= QUEUE_HIGH_BYTES / 2) this.#stream?.resume();
+          yield chunk;
+        } else if (this.#ended) {
+          finished = true;
+          return;
+        } else await new Promise<void>((resolve) => (this.#wake = resolve));
+      }
+    } finally {
+      // The reader stopped early (a file error, or it failed itself): stop parsing the body.
+      if (!finished) this.onAbandon();
+      this.#chunks = [];
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
 }

@@ -23,8 +23,8 @@ export const configSchema = z.object({
   DATABASE_PATH: z.string().min(1).optional(),
   /** 32 bytes, base64 or hex: encrypts ID numbers (AES-256-GCM) and keys their look-up hash. */
   DATA_KEY: z.string().optional(),
-  /** Largest JSON request body. */
-  MAX_JSON_BODY_BYTES: intFrom(1024, 1 << 30).default(1 << 20),
+  /** Largest request body of a route that declares no other limit (src/http/body-limits.ts). */
+  MAX_JSON_BODY_BYTES: intFrom(1024, 1 << 30).default(16 << 10),
   /** Largest registry upload. */
   MAX_IMPORT_BYTES: intFrom(1024, 2 ** 40).default(2 ** 30),
   /** Largest single CSV record (a row); a longer one rejects the file. */

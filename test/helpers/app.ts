@@ -20,7 +20,7 @@ export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 export const TEST_TWILIO_TOKEN = 'test-twilio-auth-token-0123456789';
 
 export async function createTestApp(
-  options: { now?: string; env?: Record<string, string>; parser?: 'worker' | 'in-thread'; telephony?: (clock: Clock) => Telephony } = {},
+  options: { now?: string; env?: Record<string, string>; parser?: 'worker' | 'in-thread'; telephony?: (clock: Clock) => Telephony; dataKey?: Buffer } = {},
 ) {
   const database = await openTempDatabase();
   const clock = fixedClock(options.now ?? '2026-11-26T02:00:00.000Z');
@@ -30,7 +30,8 @@ export async function createTestApp(
     PUBLIC_BASE_URL: 'https://checkup.example.test',
     ...options.env,
   });
-  const cipher = createCipher(Buffer.alloc(32, 42));
+  const dataKey = options.dataKey ?? Buffer.alloc(32, 42);
+  const cipher = createCipher(dataKey);
   const recording = createRecordingTelephony(silentLogger, clock);
   const deps: AppDeps = {
     config,
@@ -42,7 +43,7 @@ export async function createTestApp(
     ids: randomIds,
     cipher,
     logger: silentLogger,
-    registryParser: options.parser === 'worker' ? workerParser(Buffer.alloc(32, 42)) : inThreadParser(cipher),
+    registryParser: options.parser === 'worker' ? workerParser(dataKey) : inThreadParser(cipher),
   };
   const app = createApp(deps);
   const tokens = {} as Record<Role, string>;

@@ -65,6 +65,8 @@ export const configSchema = z.object({
   TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits').optional(),
   /** Another base URL for the Twilio API (tests, regional gateways). */
   TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** A Twilio request not answered in this time is abandoned; an SMS or call claimed longer ago than twice this is reconciled with Twilio (issue 13). */
+  TWILIO_TIMEOUT_MS: intFrom(100, 120000).default(10000),
   /** Planner: minutes of a checkup, and minutes added when a 三力测试 is due. */
   PLANNER_SERVICE_MINUTES: intFrom(1, 240).default(10),
   PLANNER_COGNITIVE_EXTRA_MINUTES: intFrom(0, 240).default(5),

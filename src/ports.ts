@@ -80,8 +80,9 @@ export interface ProviderReceipt {
 
 /**
  * The provider failed. `retryable` means it certainly did not take the message (429, 5xx before
- * acceptance); anything else is treated as possibly sent and never retried (a step is never sent
- * twice, issue 3).
+ * acceptance); anything else is treated as possibly sent and never retried blindly (a step is never
+ * sent twice, issue 3): an answer that refused it (4xx) fails the step, no answer at all (`network`)
+ * leaves it to the outbox's reconciliation, which asks the provider (issue 13).
  */
 export class ProviderError extends Error {
   constructor(
@@ -94,12 +95,32 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * What an outbox handed to the provider, to find it again when the write that should have recorded
+ * it never happened (a crash or a database error after the provider took it; issue 13).
+ */
+export interface SentQuery {
+  channel: 'sms' | 'call';
+  to: string;
+  /** SMS: the exact text sent (calls have none). */
+  body: string | null;
+  /** Only messages or calls created at or after this instant. */
+  since: Date;
+}
+
 /** SMS and voice calls to drivers (Twilio, or the recording adapter of the embedded default). */
 export interface Telephony {
   /** `twilio` or `recording`: stored with every message. */
   readonly provider: 'twilio' | 'recording';
+  /** The longest a send can take before the adapter gives up on it (the HTTP client's timeout). */
+  readonly requestTimeoutMs: number;
   sendSms(sms: OutboundSms): Promise<ProviderReceipt>;
   placeCall(call: OutboundCall): Promise<ProviderReceipt>;
+  /**
+   * The messages or calls the provider took matching `query`, oldest first (none: it took nothing).
+   * Throws a ProviderError when it cannot tell: then nothing may be sent again.
+   */
+  findSent(query: SentQuery): Promise<ProviderReceipt[]>;
 }
 
 /**

@@ -19,6 +19,7 @@ export function telephonyFromConfig(config: Config, logger: Logger, clock: Clock
       ...(config.TWILIO_FROM_NUMBER ? { from: config.TWILIO_FROM_NUMBER } : {}),
       ...(config.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID } : {}),
       ...(config.TWILIO_API_BASE_URL ? { apiBaseUrl: config.TWILIO_API_BASE_URL } : {}),
+      timeoutMs: config.TWILIO_TIMEOUT_MS,
     },
     logger,
   );

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { OutreachStepRow } from '../db/schema/outreach.ts';
 import type { AppDeps } from '../http/env.ts';
 import type { ProviderReceipt } from '../ports.ts';
-import { asProviderError, drainDue, finishRows, INTERRUPTED_NOTE, retryRows, shouldRetry, staleClaimsBefore } from '../shared/outbox.ts';
+import { asProviderError, claimsSettledBefore, drainDue, finishRows, mayHaveSent, reconcileClaims, recordAccepted, retryRows, shouldRetry, type StaleClaim } from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
 import { hoursAfter, ladderFor, nextSendingTime, parseLadder, parseWindow, type LadderStep } from './ladder.ts';
@@ -15,7 +15,8 @@ import { webhookUrl } from './webhooks.ts';
  * Runs the outreach steps that are due (issue 3). Whether a step goes out is decided now, not
  * when it was scheduled: a driver whose cases closed, who answered or opted out gets nothing.
  * A step is claimed (pending -> sending) by one conditional UPDATE before the provider is called,
- * so two workers or a restart never send it twice; a claim left by a crash is not resent.
+ * so two workers never send it twice; a claim left by a crash or a failed write is reconciled
+ * with the provider before anything is sent again (src/shared/outbox.ts).
  */
 export type StepDecision =
   | { kind: 'send' }
@@ -51,7 +52,7 @@ type Deps = AppDeps;
 
 export async function runDueSteps(deps: Deps, budget: number): Promise<TickResult> {
   const result: TickResult = { sent: 0, skipped: 0, deferred: 0, failed: 0, listed: 0, retrying: 0 };
-  await releaseStaleClaims(deps, result);
+  await reconcileStaleClaims(deps, result);
   await drainDue(
     budget,
     () => result.sent + result.failed,
@@ -109,16 +110,17 @@ function closeFor(deps: Deps, ctx: ConversationContext, decision: Extract<StepDe
 
 async function sendStep(deps: Deps, step: OutreachStepRow, ctx: ConversationContext, result: TickResult): Promise<void> {
   const now = deps.clock.now();
+  const to = ctx.licence.phone;
+  const body = step.channel === 'sms' ? noticeSms({ signature: deps.config.OUTREACH_SIGNATURE, addressee: { name: ctx.licence.name, sex: ctx.licence.sex }, cases: ctx.cases, today: todayIn(now) }) : null;
+  // The number and text go with the claim: reconciliation looks them up at the provider.
   const claimed = await deps.db
     .updateTable('outreach_steps')
-    .set({ status: 'sending', claimed_at: now.toISOString(), attempts: sql`attempts + 1`, updated_at: now.toISOString() })
+    .set({ status: 'sending', claimed_at: now.toISOString(), attempts: sql`attempts + 1`, send_to: to, send_body: body, updated_at: now.toISOString() })
     .where('id', '=', step.id)
     .where('status', '=', 'pending')
     .executeTakeFirst();
   // Another worker claimed it first.
   if (Number(claimed.numUpdatedRows) !== 1) return;
-  const to = ctx.licence.phone;
-  const body = step.channel === 'sms' ? noticeSms({ signature: deps.config.OUTREACH_SIGNATURE, addressee: { name: ctx.licence.name, sex: ctx.licence.sex }, cases: ctx.cases, today: todayIn(now) }) : null;
   let receipt: ProviderReceipt;
   try {
     receipt =
@@ -134,15 +136,29 @@ async function sendStep(deps: Deps, step: OutreachStepRow, ctx: ConversationCont
     return;
   }
   const at = deps.clock.now().toISOString();
-  const messageId = deps.ids.next();
-  await deps.atomic([
-    insertMessage(deps, { id: messageId, ctx, channel: step.channel === 'sms' ? 'sms' : 'voice', body, status: receipt.status, sid: receipt.sid, errorCode: null, at }),
-    finishStep(deps, step, 'done', null, messageId, 'sending'),
-    deps.db.updateTable('conversations').set({ phone: to, phone_kind: ctx.licence.phone_kind, updated_at: at }).where('id', '=', ctx.conversation.id).compile(),
-    ...nextStep(deps, ctx, step, now),
-  ]);
+  const batch = sentQueries(deps, step, ctx, { to, body, receipt, at, base: now });
   result.sent++;
-  deps.logger.info('outreach step sent', { step: step.seq, channel: step.channel, to: maskPhone(to), sid: receipt.sid });
+  if (await recordAccepted(deps, batch, { label: 'outreach step', to, sid: receipt.sid })) {
+    deps.logger.info('outreach step sent', { step: step.seq, channel: step.channel, to: maskPhone(to), sid: receipt.sid });
+  }
+}
+
+/** What a step taken by the provider writes: its message, the step done, the next rung. */
+function sentQueries(
+  deps: Deps,
+  step: OutreachStepRow,
+  ctx: ConversationContext,
+  s: { to: string; body: string | null; receipt: ProviderReceipt; at: string; base: Date; claimedAt?: string },
+): CompiledQuery[] {
+  const messageId = deps.ids.next();
+  // The kind of the number sent to; the registry may have changed it since a claim was made.
+  const phoneKind = s.to === ctx.licence.phone ? ctx.licence.phone_kind : ctx.conversation.phone_kind;
+  return [
+    insertMessage(deps, { id: messageId, ctx, to: s.to, channel: step.channel === 'sms' ? 'sms' : 'voice', body: s.body, status: s.receipt.status, sid: s.receipt.sid, errorCode: null, at: s.at }),
+    finishRows(deps.db, 'outreach_steps', [step.id], { status: 'done', note: null, messageId, from: 'sending', at: s.at, ...(s.claimedAt === undefined ? {} : { claimedAt: s.claimedAt }) }),
+    deps.db.updateTable('conversations').set({ phone: s.to, phone_kind: phoneKind, updated_at: s.at }).where('id', '=', ctx.conversation.id).compile(),
+    ...nextStep(deps, ctx, step, s.base),
+  ];
 }
 
 async function recordFailure(deps: Deps, step: OutreachStepRow, ctx: ConversationContext, body: string | null, err: unknown, result: TickResult): Promise<void> {
@@ -155,31 +171,66 @@ async function recordFailure(deps: Deps, step: OutreachStepRow, ctx: Conversatio
     result.retrying++;
     return;
   }
+  // No answer: it may have gone out. The step stays `sending`; reconciliation asks the provider.
+  if (mayHaveSent(error)) {
+    result.failed++;
+    return;
+  }
   const messageId = deps.ids.next();
   const iso = at.toISOString();
   await deps.atomic([
-    insertMessage(deps, { id: messageId, ctx, channel: step.channel === 'sms' ? 'sms' : 'voice', body, status: 'failed', sid: null, errorCode: error.code, at: iso }),
+    insertMessage(deps, { id: messageId, ctx, to: ctx.licence.phone, channel: step.channel === 'sms' ? 'sms' : 'voice', body, status: 'failed', sid: null, errorCode: error.code, at: iso }),
     finishStep(deps, step, 'failed', `provider: ${error.code ?? 'error'}`, messageId, 'sending'),
     ...nextStep(deps, ctx, step, at),
   ]);
   result.failed++;
 }
 
-/** A claim never released (the process died while sending): give the step up, go on with the ladder. */
-async function releaseStaleClaims(deps: Deps, result: TickResult): Promise<void> {
+/**
+ * Steps still `sending` after any send must have returned: the process died, or the write after
+ * the provider took the step failed. Reconciled with the provider (src/shared/outbox.ts).
+ */
+async function reconcileStaleClaims(deps: Deps, result: TickResult): Promise<void> {
   const now = deps.clock.now();
   const stale = await deps.db
     .selectFrom('outreach_steps')
     .selectAll()
     .where('status', '=', 'sending')
-    .where('claimed_at', '<', staleClaimsBefore(now))
+    .where('claimed_at', '<', claimsSettledBefore(now, deps.telephony))
+    .orderBy('claimed_at')
+    .limit(200)
     .execute();
-  for (const step of stale) {
+  const claims = stale.map((step): StaleClaim & { step: OutreachStepRow } => ({
+    step,
+    ids: [step.id],
+    claimedAt: step.claimed_at ?? '',
+    attempts: step.attempts,
+    channel: step.channel === 'sms' ? 'sms' : 'call',
+    to: step.send_to,
+    body: step.send_body,
+  }));
+  const contextOf = async (step: OutreachStepRow) => {
     const ctx = await conversationContext(deps.db, step.conversation_id);
-    if (!ctx) continue;
-    await deps.atomic([finishStep(deps, step, 'failed', INTERRUPTED_NOTE, null, 'sending'), ...nextStep(deps, ctx, step, now)]);
-    result.failed++;
-  }
+    if (!ctx) throw new Error('outreach step without a conversation');
+    return ctx;
+  };
+  const { givenUp } = await reconcileClaims(deps, claims, {
+    table: 'outreach_steps',
+    label: 'outreach step',
+    taken: async (c, receipt) => {
+      const ctx = await contextOf(c.step);
+      const at = deps.clock.now().toISOString();
+      return sentQueries(deps, c.step, ctx, { to: c.to, body: c.body, receipt, at, base: new Date(c.claimedAt), claimedAt: c.claimedAt });
+    },
+    givenUp: async (c, note) => {
+      const ctx = await contextOf(c.step);
+      return [
+        finishRows(deps.db, 'outreach_steps', [c.step.id], { status: 'failed', note, messageId: null, from: 'sending', at: deps.clock.now().toISOString(), claimedAt: c.claimedAt }),
+        ...nextStep(deps, ctx, c.step, now),
+      ];
+    },
+  });
+  result.failed += givenUp;
 }
 
 function finishStep(deps: Deps, step: OutreachStepRow, status: 'done' | 'failed' | 'skipped', note: string | null, messageId: string | null, from: 'pending' | 'sending'): CompiledQuery {
@@ -226,7 +277,7 @@ export function stepInsert(deps: Pick<Deps, 'db' | 'ids' | 'clock'>, conversatio
 
 function insertMessage(
   deps: Deps,
-  m: { id: string; ctx: ConversationContext; channel: 'sms' | 'voice'; body: string | null; status: string; sid: string | null; errorCode: string | null; at: string },
+  m: { id: string; ctx: ConversationContext; to: string; channel: 'sms' | 'voice'; body: string | null; status: string; sid: string | null; errorCode: string | null; at: string },
 ): CompiledQuery {
   return deps.db
     .insertInto('messages')
@@ -236,7 +287,7 @@ function insertMessage(
       file_number: m.ctx.conversation.file_number,
       direction: 'out',
       channel: m.channel,
-      phone: m.ctx.licence.phone,
+      phone: m.to,
       purpose: 'notice',
       body: m.body,
       segments: m.body === null ? null : smsSegments(m.body),

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { ProviderError, type OutboundCall, type OutboundSms, type ProviderReceipt, type Telephony } from '../ports.ts';
+import { ProviderError, type OutboundCall, type OutboundSms, type ProviderReceipt, type SentQuery, type Telephony } from '../ports.ts';
 import type { Logger } from '../shared/logger.ts';
 import { maskPhone } from '../shared/mask.ts';
 
@@ -17,18 +17,22 @@ export interface TwilioSettings {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** The newest messages or calls to one number looked at when reconciling a claim. */
+const LOOKUP_LIMIT = 100;
 const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
 
 /** Telephony through Twilio's REST API, with the official SDK. */
 export function createTwilioTelephony(settings: TwilioSettings, logger: Logger): Telephony {
   const sender = smsSender(settings);
-  const httpClient = new RedirectingRequestClient(settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, settings.apiBaseUrl);
+  const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const httpClient = new RedirectingRequestClient(timeoutMs, settings.apiBaseUrl);
   // With an httpClient given, the SDK ignores its own timeout and autoRetry options: both are set
   // on RedirectingRequestClient.
   const client = twilio(settings.accountSid, settings.authToken, { httpClient });
 
   return {
     provider: 'twilio',
+    requestTimeoutMs: timeoutMs,
     async sendSms(sms: OutboundSms): Promise<ProviderReceipt> {
       const callback = sms.statusCallback === undefined ? {} : { statusCallback: sms.statusCallback };
       const create = () => client.messages.create({ to: sms.to, body: sms.body, ...sender, ...callback });
@@ -40,7 +44,43 @@ export function createTwilioTelephony(settings: TwilioSettings, logger: Logger):
       const create = () => client.calls.create({ to: call.to, from, url: call.twimlUrl, method: 'POST', ...callbackParams(call) });
       return send(logger, 'call', call.to, create);
     },
+    async findSent(query: SentQuery): Promise<ProviderReceipt[]> {
+      try {
+        const found = query.channel === 'sms' ? await sentMessages(client, query) : await placedCalls(client, query);
+        logger.info('twilio lookup', { kind: query.channel, to: maskPhone(query.to), found: found.length });
+        return found;
+      } catch (error) {
+        const failure = toProviderError(error);
+        logger.warn('twilio lookup failed', { kind: query.channel, to: maskPhone(query.to), code: failure.code });
+        throw failure;
+      }
+    },
   };
+}
+
+type Created = { sid: string; status: string; direction: string; dateCreated: Date };
+
+/**
+ * Messages filtered by `To` only: Twilio's date filter is on `DateSent`, a day at a time, and a
+ * message still queued has no `date_sent` yet, so the creation time and the exact text are
+ * matched here, over the newest messages to that number.
+ */
+async function sentMessages(client: ReturnType<typeof twilio>, query: SentQuery): Promise<ProviderReceipt[]> {
+  const messages = await client.messages.list({ to: query.to, limit: LOOKUP_LIMIT, pageSize: LOOKUP_LIMIT });
+  return ours(messages.filter((m) => m.body === query.body), query.since);
+}
+
+/** Calls filtered by `To`; `StartTime` too is empty while a call is queued. */
+async function placedCalls(client: ReturnType<typeof twilio>, query: SentQuery): Promise<ProviderReceipt[]> {
+  return ours(await client.calls.list({ to: query.to, limit: LOOKUP_LIMIT, pageSize: LOOKUP_LIMIT }), query.since);
+}
+
+/** Created through the REST API (not an inbound message or call) since `since`, oldest first. */
+function ours(created: Created[], since: Date): ProviderReceipt[] {
+  return created
+    .filter((c) => c.direction === 'outbound-api' && c.dateCreated instanceof Date && c.dateCreated.getTime() >= since.getTime())
+    .sort((a, b) => a.dateCreated.getTime() - b.dateCreated.getTime())
+    .map((c) => ({ sid: c.sid, status: c.status }));
 }
 
 /**

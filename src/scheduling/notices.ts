@@ -6,7 +6,20 @@ import type { AppDeps } from '../http/env.ts';
 import { nextSendingTime, parseWindow, type SendingWindow } from '../outreach/ladder.ts';
 import { smsSegments } from '../outreach/templates.ts';
 import type { ProviderReceipt } from '../ports.ts';
-import { asProviderError, drainDue, emptyTick, finishRows, INTERRUPTED_NOTE, retryRows, shouldRetry, staleClaimsBefore, type OutboxTick } from '../shared/outbox.ts';
+import {
+  asProviderError,
+  claimsSettledBefore,
+  drainDue,
+  emptyTick,
+  finishRows,
+  mayHaveSent,
+  reconcileClaims,
+  recordAccepted,
+  retryRows,
+  shouldRetry,
+  type OutboxTick,
+  type StaleClaim,
+} from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
 import { todayIn } from '../shared/time.ts';
 import { appointmentSms, cancelledSms, reminderSms, type Appointment } from './templates.ts';
@@ -15,7 +28,7 @@ import { appointmentSms, cancelledSms, reminderSms, type Appointment } from './t
  * The visit SMS outbox (issue 4): appointment at commit, reminder the day before, cancellation.
  * Like outreach steps, whether a notice goes out is decided when it is due (a moved, cancelled
  * or opted-out driver gets nothing stale), and a claim (pending -> sending) precedes the provider
- * call so that no notice goes out twice.
+ * call so that no notice goes out twice; a claim left `sending` is reconciled with the provider.
  */
 export interface VisitContext {
   visit: VisitRow;
@@ -112,7 +125,7 @@ type Deps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'config' | 'logger
 
 export async function runDueVisitNotices(deps: Deps, budget: number): Promise<OutboxTick> {
   const result = emptyTick();
-  await giveUpStaleClaims(deps, result);
+  await reconcileStaleClaims(deps, result);
   await drainDue(
     budget,
     () => result.sent + result.failed,
@@ -149,29 +162,37 @@ async function runNotice(deps: Deps, n: VisitNoticeRow, result: OutboxTick): Pro
     result.skipped++;
     return;
   }
+  const body = noticeText(n.kind, ctx, deps.config.OUTREACH_SIGNATURE, todayIn(now));
+  const to = ctx.licence.phone;
   const claimed = await deps.db
     .updateTable('visit_notices')
-    .set({ status: 'sending', claimed_at: at, attempts: sql`attempts + 1`, updated_at: at })
+    .set({ status: 'sending', claimed_at: at, attempts: sql`attempts + 1`, send_to: to, send_body: body, updated_at: at })
     .where('id', '=', n.id)
     .where('status', '=', 'pending')
     .executeTakeFirst();
   if (Number(claimed.numUpdatedRows) !== 1) return;
-  const body = noticeText(n.kind, ctx, deps.config.OUTREACH_SIGNATURE, todayIn(now));
   let receipt: ProviderReceipt;
   try {
-    receipt = await deps.telephony.sendSms({ to: ctx.licence.phone, body, statusCallback: `${deps.config.PUBLIC_BASE_URL}/twilio/message-status` });
+    receipt = await deps.telephony.sendSms({ to, body, statusCallback: `${deps.config.PUBLIC_BASE_URL}/twilio/message-status` });
   } catch (err) {
     await recordFailure(deps, n, ctx, body, err, result);
     return;
   }
-  const messageId = deps.ids.next();
-  const sentAt = deps.clock.now().toISOString();
-  await deps.atomic([
-    messageInsert(deps, { id: messageId, to: recipientOf(ctx), purpose: n.kind === 'cancelled' ? 'visit_cancelled' : n.kind, body, status: receipt.status, sid: receipt.sid, errorCode: null, at: sentAt }),
-    finish(deps, n, 'done', null, messageId, 'sending'),
-  ]);
+  const batch = takenQueries(deps, n, { ...recipientOf(ctx), phone: to }, body, receipt);
   result.sent++;
-  deps.logger.info('visit notice sent', { kind: n.kind, to: maskPhone(ctx.licence.phone), sid: receipt.sid });
+  if (await recordAccepted(deps, batch, { label: 'visit notice', to, sid: receipt.sid })) {
+    deps.logger.info('visit notice sent', { kind: n.kind, to: maskPhone(to), sid: receipt.sid });
+  }
+}
+
+/** What a notice taken by the provider writes: its message and the notice done. */
+function takenQueries(deps: Deps, n: VisitNoticeRow, to: Recipient, body: string, receipt: ProviderReceipt, claimedAt?: string): CompiledQuery[] {
+  const messageId = deps.ids.next();
+  const at = deps.clock.now().toISOString();
+  return [
+    messageInsert(deps, { id: messageId, to, purpose: n.kind === 'cancelled' ? 'visit_cancelled' : n.kind, body, status: receipt.status, sid: receipt.sid, errorCode: null, at }),
+    finishRows(deps.db, 'visit_notices', [n.id], { status: 'done', note: null, messageId, from: 'sending', at, ...(claimedAt === undefined ? {} : { claimedAt }) }),
+  ];
 }
 
 async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, body: string, err: unknown, result: OutboxTick): Promise<void> {
@@ -183,6 +204,11 @@ async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, b
     result.retrying++;
     return;
   }
+  // No answer: it may have gone out. The notice stays `sending`; reconciliation asks the provider.
+  if (mayHaveSent(error)) {
+    result.failed++;
+    return;
+  }
   const messageId = deps.ids.next();
   const at = now.toISOString();
   await deps.atomic([
@@ -192,12 +218,36 @@ async function recordFailure(deps: Deps, n: VisitNoticeRow, ctx: VisitContext, b
   result.failed++;
 }
 
-/** A claim never released (the process died while sending) is given up, not resent. */
-async function giveUpStaleClaims(deps: Deps, result: OutboxTick): Promise<void> {
-  const stale = await deps.db.selectFrom('visit_notices').select('id').where('status', '=', 'sending').where('claimed_at', '<', staleClaimsBefore(deps.clock.now())).execute();
-  if (stale.length === 0) return;
-  await deps.atomic([finishRows(deps.db, 'visit_notices', stale.map((n) => n.id), { status: 'failed', note: INTERRUPTED_NOTE, messageId: null, from: 'sending', at: deps.clock.now().toISOString() })]);
-  result.failed += stale.length;
+/** Notices still `sending` after any send must have returned: reconciled with the provider. */
+async function reconcileStaleClaims(deps: Deps, result: OutboxTick): Promise<void> {
+  const stale = await deps.db
+    .selectFrom('visit_notices as n')
+    .innerJoin('visits as v', 'v.id', 'n.visit_id')
+    .selectAll('n')
+    .select(['v.conversation_id', 'v.file_number'])
+    .where('n.status', '=', 'sending')
+    .where('n.claimed_at', '<', claimsSettledBefore(deps.clock.now(), deps.telephony))
+    .orderBy('n.claimed_at')
+    .limit(200)
+    .execute();
+  const claims = stale.map(({ conversation_id, file_number, ...n }): StaleClaim & { n: VisitNoticeRow; conversationId: string | null; fileNumber: string } => ({
+    n,
+    conversationId: conversation_id,
+    fileNumber: file_number,
+    ids: [n.id],
+    claimedAt: n.claimed_at ?? '',
+    attempts: n.attempts,
+    channel: 'sms',
+    to: n.send_to,
+    body: n.send_body,
+  }));
+  const { givenUp } = await reconcileClaims(deps, claims, {
+    table: 'visit_notices',
+    label: 'visit notice',
+    taken: async (c, receipt) => takenQueries(deps, c.n, { conversationId: c.conversationId, fileNumber: c.fileNumber, phone: c.to }, c.body ?? '', receipt, c.claimedAt),
+    givenUp: async (c, note) => [finishRows(deps.db, 'visit_notices', c.ids, { status: 'failed', note, messageId: null, from: 'sending', at: deps.clock.now().toISOString(), claimedAt: c.claimedAt })],
+  });
+  result.failed += givenUp;
 }
 
 function finish(deps: Deps, n: VisitNoticeRow, status: 'done' | 'failed' | 'skipped', note: string | null, messageId: string | null, from: 'pending' | 'sending'): CompiledQuery {

@@ -104,5 +104,8 @@ export interface VisitNoticesTable {
   note: Generated<string | null>;
   created_at: string;
   updated_at: string;
+  /** Number and exact text handed to the provider, set by the claim (reconciliation, issue 13). */
+  send_to: Generated<string | null>;
+  send_body: Generated<string | null>;
 }
 export type VisitNoticeRow = Selectable<VisitNoticesTable>;

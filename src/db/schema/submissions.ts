@@ -99,5 +99,8 @@ export interface CompletionNoticesTable {
   note: string | null;
   created_at: string;
   updated_at: string;
+  /** Number and exact text handed to the provider, set by the claim (reconciliation, issue 13). */
+  send_to: Generated<string | null>;
+  send_body: Generated<string | null>;
 }
 export type CompletionNoticeRow = Selectable<CompletionNoticesTable>;

@@ -33,6 +33,11 @@ export const configSchema = z.object({
   SCREENING_LEAD_DAYS: intFrom(0, 3650).default(DEFAULT_LEAD_DAYS),
   /** R: minimum age for renewal outreach; 0 = every driver (RULES.md §1). */
   SCREENING_RENEWAL_MIN_AGE: intFrom(0, 150).default(DEFAULT_RENEWAL_MIN_AGE),
+  /**
+   * Imports and screening runs refresh a heartbeat every sixth of this; one whose heartbeat is
+   * older died with its process, and the next import or run (or the start-up recovery) takes over.
+   */
+  RUN_LEASE_SECONDS: intFrom(1, 3600).default(30),
   /** Daily screening time, HH:MM Asia/Shanghai, or `off`. */
   SCREENING_DAILY_AT: z
     .string()

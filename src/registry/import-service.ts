@@ -3,11 +3,25 @@ import type { AppDeps } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CsvFileError } from './csv.ts';
-import { abandonStaleImports, bulkLoadIndexes, createStagingTable, failImport, finishImport, rejectRows, stageRows, StatementBlocks } from './repository.ts';
+import type { CompiledQuery } from 'kysely';
+import { isGuardFailure, leaseLost, leaseTiming, startHeartbeat, type LeaseTiming } from '../shared/lease.ts';
+import {
+  bulkLoadIndexes,
+  createStagingTable,
+  failImport,
+  finishImport,
+  importHeartbeat,
+  rejectRows,
+  stageRows,
+  StatementBlocks,
+  takeOverDeadImports,
+  type ImportTakeover,
+} from './repository.ts';
 import type { SealedBatch } from './seal.ts';
 import type { RowError } from './validate.ts';
 
 export type ImportDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'logger' | 'config' | 'registryParser'>;
+type TakeoverDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock'>;
 
 export interface ImportInput {
   source: AsyncIterable<Uint8Array>;
@@ -40,15 +54,25 @@ export interface ImportOutcome {
 export async function importRegistry(deps: ImportDeps, input: ImportInput): Promise<ImportOutcome> {
   const importId = deps.ids.next();
   const now = () => deps.clock.now().toISOString();
-  await deps.atomic([
-    ...(await abandonStaleImports(deps.db, deps.clock.now())),
+  const timing = leaseTiming(deps.config);
+  // Dead imports are taken over in the batch that records this one's start (issue 13).
+  await withDeadImportsTakenOver(deps, timing, () => [
     deps.db
       .insertInto('imports')
-      .values({ id: importId, staff_id: input.staffId, source: input.origin, filename: input.filename, status: 'running', started_at: now() })
+      .values({ id: importId, staff_id: input.staffId, source: input.origin, filename: input.filename, status: 'running', started_at: now(), heartbeat_at: now() })
       .compile(),
     createStagingTable(importId),
   ]);
+  const heartbeat = startHeartbeat(deps, 'import', timing, (at) => importHeartbeat(deps.db, importId, at));
+  try {
+    return await runImport(deps, input, importId, heartbeat);
+  } finally {
+    await heartbeat.stop();
+  }
+}
 
+async function runImport(deps: ImportDeps, input: ImportInput, importId: string, heartbeat: { check(): void }): Promise<ImportOutcome> {
+  const now = () => deps.clock.now().toISOString();
   const writer = new BatchWriter(deps, importId);
   const errors: RowError[] = [];
   const warnings: string[] = [];
@@ -57,6 +81,7 @@ export async function importRegistry(deps: ImportDeps, input: ImportInput): Prom
   try {
     const today = todayIn(deps.clock.now());
     for await (const batch of deps.registryParser(input.source, { today, maxRecordBytes: deps.config.MAX_RECORD_BYTES })) {
+      heartbeat.check();
       warnings.push(...batch.warnings);
       if (batch.header) {
         // Column names only (no personal data): the rejected-rows download repeats the header as sent.
@@ -70,6 +95,7 @@ export async function importRegistry(deps: ImportDeps, input: ImportInput): Prom
       await writer.add(batch);
     }
     await writer.close();
+    heartbeat.check();
   } catch (err) {
     await writer.close().catch(() => undefined);
     const fileError = describeFailure(err);
@@ -84,12 +110,39 @@ export async function importRegistry(deps: ImportDeps, input: ImportInput): Prom
   }
 
   const finishing = performance.now();
-  await deps.atomic([
-    ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, warnings, rebuildIndexes: await bulkLoadIndexes(deps.db, totalRows - rejected) }),
-    auditEntry(deps, { staffId: input.staffId, action: 'registry.import', subject: importId, details: { status: 'completed', totalRows, rejected } }),
-  ]);
+  try {
+    await deps.atomic([
+      ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, warnings, rebuildIndexes: await bulkLoadIndexes(deps.db, totalRows - rejected) }),
+      auditEntry(deps, { staffId: input.staffId, action: 'registry.import', subject: importId, details: { status: 'completed', totalRows, rejected } }),
+    ]);
+  } catch (err) {
+    // Taken over at the last moment: the batch stored nothing, and the takeover dropped the rest.
+    if (isGuardFailure(err)) throw leaseLost('import');
+    throw err;
+  }
   deps.logger.info('registry import completed', { importId, totalRows, rejected, finishMs: Math.round(performance.now() - finishing) });
   return { id: importId, errors };
+}
+
+/**
+ * Runs the takeover of dead imports, with the caller's `extra` statements, in one atomic batch;
+ * reads again when it lost a race with an import that looked dead and beat meanwhile (the batch
+ * then failed as a whole). Returns what was cleaned up.
+ */
+export async function withDeadImportsTakenOver(
+  deps: TakeoverDeps,
+  timing: LeaseTiming,
+  extra: () => CompiledQuery[] = () => [],
+): Promise<ImportTakeover> {
+  for (let attempt = 1; ; attempt++) {
+    const takeover = await takeOverDeadImports(deps.db, deps.clock.now(), timing);
+    try {
+      await deps.atomic([...takeover.queries, ...extra()]);
+      return takeover;
+    } catch (err) {
+      if (!isGuardFailure(err) || attempt >= 3) throw err;
+    }
+  }
 }
 
 function describeFailure(err: unknown): { line: number | null; code: string; message: string } {

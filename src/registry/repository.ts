@@ -2,6 +2,7 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { bulkInsert } from '../db/bulk.ts';
 import type { DB } from '../db/schema/index.ts';
 import type { ImportRow, LicenceColumns, LicenceRow } from '../db/schema/registry.ts';
+import { deadBefore, failBatchIf, type LeaseTiming } from '../shared/lease.ts';
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import { maskIdNumber } from '../shared/mask.ts';
 import type { LicenceRecord } from './licence.ts';
@@ -183,6 +184,8 @@ export function finishImport(
   const names = sql.raw(LICENCE_COLUMNS.map((c) => `"${c}"`).join(', '));
   const rebuild = input.rebuildIndexes ?? [];
   return [
+    // An import taken over (its heartbeat stalled for a whole lease) must store nothing.
+    importStillRunning(db, importId),
     // inserted holds minus the licences before the upsert until the last statement
     db.updateTable('imports').set({ inserted: sql<number>`-${licences}` }).where('id', '=', importId).where('status', '=', 'running').compile(),
     ...rebuild.map((index) => CompiledQuery.raw(`DROP INDEX IF EXISTS "${index.name}"`)),
@@ -229,7 +232,15 @@ export async function bulkLoadIndexes(db: Kysely<DB>, stagedRows: number): Promi
   return indexes.rows;
 }
 
-/** The statements that discard a failed import: nothing of it stays but the record of the failure. */
+/** Fails its batch unless the import still holds its lease (is still running). */
+function importStillRunning(db: Kysely<DB>, importId: string): CompiledQuery {
+  return failBatchIf(db, 'import lease lost', sql`NOT EXISTS (SELECT 1 FROM imports WHERE id = ${importId} AND status = 'running')`);
+}
+
+/**
+ * The statements that discard a failed import: nothing of it stays but the record of the failure
+ * (an import taken over keeps the takeover's record).
+ */
 export function failImport(db: Kysely<DB>, input: { importId: string; at: string; error: unknown }): CompiledQuery[] {
   return [
     dropStagingTable(stagingTable(input.importId)),
@@ -238,32 +249,58 @@ export function failImport(db: Kysely<DB>, input: { importId: string; at: string
       .updateTable('imports')
       .set({ status: 'failed', finished_at: input.at, error: JSON.stringify(input.error) })
       .where('id', '=', input.importId)
+      .where('status', '=', 'running')
       .compile(),
   ];
 }
 
-/** An import still `running` after this long was left by a process that stopped. */
-const ABANDONED_AFTER_MS = 6 * 60 * 60 * 1000;
+/** The UPDATE that refreshes an import's heartbeat: changes no row once the import lost its lease. */
+export function importHeartbeat(db: Kysely<DB>, importId: string, at: string): CompiledQuery {
+  return db.updateTable('imports').set({ heartbeat_at: at }).where('id', '=', importId).where('status', '=', 'running').compile();
+}
+
+/** What a takeover of dead imports does: its statements (one atomic batch) and what they clean up. */
+export interface ImportTakeover {
+  queries: CompiledQuery[];
+  /** Imports marked failed. */
+  failed: string[];
+  /** Staging tables dropped. */
+  dropped: string[];
+}
+
+const lastBeat = sql.ref<string>('heartbeat_at');
 
 /**
- * Marks abandoned imports failed and drops every staging table that no running import owns
- * (left by a process that stopped). Reads first: the tables are found in the schema.
+ * Takes over the imports whose process died (issue 13): a running import whose heartbeat is
+ * older than the lease is marked failed and its rejected rows deleted, and every staging table
+ * that no live import owns is dropped (a dead import's, or one left with no import row). Reads
+ * first (the tables are found in the schema); the batch then fails as a whole (`isGuardFailure`)
+ * if one of the imports found dead beat meanwhile, so that a live import never loses its table:
+ * read again and retry.
  */
-export async function abandonStaleImports(db: Kysely<DB>, now: Date): Promise<CompiledQuery[]> {
-  const error = JSON.stringify({ line: null, code: 'abandoned', message: 'the process running the import stopped' });
-  const staleBefore = new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString();
-  const running = await db.selectFrom('imports').select('id').where('status', '=', 'running').where('started_at', '>=', staleBefore).execute();
-  const owned = new Set(running.map((r) => stagingTable(r.id)));
-  const tables = await stagingTables(db);
-  return [
-    db
-      .updateTable('imports')
-      .set({ status: 'failed', finished_at: now.toISOString(), error })
-      .where('status', '=', 'running')
-      .where('started_at', '<', staleBefore)
-      .compile(),
-    ...tables.filter((name) => !owned.has(name)).map(dropStagingTable),
-  ];
+export async function takeOverDeadImports(db: Kysely<DB>, now: Date, timing: LeaseTiming): Promise<ImportTakeover> {
+  const before = deadBefore(now, timing);
+  const running = await db.selectFrom('imports').select(['id', 'started_at', 'heartbeat_at']).where('status', '=', 'running').execute();
+  const dead = running.filter((r) => (r.heartbeat_at ?? r.started_at) < before).map((r) => r.id);
+  const owned = new Set(running.filter((r) => !dead.includes(r.id)).map((r) => stagingTable(r.id)));
+  const dropped = (await stagingTables(db)).filter((name) => !owned.has(name));
+  const ids = sql<string>`(SELECT value FROM json_each(${JSON.stringify(dead)}))`;
+  const error = JSON.stringify({ line: null, code: 'abandoned', message: 'the process running the import stopped (its heartbeat stopped)' });
+  const queries =
+    dead.length === 0
+      ? []
+      : [
+          db
+            .updateTable('imports')
+            .set({ status: 'failed', finished_at: now.toISOString(), error })
+            .where('id', 'in', ids)
+            .where('status', '=', 'running')
+            .where(sql<string>`coalesce(${lastBeat}, started_at)`, '<', before)
+            .compile(),
+          failBatchIf(db, 'a dead import beat again', sql`EXISTS (SELECT 1 FROM imports WHERE id IN ${ids} AND status = 'running')`),
+          db.deleteFrom('import_rejected_rows').where('import_id', 'in', ids).compile(),
+        ];
+  return { queries: [...queries, ...dropped.map(dropStagingTable)], failed: dead, dropped };
 }
 
 /** The staging tables present (an import's while it runs, or one left by a stopped process). */

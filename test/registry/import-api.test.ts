@@ -157,14 +157,15 @@ describe('POST /api/registry/imports', () => {
   });
 
   it('clears an import abandoned by a stopped process when the next one starts, and spares one still running', async () => {
-    const started = (id: string, at: string) =>
+    // 'stale' has no heartbeat (started_at stands in, hours ago); 'busy' beat 10 s ago (lease: 30 s).
+    const started = (id: string, at: string, heartbeat: string | null = null) =>
       t.deps.atomic([
-        t.deps.db.insertInto('imports').values({ id, staff_id: null, source: 'cli', filename: null, status: 'running', started_at: at }).compile(),
+        t.deps.db.insertInto('imports').values({ id, staff_id: null, source: 'cli', filename: null, status: 'running', started_at: at, heartbeat_at: heartbeat }).compile(),
         createStagingTable(id),
         ...stageRows(id, [['371500000099', 'x', '1', 'x', '1950-01-01', 'M', 'x', 'x', 'mobile', 'x', '', 'C1', '1970-01-01', '', '', '', 'active', '', '']]),
       ]);
     await started('stale', '2026-11-25T18:00:00.000Z');
-    await started('busy', '2026-11-26T01:59:00.000Z');
+    await started('busy', '2026-11-26T01:59:00.000Z', '2026-11-26T01:59:50.000Z');
     expect(await staging()).toEqual([stagingTable('busy'), stagingTable('stale')].sort());
     expect((await postCsv(t, csv(GOOD))).status).toBe(201);
     const stale = await t.deps.db.selectFrom('imports').select(['status', 'error']).where('id', '=', 'stale').executeTakeFirstOrThrow();

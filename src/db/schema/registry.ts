@@ -19,6 +19,8 @@ export interface ImportsTable {
   error: Generated<string | null>;
   /** JSON array of header cells. */
   header: Generated<string | null>;
+  /** The lease (issue 13): refreshed while the import runs; a running import whose heartbeat is old is dead. */
+  heartbeat_at: Generated<string | null>;
 }
 export type ImportRow = Selectable<ImportsTable>;
 

@@ -15,6 +15,8 @@ export interface ScreeningRunsTable {
   /** JSON, see the migration. */
   counts: Generated<string>;
   error: Generated<string | null>;
+  /** The lease (issue 13): refreshed while the run goes on; a running run whose heartbeat is old is dead. */
+  heartbeat_at: Generated<string | null>;
 }
 export type ScreeningRunRow = Selectable<ScreeningRunsTable>;
 

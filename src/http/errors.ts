@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { AppEnv } from './env.ts';
+import { maskedPath } from './middleware.ts';
 
 function codeForStatus(status: number): ErrorCode {
   if (status === 413) return 'payload_too_large';
@@ -27,6 +28,7 @@ export function renderError(err: Error, c: Context<AppEnv>): Response {
   return c.json(body, appError.status);
 }
 
+/** The path is echoed masked: a mistyped URL may hold an ID number or a phone. */
 export function renderNotFound(c: Context<AppEnv>): Response {
-  return renderError(new AppError('not_found', `no route ${c.req.method} ${c.req.path}`), c);
+  return renderError(new AppError('not_found', `no route ${c.req.method} ${maskedPath(c.req.path)}`), c);
 }

@@ -1,5 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
 import { AppError } from '../errors.ts';
+import { maskIdNumber, maskPhone } from '../shared/mask.ts';
 import { can, type Permission } from '../staff/permissions.ts';
 import { findStaffByToken } from '../staff/repository.ts';
 import { bearerToken } from '../staff/tokens.ts';
@@ -20,12 +22,110 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
     deps.logger.info('request', {
       requestId,
       method: c.req.method,
-      path: c.req.path,
+      ...requestTarget(c),
       status: c.res.status,
       ms: Math.round(performance.now() - started),
       staffId: c.get('staff')?.id,
     });
   };
+}
+
+/*
+ * What the request log says about the URL (RULES.md §6: no personal value in any log line). Not
+ * the raw path: the route's template (`/api/licences/{fileNumber}`), its path parameters and its
+ * query parameters, each value either of a known non-personal shape or masked. File numbers
+ * identify one driver's record: masked to their last four digits. Community names are places, not
+ * people: kept. Anything else (a parameter no route declares, a value of the wrong shape) is masked.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ENUM = /^[a-z_]{1,40}$/;
+const COUNT = /^\d{1,6}$/;
+const KEPT: Record<string, RegExp> = {
+  id: UUID,
+  caseId: UUID,
+  c: UUID,
+  n: COUNT,
+  limit: COUNT,
+  date: DATE,
+  from: DATE,
+  to: DATE,
+  dueBefore: DATE,
+  dueAfter: DATE,
+  status: ENUM,
+  category: ENUM,
+  direction: ENUM,
+  channel: ENUM,
+  kind: ENUM,
+  overdue: /^(true|false|1|0)$/,
+  action: /^[a-z][a-z._-]{0,63}$/,
+  community: /^[^\u0000-\u001f]{1,100}$/u,
+};
+const PARAM_NAME = /^[A-Za-z][\w.-]{0,40}$/;
+const PATH_WORD = /^[A-Za-z][A-Za-z._-]{0,63}$/;
+const MAX_LOGGED_PARAMS = 20;
+
+/** `********0001`: a file number's last four digits. */
+export function maskFileNumber(value: string): string {
+  return /^\d{12}$/.test(value) ? `********${value.slice(-4)}` : maskValue(value);
+}
+
+/** Any value of unknown meaning: an ID or phone masked as RULES.md §6 says, anything else to its first character. */
+export function maskValue(value: string): string {
+  const compact = value.replace(/[\s-]/g, '');
+  if (/^\d{17}[\dXx]$/.test(compact)) return maskIdNumber(compact);
+  if (/^(?:\+?86|0086)?1[3-9]\d{9}$/.test(compact)) return maskPhone(compact.replace(/^(?:0086|\+?86)/, ''));
+  const first = Array.from(value)[0] ?? '';
+  return /\d/.test(first) ? '***' : `${first}***`;
+}
+
+function loggedValue(name: string, value: string): string {
+  if (name === 'fileNumber') return maskFileNumber(value);
+  return KEPT[name]?.test(value) ? value : maskValue(value);
+}
+
+/** A path of no known route, each segment that is not a plain word masked. */
+export function maskedPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (segment === '' || PATH_WORD.test(segment) ? segment : maskValue(segment)))
+    .join('/');
+}
+
+/** The template of the route that answered (its last matched handler that is not middleware). */
+function routeTemplate(c: Context<AppEnv>): string | null {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i]!;
+    if (route.method !== 'ALL') return route.path;
+  }
+  return null;
+}
+
+function requestTarget(c: Context<AppEnv>): Record<string, unknown> {
+  const template = routeTemplate(c);
+  const target: Record<string, unknown> = template
+    ? { route: template.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}'), ...pathParams(template, c.req.path) }
+    : { route: null, path: maskedPath(c.req.path) };
+  const query = Object.entries(c.req.queries()).slice(0, MAX_LOGGED_PARAMS);
+  if (query.length > 0) {
+    target.query = Object.fromEntries(
+      query.map(([name, values]) => [PARAM_NAME.test(name) ? name : maskValue(name), values.map((v) => loggedValue(name, v)).join(',')]),
+    );
+  }
+  return target;
+}
+
+/** The path parameters, read by aligning the template's segments with the request's. */
+function pathParams(template: string, path: string): { params?: Record<string, string> } {
+  const names = template.split('/');
+  const values = path.split('/');
+  const params: Record<string, string> = {};
+  names.forEach((segment, i) => {
+    const name = /^:(\w+)/.exec(segment)?.[1];
+    if (name) params[name] = names.length === values.length ? loggedValue(name, values[i] ?? '') : maskValue(values[i] ?? '');
+  });
+  return Object.keys(params).length > 0 ? { params } : {};
 }
 
 /** 401 without a valid token, 403 for a role without `permission` (DESIGN.md roles). */

@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import type { AppDeps } from '../../src/http/env.ts';
 import { fixedClock, randomIds, type Clock, type Telephony } from '../../src/ports.ts';
 import { createRecordingTelephony } from '../../src/outreach/recording-telephony.ts';
-import { silentLogger } from '../../src/shared/logger.ts';
+import { silentLogger, type Logger } from '../../src/shared/logger.ts';
 import { createCipher } from '../../src/shared/personal-data.ts';
 import type { Role } from '../../src/staff/permissions.ts';
 import { addStaff } from '../../src/staff/repository.ts';
@@ -20,7 +20,7 @@ export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 export const TEST_TWILIO_TOKEN = 'test-twilio-auth-token-0123456789';
 
 export async function createTestApp(
-  options: { now?: string; env?: Record<string, string>; parser?: 'worker' | 'in-thread'; telephony?: (clock: Clock) => Telephony; dataKey?: Buffer } = {},
+  options: { now?: string; env?: Record<string, string>; parser?: 'worker' | 'in-thread'; telephony?: (clock: Clock) => Telephony; dataKey?: Buffer; logger?: Logger } = {},
 ) {
   const database = await openTempDatabase();
   const clock = fixedClock(options.now ?? '2026-11-26T02:00:00.000Z');
@@ -42,7 +42,7 @@ export async function createTestApp(
     clock,
     ids: randomIds,
     cipher,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     registryParser: options.parser === 'worker' ? workerParser(dataKey) : inThreadParser(cipher),
   };
   const app = createApp(deps);

@@ -27,7 +27,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => t?.cleanup());
 
-type Call = { name: string; status: number; send: () => Promise<Response> };
+type Call = { name: string; status: number; send: () => Response | Promise<Response> };
 
 const calls = (): Call[] => [
   { name: 'health', status: 200, send: () => t.app.request('/healthz') },

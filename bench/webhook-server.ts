@@ -10,7 +10,8 @@
  *
  * - the service's app (createApp) on 127.0.0.1, with PUBLIC_BASE_URL = its own address, so the
  *   X-Twilio-Signature of the parent's requests checks out;
- * - a trivial Hono app (`POST /trivial` → `ok`) on another port, the baseline of the same process.
+ * - the baseline on another port, in the same process: a bare Hono app whose `POST /baseline`
+ *   parses the same form body and answers TwiML (no signature check, no database).
  *
  * Request logs: LOG_LEVEL=error, so the app's one-line-per-request log at info is skipped (the
  * logger returns before JSON.stringify/scrub/write); warnings and errors still go to stderr.
@@ -25,6 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import twilio from 'twilio';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { writeRegistryCsv } from '../src/demo/demo-data.ts';
@@ -81,14 +83,22 @@ const phones = (
 const seedSeconds = (performance.now() - seedStarted) / 1000;
 
 appServer.on('request', getRequestListener(createApp(deps).fetch));
-const trivial = new Hono().post('/trivial', (c) => c.text('ok'));
-const trivialServer = createServer(getRequestListener(trivial.fetch));
-const trivialPort = await listen(trivialServer);
+// The fair baseline (issue 18): what any Twilio webhook must do at the least, in bare Hono on the
+// same Node server adapter: read the same form body, parse it as the service does
+// (URLSearchParams), and answer TwiML built with the same SDK builder; no signature, no database.
+const baseline = new Hono().post('/baseline', async (c) => {
+  const params = Object.fromEntries(new URLSearchParams(await c.req.text()));
+  const twiml = new twilio.twiml.MessagingResponse();
+  twiml.message(`已收到：${params.Body ?? ''}`);
+  return c.body(twiml.toString(), 200, { 'content-type': 'text/xml; charset=utf-8' });
+});
+const baselineServer = createServer(getRequestListener(baseline.fetch));
+const baselinePort = await listen(baselineServer);
 
 process.stdout.write(
   JSON.stringify({
     webhookUrl: `${config.PUBLIC_BASE_URL}/twilio/sms`,
-    trivialUrl: `http://${HOST}:${trivialPort}/trivial`,
+    baselineUrl: `http://${HOST}:${baselinePort}/baseline`,
     authToken: deps.twilioAuthToken,
     databasePath: config.DATABASE_PATH,
     seed: {
@@ -109,9 +119,9 @@ const stop = () => {
   if (stopping) return;
   stopping = true;
   appServer.closeAllConnections();
-  trivialServer.closeAllConnections();
+  baselineServer.closeAllConnections();
   appServer.close();
-  trivialServer.close();
+  baselineServer.close();
   void deps.close().finally(() => process.exit(0));
 };
 process.on('SIGTERM', stop);

@@ -50,8 +50,15 @@ export async function processEvent(deps: Deps, event: WebhookEvent, effects: Com
   }
 }
 
+/**
+ * The event, its signature, or the message it records (an inbound SMS whose MessageSid is a
+ * message we know already, e.g. one we sent: Twilio's SIDs are unique) was seen before.
+ */
 function isDuplicate(err: unknown): boolean {
-  return err instanceof Error && /(UNIQUE|NOT NULL) constraint failed: webhook_events\.(dedupe_key|signature)/.test(err.message);
+  return (
+    err instanceof Error &&
+    /(UNIQUE|NOT NULL) constraint failed: (webhook_events\.(dedupe_key|signature)|messages\.provider_sid)/.test(err.message)
+  );
 }
 
 /** Whether a request with this signature digest was stored already (processed or not). */

@@ -1,4 +1,6 @@
+import { AppError } from '../errors.ts';
 import { addDays } from '../shared/civil-date.ts';
+import { leaseTiming } from '../shared/lease.ts';
 import { instantAt, todayIn } from '../shared/time.ts';
 import type { ScreeningDeps } from './run.ts';
 import { runScreening } from './run.ts';
@@ -20,11 +22,28 @@ export function startDailyScreening(deps: ScreeningDeps): { ready: Promise<void>
   if (hhmm === 'off') return { ready: Promise.resolve(), stop: () => undefined };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let wake: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
   const run = async () => {
-    try {
-      await runScreening(deps, { staffId: null, trigger: 'schedule' });
-    } catch (err) {
-      deps.logger.error('daily screening failed', { error: (err as Error).message });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runScreening(deps, { staffId: null, trigger: 'schedule' });
+        return;
+      } catch (err) {
+        // A run found in progress may be one whose process just died (a restart right after a
+        // crash): it is taken over once its lease has run out, so try again after one (issue 13).
+        if (attempt < 3 && !stopped && err instanceof AppError && err.code === 'conflict') {
+          const { leaseMs, heartbeatMs } = leaseTiming(deps.config);
+          await pause(leaseMs + heartbeatMs);
+          if (!stopped) continue;
+        }
+        deps.logger.error('daily screening failed', { error: (err as Error).message });
+        return;
+      }
     }
   };
   const schedule = () => {
@@ -51,6 +70,7 @@ export function startDailyScreening(deps: ScreeningDeps): { ready: Promise<void>
     stop: () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      wake?.();
     },
   };
 }

@@ -1,7 +1,8 @@
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { bulkInsert } from '../db/bulk.ts';
 import type { DB } from '../db/schema/index.ts';
 import type { LicenceClass, ScreeningLicence } from '../registry/licence.ts';
+import { deadBefore, failBatchIf, type LeaseTiming } from '../shared/lease.ts';
 import type { ScreenedCase } from './case.ts';
 
 /**
@@ -36,6 +37,8 @@ const CASE_COLUMNS = [
   'id', 'file_number', 'category', 'trigger_on', 'opens_on', 'due_on', 'lapses_on', 'overdue', 'target_classes',
   'needs_cognitive_test', 'reason', 'status', 'first_run_id', 'created_at', 'updated_at',
 ] as const;
+/** What a run stages of each case it flagged new or changed: the rest is the run's own. */
+const STAGED_COLUMNS = CASE_COLUMNS.slice(0, 11);
 
 const CONTENT = ['opens_on', 'due_on', 'lapses_on', 'overdue', 'target_classes', 'needs_cognitive_test', 'reason'];
 
@@ -48,17 +51,111 @@ const UPSERT = ` ON CONFLICT (file_number, category, trigger_on) DO UPDATE SET
   status = 'open', closed_at = NULL, updated_at = excluded.updated_at
   WHERE cases.status <> 'completed' AND (cases.status <> 'open' OR (${CONTENT.map((c) => `cases.${c}`).join(', ')}) IS NOT (${CONTENT.map((c) => `excluded.${c}`).join(', ')}))`;
 
-export function upsertCases(
-  cases: readonly ScreenedCase[],
-  run: { id: string; at: string },
-  newId: () => string,
-): CompiledQuery[] {
+/**
+ * A run gathers the cases it will write in a table of its own, `screening_staging_<run id>`
+ * (issue 13): `cases` changes only in the run's last batch, all or nothing (RULES.md §3, one run's
+ * result), and the gathered cases stay on disk, not in memory. Dropped by that batch, or with the
+ * run when it fails or its process dies.
+ */
+export function runStagingTable(runId: string): string {
+  if (!/^[\w-]{1,64}$/.test(runId)) throw new Error('a run id is a UUID');
+  return `${RUN_STAGING_PREFIX}${runId.replaceAll('-', '_')}`;
+}
+
+const RUN_STAGING_PREFIX = 'screening_staging_';
+
+/** The staging table of a run, created in the batch that records its start, typed like `cases`. */
+export function createRunStaging(runId: string): CompiledQuery {
+  return CompiledQuery.raw(`CREATE TABLE "${runStagingTable(runId)}" AS SELECT ${STAGED_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM cases WHERE false`);
+}
+
+export function dropRunStaging(table: string): CompiledQuery {
+  return CompiledQuery.raw(`DROP TABLE IF EXISTS "${table}"`);
+}
+
+/** The staging tables of runs present (a run's while it goes on, or one left by a stopped process). */
+export async function runStagingTables(db: Kysely<DB>): Promise<string[]> {
+  const tables = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ${RUN_STAGING_PREFIX.length}) = ${RUN_STAGING_PREFIX} ORDER BY name`.execute(db);
+  return tables.rows.map((t) => t.name);
+}
+
+/** Stages flagged cases (new ones, or ones whose content changed) for the run's last batch. */
+export function stageCases(runId: string, cases: readonly ScreenedCase[], newId: () => string): CompiledQuery[] {
   const rows = cases.map((c) => [
     newId(), c.fileNumber, c.category, c.triggerOn, c.opensOn, c.dueOn, c.lapsesOn, c.overdue ? 1 : 0,
     c.targetClasses === null ? null : JSON.stringify(c.targetClasses), c.needsCognitiveTest ? 1 : 0, c.reason,
-    'open', run.id, run.at, run.at,
   ]);
-  return bulkInsert('cases', CASE_COLUMNS, rows, UPSERT);
+  return bulkInsert(runStagingTable(runId), STAGED_COLUMNS, rows);
+}
+
+/** Writes every staged case of the run into `cases` (for the run's last batch). */
+function publishStaged(db: Kysely<DB>, run: { id: string; at: string }): CompiledQuery {
+  const staged = sql.raw(STAGED_COLUMNS.map((c) => `"${c}"`).join(', '));
+  const columns = sql.raw(CASE_COLUMNS.map((c) => `"${c}"`).join(', '));
+  return sql`INSERT INTO cases (${columns})
+    SELECT ${staged}, 'open', ${run.id}, ${run.at}, ${run.at} FROM ${sql.table(runStagingTable(run.id))} WHERE true
+    ${sql.raw(UPSERT)}`.compile(db);
+}
+
+/** The UPDATE that refreshes a run's heartbeat: changes no row once the run lost its lease. */
+export function runHeartbeat(db: Kysely<DB>, runId: string, at: string): CompiledQuery {
+  return db.updateTable('screening_runs').set({ heartbeat_at: at }).where('id', '=', runId).where('status', '=', 'running').compile();
+}
+
+/** Fails its batch unless the run still holds the lease (its row is the running one). */
+function runStillRunning(db: Kysely<DB>, runId: string): CompiledQuery {
+  return failBatchIf(db, 'screening lease lost', sql`NOT EXISTS (SELECT 1 FROM screening_runs WHERE id = ${runId} AND status = 'running')`);
+}
+
+/** Ends a run that stopped on an error: nothing of it stays but the record (a run taken over keeps the takeover's). */
+export function failRun(db: Kysely<DB>, run: { id: string; at: string; error: string }): CompiledQuery[] {
+  return [
+    db
+      .updateTable('screening_runs')
+      .set({ status: 'failed', finished_at: run.at, error: run.error })
+      .where('id', '=', run.id)
+      .where('status', '=', 'running')
+      .compile(),
+    dropRunStaging(runStagingTable(run.id)),
+  ];
+}
+
+/** What a takeover of dead runs does: its statements (one atomic batch) and what they clean up. */
+export interface RunTakeover {
+  queries: CompiledQuery[];
+  /** Runs marked failed. */
+  failed: string[];
+  /** Staging tables dropped. */
+  dropped: string[];
+}
+
+/**
+ * Takes over the screening run whose process died (issue 13): a running run whose heartbeat is
+ * older than the lease is marked failed, and every run staging table but the live run's is
+ * dropped. Reads first; the batch fails as a whole (`isGuardFailure`) if a run found dead beat
+ * meanwhile: read again and retry.
+ */
+export async function takeOverDeadRuns(db: Kysely<DB>, now: Date, timing: LeaseTiming): Promise<RunTakeover> {
+  const before = deadBefore(now, timing);
+  const running = await db.selectFrom('screening_runs').select(['id', 'started_at', 'heartbeat_at']).where('status', '=', 'running').execute();
+  const dead = running.filter((r) => (r.heartbeat_at ?? r.started_at) < before).map((r) => r.id);
+  const owned = new Set(running.filter((r) => !dead.includes(r.id)).map((r) => runStagingTable(r.id)));
+  const dropped = (await runStagingTables(db)).filter((name) => !owned.has(name));
+  const ids = sql<string>`(SELECT value FROM json_each(${JSON.stringify(dead)}))`;
+  const queries =
+    dead.length === 0
+      ? []
+      : [
+          db
+            .updateTable('screening_runs')
+            .set({ status: 'failed', finished_at: now.toISOString(), error: 'abandoned: the process running it stopped (its heartbeat stopped)' })
+            .where('id', 'in', ids)
+            .where('status', '=', 'running')
+            .where(sql<string>`coalesce(heartbeat_at, started_at)`, '<', before)
+            .compile(),
+          failBatchIf(db, 'a dead screening run beat again', sql`EXISTS (SELECT 1 FROM screening_runs WHERE id IN ${ids} AND status = 'running')`),
+        ];
+  return { queries: [...queries, ...dropped.map(dropRunStaging)], failed: dead, dropped };
 }
 
 /** The identity of a case as one string (RULES.md §3). */
@@ -99,7 +196,8 @@ export async function openCases(db: Kysely<DB>): Promise<Map<string, OpenCase>> 
 }
 
 /**
- * Ends a run, for one atomic batch: closes the open cases the run did not flag - as `lapsed`
+ * Ends a run, for one atomic batch - the only one in which a run writes cases, so a run's result
+ * is published all or nothing (RULES.md §3): writes the cases it staged, closes the open cases the run did not flag - as `lapsed`
  * when their lapse date has come (the driver missed it), else as `superseded` (the reason went
  * away: renewed, downgraded, certificate submitted) - and records the counts.
  */
@@ -125,6 +223,9 @@ export function finishRun(
             .compile(),
         ];
   return [
+    // A run taken over (its heartbeat stalled for a whole lease) must publish nothing.
+    runStillRunning(db, run.id),
+    publishStaged(db, run),
     db
       .updateTable('screening_runs')
       .set({ status: 'completed', finished_at: run.at, licences_screened: run.licencesScreened, counts })
@@ -133,5 +234,6 @@ export function finishRun(
       .compile(),
     ...close(lapsed, 'lapsed'),
     ...close(superseded, 'superseded'),
+    dropRunStaging(runStagingTable(run.id)),
   ];
 }

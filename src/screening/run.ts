@@ -1,10 +1,23 @@
 import type { CompiledQuery } from 'kysely';
 import { AppError } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
+import { isGuardFailure, leaseLost, leaseTiming, startHeartbeat, type Heartbeat, type LeaseTiming } from '../shared/lease.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CASE_CATEGORIES, type ScreenedCase, type ScreeningParams } from './case.ts';
-import { caseContent, caseKey, finishRun, licencePage, openCases, upsertCases } from './repository.ts';
+import {
+  caseContent,
+  caseKey,
+  createRunStaging,
+  failRun,
+  finishRun,
+  licencePage,
+  openCases,
+  runHeartbeat,
+  stageCases,
+  takeOverDeadRuns,
+  type RunTakeover,
+} from './repository.ts';
 import { screenLicence } from './rules.ts';
 import type { ScreeningRunRow } from '../db/schema/screening.ts';
 
@@ -19,22 +32,20 @@ export interface ScreeningRequest {
 }
 
 const PAGE = 5000;
-/**
- * Cases written per atomic batch (gathered over pages). Each commit writes every index page it
- * touched to the WAL, and new cases land all over the indexes: a batch per page of licences
- * (about 1,300 cases on a first run) took a first run over a million licences to 12.4 s, batches
- * of 10,000 cases to 7.2 s.
- */
+/** Cases staged per atomic batch (gathered over pages; the staging table has no index). */
 const WRITE_CASES = 10_000;
-/** A run still 'running' after this long was abandoned by a crashed process. */
-const ABANDONED_AFTER_MS = 60 * 60 * 1000;
 
 /**
- * One screening run (RULES.md §3-4) over the whole registry, page by page: each page's cases are
- * upserted in an atomic batch; at the end, one batch closes the open cases the run did not flag
- * and records the counts. Idempotent: the same data and date flag the same cases.
- * A crash midway leaves every case correct for one of the two dates and the run marked
- * abandoned; the next run repairs both.
+ * One screening run (RULES.md §3-4) over the whole registry, page by page. The new or changed
+ * cases are gathered in the run's staging table as it goes; one last atomic batch writes them
+ * into `cases`, closes the open cases the run did not flag and records the counts. So a run's
+ * result is all or nothing: a run that stops (an error, a killed process, a lost lease) leaves
+ * the cases exactly as the run before it left them. Idempotent: the same data and date flag the
+ * same cases.
+ *
+ * One run at a time, under a lease with a heartbeat (issue 13): a run whose process died is taken
+ * over by the next one RUN_LEASE_SECONDS after its last heartbeat; a run taken over publishes
+ * nothing.
  */
 export async function runScreening(deps: ScreeningDeps, request: ScreeningRequest): Promise<ScreeningRunRow> {
   const params: ScreeningParams = {
@@ -42,56 +53,71 @@ export async function runScreening(deps: ScreeningDeps, request: ScreeningReques
     leadDays: request.leadDays ?? deps.config.SCREENING_LEAD_DAYS,
     renewalMinAge: request.renewalMinAge ?? deps.config.SCREENING_RENEWAL_MIN_AGE,
   };
-  const runId = await startRun(deps, params, request);
-  const flagged = Object.fromEntries(CASE_CATEGORIES.map((c) => [c, 0])) as Record<string, number>;
-  let screened = 0;
+  const timing = leaseTiming(deps.config);
+  const runId = await startRun(deps, timing, params, request);
+  const heartbeat = startHeartbeat(deps, 'screening run', timing, (at) => runHeartbeat(deps.db, runId, at));
+  let screened: number;
   try {
-    // Only screening writes cases, and one run goes at a time: the open cases read here stay as
-    // they are until this run's final batch. A flagged case equal to its open one is not written.
-    const open = await openCases(deps.db);
-    const at = deps.clock.now().toISOString();
-    const run = { id: runId, asOf: params.asOf, at };
-    // The next page is read while this one is screened; gathered cases are written while the
-    // next pages are read and screened.
-    let next = licencePage(deps.db, 0, PAGE);
-    let pending: Promise<unknown> = Promise.resolve();
-    let toWrite: ScreenedCase[] = [];
-    for (;;) {
-      const { licences, lastRowid } = await next;
-      if (licences.length === 0) break;
-      next = handled(licencePage(deps.db, lastRowid, PAGE));
-      screened += licences.length;
-      const changed = licences.flatMap((l) => screenLicence(l, params)).filter((c) => {
-        flagged[c.category]! += 1;
-        const key = caseKey(c);
-        const known = open.get(key);
-        open.delete(key); // what is left at the end was not flagged
-        return known?.content !== caseContent(c);
-      });
-      toWrite.push(...changed);
-      if (toWrite.length < WRITE_CASES) continue;
-      await pending;
-      pending = handled(deps.atomic(upsertCases(toWrite, run, () => deps.ids.next())));
-      toWrite = [];
-    }
-    await pending;
-    if (toWrite.length > 0) await deps.atomic(upsertCases(toWrite, run, () => deps.ids.next()));
-    const stale = [...open.values()];
-    await deps.atomic([
-      ...finishRun(deps.db, { ...run, at: deps.clock.now().toISOString(), licencesScreened: screened, flagged }, stale),
-      auditEntry(deps, { staffId: request.staffId, action: 'screening.run', subject: runId, details: { ...params, trigger: request.trigger } }),
-    ]);
+    screened = await screenAndPublish(deps, runId, params, request, heartbeat);
   } catch (err) {
-    await deps.db
-      .updateTable('screening_runs')
-      .set({ status: 'failed', finished_at: deps.clock.now().toISOString(), error: 'stopped on an internal error' })
-      .where('id', '=', runId)
-      .execute();
+    await heartbeat.stop();
+    await deps.atomic(failRun(deps.db, { id: runId, at: deps.clock.now().toISOString(), error: 'stopped on an internal error' })).catch(() => undefined);
+    if (isGuardFailure(err)) throw leaseLost('screening run');
     throw err;
   }
+  await heartbeat.stop();
   const row = await deps.db.selectFrom('screening_runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
   deps.logger.info('screening run completed', { runId, asOf: params.asOf, screened, counts: row.counts });
   return row;
+}
+
+/** Screens every licence into the run's staging table, then publishes in one batch; returns the licences screened. */
+async function screenAndPublish(
+  deps: ScreeningDeps,
+  runId: string,
+  params: ScreeningParams,
+  request: ScreeningRequest,
+  heartbeat: Heartbeat,
+): Promise<number> {
+  const flagged = Object.fromEntries(CASE_CATEGORIES.map((c) => [c, 0])) as Record<string, number>;
+  let screened = 0;
+  // Only screening writes cases (besides a case completed by 12123, which no run reopens), and
+  // the lease lets one run at a time: the open cases read here stay as they are until this run's
+  // last batch. A flagged case equal to its open one is not staged.
+  const open = await openCases(deps.db);
+  // The next page is read while this one is screened; gathered cases are staged while the next
+  // pages are read and screened.
+  let next = licencePage(deps.db, 0, PAGE);
+  let pending: Promise<unknown> = Promise.resolve();
+  let toWrite: ScreenedCase[] = [];
+  for (;;) {
+    const { licences, lastRowid } = await next;
+    if (licences.length === 0) break;
+    heartbeat.check();
+    next = handled(licencePage(deps.db, lastRowid, PAGE));
+    screened += licences.length;
+    const changed = licences.flatMap((l) => screenLicence(l, params)).filter((c) => {
+      flagged[c.category]! += 1;
+      const key = caseKey(c);
+      const known = open.get(key);
+      open.delete(key); // what is left at the end was not flagged
+      return known?.content !== caseContent(c);
+    });
+    toWrite.push(...changed);
+    if (toWrite.length < WRITE_CASES) continue;
+    await pending;
+    pending = handled(deps.atomic(stageCases(runId, toWrite, () => deps.ids.next())));
+    toWrite = [];
+  }
+  await pending;
+  if (toWrite.length > 0) await deps.atomic(stageCases(runId, toWrite, () => deps.ids.next()));
+  heartbeat.check();
+  const stale = [...open.values()];
+  await deps.atomic([
+    ...finishRun(deps.db, { id: runId, asOf: params.asOf, at: deps.clock.now().toISOString(), licencesScreened: screened, flagged }, stale),
+    auditEntry(deps, { staffId: request.staffId, action: 'screening.run', subject: runId, details: { ...params, trigger: request.trigger } }),
+  ]);
+  return screened;
 }
 
 /** Marks a promise as handled so that leaving the loop early never leaves a rejection unhandled. */
@@ -100,15 +126,31 @@ function handled<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-async function startRun(deps: ScreeningDeps, params: ScreeningParams, request: ScreeningRequest): Promise<string> {
-  const now = deps.clock.now();
+/**
+ * Runs the takeover of a dead run, with the caller's `extra` statements, in one atomic batch;
+ * reads again when it lost a race with a run that looked dead and beat meanwhile (the batch
+ * then failed as a whole). Returns what was cleaned up.
+ */
+export async function withDeadRunsTakenOver(
+  deps: Pick<ScreeningDeps, 'db' | 'atomic' | 'clock'>,
+  timing: LeaseTiming,
+  extra: () => CompiledQuery[] = () => [],
+): Promise<RunTakeover> {
+  for (let attempt = 1; ; attempt++) {
+    const takeover = await takeOverDeadRuns(deps.db, deps.clock.now(), timing);
+    try {
+      await deps.atomic([...takeover.queries, ...extra()]);
+      return takeover;
+    } catch (err) {
+      if (!isGuardFailure(err) || attempt >= 3) throw err;
+    }
+  }
+}
+
+/** Takes the lease: one batch fails a dead run, records this one as the running run and creates its staging table. */
+async function startRun(deps: ScreeningDeps, timing: LeaseTiming, params: ScreeningParams, request: ScreeningRequest): Promise<string> {
+  const now = deps.clock.now().toISOString();
   const id = deps.ids.next();
-  const abandon: CompiledQuery = deps.db
-    .updateTable('screening_runs')
-    .set({ status: 'failed', finished_at: now.toISOString(), error: 'abandoned: the process running it stopped' })
-    .where('status', '=', 'running')
-    .where('started_at', '<', new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString())
-    .compile();
   const insert = deps.db
     .insertInto('screening_runs')
     .values({
@@ -119,14 +161,19 @@ async function startRun(deps: ScreeningDeps, params: ScreeningParams, request: S
       lead_days: params.leadDays,
       renewal_min_age: params.renewalMinAge,
       status: 'running',
-      started_at: now.toISOString(),
+      started_at: now,
+      heartbeat_at: now,
     })
     .compile();
   try {
-    await deps.atomic([abandon, insert]);
+    await withDeadRunsTakenOver(deps, timing, () => [insert, createRunStaging(id)]);
   } catch (err) {
-    if (/UNIQUE/.test((err as Error).message)) {
-      throw new AppError('conflict', 'a screening run is already in progress; try again when it has finished');
+    // The unique index of the one running run: a live run holds the lease.
+    if (/UNIQUE constraint failed: screening_runs\.status/.test((err as Error).message)) {
+      throw new AppError(
+        'conflict',
+        `a screening run is already in progress; try again when it has finished (a run whose process stopped is taken over ${timing.leaseMs / 1000} s after its last heartbeat)`,
+      );
     }
     throw err;
   }

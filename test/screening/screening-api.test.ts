@@ -229,21 +229,22 @@ describe('screening through the API', () => {
     expect(asAdmin!.driver).toMatchObject({ birthDate: '1964-01-10', sex: 'M', classes: ['B2'] });
   });
 
-  const insertRunningRun = (startedAt: string) =>
+  // The clock stands at 02:00:00Z; the lease is 30 s (RUN_LEASE_SECONDS).
+  const insertRunningRun = (startedAt: string, heartbeatAt: string | null = null) =>
     t.deps.db
       .insertInto('screening_runs')
-      .values({ id: crypto.randomUUID(), staff_id: null, trigger: 'cli', as_of: '2026-11-26', lead_days: 60, renewal_min_age: 60, status: 'running', started_at: startedAt })
+      .values({ id: crypto.randomUUID(), staff_id: null, trigger: 'cli', as_of: '2026-11-26', lead_days: 60, renewal_min_age: 60, status: 'running', started_at: startedAt, heartbeat_at: heartbeatAt })
       .execute();
 
   it('refuses a second run while one is in progress', async () => {
-    await insertRunningRun('2026-11-26T01:30:00.000Z');
+    await insertRunningRun('2026-11-26T01:30:00.000Z', '2026-11-26T01:59:45.000Z');
     const res = await postJson(t, '/api/screenings', {});
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('conflict');
   });
 
-  it('takes over from a run abandoned more than an hour ago', async () => {
-    await insertRunningRun('2026-11-26T00:59:00.000Z');
+  it('takes over from a run whose heartbeat stopped more than a lease ago', async () => {
+    await insertRunningRun('2026-11-26T01:30:00.000Z', '2026-11-26T01:59:29.000Z');
     expect((await postJson(t, '/api/screenings', {})).status).toBe(201);
     const failed = await t.deps.db.selectFrom('screening_runs').select('error').where('status', '=', 'failed').execute();
     expect(failed).toHaveLength(1);

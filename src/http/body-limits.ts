@@ -33,9 +33,10 @@ export const JSON_BODY_LIMITS: ReadonlyArray<{ method: string; path: string; byt
 const STREAMED: ReadonlyArray<{ method: string; path: string }> = [{ method: 'POST', path: '/api/registry/imports' }];
 
 /**
- * busboy's limits for the import's multipart body: one file part (`file`), a few small form
- * fields beside it (a browser form's CSRF token, a note), nothing else. Each part's header block
- * is capped at 16 KB by busboy itself.
+ * What the import's multipart body may hold: one file part (`file`), a few small form fields
+ * beside it (a browser form's CSRF token, a note), nothing else: at most `parts` parts in all,
+ * parts without a Content-Disposition included. Each part's header block is capped at 16 KB by
+ * busboy itself.
  */
 export const MULTIPART_LIMITS = {
   files: 1,

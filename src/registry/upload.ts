@@ -82,7 +82,9 @@ function multipartFile(request: Request, body: ReadableStream<Uint8Array>, maxBy
     try {
       parser = busboy({
         headers: Object.fromEntries(request.headers),
-        limits: MULTIPART_LIMITS,
+        // busboy signals partsLimit when the count reaches its limit, at the boundary that
+        // closes the last allowed part: one more than we accept, so that `parts` parts pass.
+        limits: { ...MULTIPART_LIMITS, parts: MULTIPART_LIMITS.parts + 1 },
         defParamCharset: 'utf8',
       });
     } catch (err) {

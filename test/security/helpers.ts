@@ -4,7 +4,6 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../src/db/schema/index.ts';
-import { stagingTables } from '../../src/registry/repository.ts';
 import { postCsv, type TestApp } from '../helpers/app.ts';
 import { csv, row } from '../helpers/registry-csv.ts';
 
@@ -45,17 +44,27 @@ export async function fingerprint(db: Kysely<DB>): Promise<Fingerprint> {
   };
 }
 
-/** Registry-level view of "nothing stored" for an upload: no licence, no staged or rejected row, no staging table. */
+/**
+ * Registry-level view of "nothing stored" for an upload, in one query: licences (count and
+ * largest rowid: an upsert that replaced a row moves it), rejected rows, staging tables, imports
+ * completed or still running.
+ */
 export async function registryState(db: Kysely<DB>) {
-  const count = async (table: 'licences' | 'import_rejected_rows') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  const imports = await db.selectFrom('imports').select(['status']).execute();
+  const r = await sql<Record<string, number | null>>`SELECT
+      (SELECT count(*) FROM licences) AS licences,
+      (SELECT max(rowid) FROM licences) AS licencesTop,
+      (SELECT count(*) FROM import_rejected_rows) AS rejectedRows,
+      (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 15) = 'import_staging_') AS stagingTables,
+      (SELECT count(*) FROM imports WHERE status = 'completed') AS completedImports,
+      (SELECT count(*) FROM imports WHERE status = 'running') AS runningImports`.execute(db);
+  const row = r.rows[0]!;
   return {
-    licences: await count('licences'),
-    rejectedRows: await count('import_rejected_rows'),
-    stagingTables: (await stagingTables(db)).length,
-    completedImports: imports.filter((i) => i.status === 'completed').length,
-    runningImports: imports.filter((i) => i.status === 'running').length,
+    licences: Number(row.licences),
+    licencesTop: row.licencesTop === null ? null : Number(row.licencesTop),
+    rejectedRows: Number(row.rejectedRows),
+    stagingTables: Number(row.stagingTables),
+    completedImports: Number(row.completedImports),
+    runningImports: Number(row.runningImports),
   };
 }
 
@@ -78,6 +87,8 @@ export interface Part {
   type?: string;
   /** Extra raw header lines. */
   headers?: string[];
+  /** Leave out the Content-Disposition line (busboy skips such a part). */
+  noDisposition?: boolean;
   body: string | Uint8Array;
 }
 
@@ -90,7 +101,7 @@ export function multipart(parts: Part[], boundary: string, options: { close?: bo
     const disposition = ['form-data', p.name !== undefined ? `name="${p.name}"` : null, p.filename !== undefined ? `filename="${p.filename}"` : null]
       .filter(Boolean)
       .join('; ');
-    const head = [`--${boundary}`, `Content-Disposition: ${disposition}`, ...(p.type ? [`Content-Type: ${p.type}`] : []), ...(p.headers ?? [])];
+    const head = [`--${boundary}`, ...(p.noDisposition ? [] : [`Content-Disposition: ${disposition}`]), ...(p.type ? [`Content-Type: ${p.type}`] : []), ...(p.headers ?? [])];
     chunks.push(enc.encode(head.join('\r\n') + '\r\n\r\n'), typeof p.body === 'string' ? enc.encode(p.body) : p.body, enc.encode('\r\n'));
   }
   if (options.close !== false) chunks.push(enc.encode(`--${boundary}--\r\n`));

@@ -21,7 +21,7 @@ interface ErrorBody {
 
 const B = 'sdcBoundary7f3a';
 const FILE: Part = { name: 'file', filename: 'registry.csv', type: 'text/csv', body: csv([row('371500000101'), row('371500000102')]) };
-const NOTHING = { licences: 0, rejectedRows: 0, stagingTables: 0, completedImports: 0, runningImports: 0 };
+const NOTHING = { licences: 0, licencesTop: null, rejectedRows: 0, stagingTables: 0, completedImports: 0, runningImports: 0 };
 
 /** Errors that escape every handler: before the fix, busboy's "Unexpected end of form" landed here. */
 const escaped: unknown[] = [];

@@ -116,9 +116,11 @@ async function runImport(deps: ImportDeps, input: ImportInput, importId: string,
       auditEntry(deps, { staffId: input.staffId, action: 'registry.import', subject: importId, details: { status: 'completed', totalRows, rejected } }),
     ]);
   } catch (err) {
-    // Taken over at the last moment: the batch stored nothing, and the takeover dropped the rest.
-    if (isGuardFailure(err)) throw leaseLost('import');
-    throw err;
+    // The batch stored nothing (taken over at the last moment, or a database error): neither
+    // may its staging table stay.
+    const error = isGuardFailure(err) ? leaseLost('import') : err;
+    await deps.atomic(failImport(deps.db, { importId, at: now(), error: describeFailure(error) })).catch(() => undefined);
+    throw error;
   }
   deps.logger.info('registry import completed', { importId, totalRows, rejected, finishMs: Math.round(performance.now() - finishing) });
   return { id: importId, errors };

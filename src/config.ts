@@ -120,6 +120,14 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema> & { DATABASE_PATH: string; PUBLIC_BASE_URL: string };
 
 /** Settings that only make sense together. */
+  /** Failed token attempts a client may make per window; beyond them every /api call is a 429 until the window ends. */
+  AUTH_FAILURE_LIMIT: intFrom(1, 1000000).default(20),
+  /** The window of AUTH_FAILURE_LIMIT, in seconds, from a client's first failure. */
+  AUTH_FAILURE_WINDOW_SECONDS: intFrom(1, 86400).default(60),
+  /** Clients whose failures are remembered at once (memory bound); beyond it the least recently failing is forgotten. */
+  AUTH_THROTTLE_MAX_CLIENTS: intFrom(1, 10000000).default(10000),
+  /** on: behind a reverse proxy, the client is the last X-Forwarded-For address (the one the proxy saw). */
+  TRUST_PROXY: z.enum(['on', 'off']).default('off'),
 function crossCheck(c: z.infer<typeof configSchema>): string[] {
   const problems: string[] = [];
   const twilio = c.TWILIO_ACCOUNT_SID !== undefined || c.TWILIO_AUTH_TOKEN !== undefined;

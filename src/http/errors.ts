@@ -10,6 +10,7 @@ function codeForStatus(status: number): ErrorCode {
   if (status === 401) return 'unauthorized';
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not_found';
+  if (status === 429) return 'too_many_requests';
   return status >= 500 ? 'internal' : 'validation_failed';
 }
 

@@ -5,6 +5,8 @@ import { maskIdNumber, maskPhone } from '../shared/mask.ts';
 import { can, type Permission } from '../staff/permissions.ts';
 import { findStaffByToken } from '../staff/repository.ts';
 import { bearerToken } from '../staff/tokens.ts';
+import { authThrottleOf } from './auth-throttle.ts';
+import { clientAddress } from './client-address.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -128,12 +130,28 @@ function pathParams(template: string, path: string): { params?: Record<string, s
   return Object.keys(params).length > 0 ? { params } : {};
 }
 
-/** 401 without a valid token, 403 for a role without `permission` (DESIGN.md roles). */
+/**
+ * 401 without a valid token, 403 for a role without `permission` (DESIGN.md roles), 429 for a
+ * client past its failed-attempt budget (auth-throttle.ts), checked before the token is looked at.
+ */
 export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {
   return async function requirePermissionMiddleware(c, next) {
+    const deps = c.get('deps');
+    const throttle = authThrottleOf(deps);
+    const client = clientAddress(c, deps.config.TRUST_PROXY === 'on');
+    const wait = throttle.blockedFor(client);
+    if (wait > 0) throw tooManyFailures(c, wait);
     const token = bearerToken(c.req.header('authorization'));
-    const staff = token ? await findStaffByToken(c.get('deps').db, token) : null;
+    const staff = token ? await findStaffByToken(deps.db, token) : null;
     if (!staff) {
+      // The limit is checked again as this failure is counted: a burst sent all at once passed
+      // the check above together, before any of its look-ups ended.
+      const { failures, retryAfter } = throttle.fail(client);
+      if (failures === deps.config.AUTH_FAILURE_LIMIT) {
+        // Once per window and client; no address: the line says an attack happened, not who.
+        deps.logger.warn('failed token attempts reached AUTH_FAILURE_LIMIT: the client gets 429 until its window ends', { failures });
+      }
+      if (retryAfter > 0) throw tooManyFailures(c, retryAfter);
       c.header('WWW-Authenticate', 'Bearer');
       throw new AppError('unauthorized', 'a valid API token is required: Authorization: Bearer TOKEN');
     }
@@ -143,4 +161,11 @@ export function requirePermission(permission: Permission): MiddlewareHandler<App
     c.set('staff', staff);
     await next();
   };
+}
+
+function tooManyFailures(c: Context<AppEnv>, seconds: number): AppError {
+  c.header('Retry-After', String(seconds));
+  return new AppError('too_many_requests', `too many failed token attempts from this client; try again in ${seconds} s`, {
+    retryAfterSeconds: seconds,
+  });
 }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
 import type { StaffRow } from '../db/schema/staff.ts';
 import type { Role } from './permissions.ts';
-import { hashToken, newToken } from './tokens.ts';
+import { hashToken, newToken, tokenMatchesHash } from './tokens.ts';
 import { auditEntry } from './audit.ts';
 import type { Atomic, Clock, Ids } from '../ports.ts';
 
@@ -25,7 +25,7 @@ export async function findStaffByToken(db: Kysely<DB>, token: string): Promise<S
     .where('token_hash', '=', hashToken(token))
     .where('active', '=', 1)
     .executeTakeFirst();
-  return row ? toStaffMember(row) : null;
+  return row && tokenMatchesHash(token, row.token_hash) ? toStaffMember(row) : null;
 }
 
 export async function listStaff(db: Kysely<DB>): Promise<StaffMember[]> {

@@ -50,13 +50,21 @@ export async function createTestApp(
   for (const role of ['admin', 'dispatcher', 'examiner'] as const) {
     tokens[role] = (await addStaff(deps, { name: `测试${role}`, role, createdBy: null })).token;
   }
-  const request = (path: string, init: RequestInit & { as?: Role | null } = {}) => {
-    const { as = 'admin', ...rest } = init;
+  const request = (path: string, init: RequestInit & { as?: Role | null; client?: string } = {}) => {
+    const { as = 'admin', client, ...rest } = init;
     const headers = new Headers(rest.headers);
     if (as) headers.set('authorization', `Bearer ${tokens[as]}`);
-    return app.request(path, { ...rest, headers });
+    return app.request(path, { ...rest, headers }, client === undefined ? undefined : fromAddress(client));
   };
   return { app, deps, clock, tokens, request, recording, cleanup: database.cleanup };
+}
+
+/**
+ * What @hono/node-server passes as the env of a request from `address` (its socket): `app.request`
+ * has no socket, so every request would otherwise be the one client of src/http/client-address.ts.
+ */
+export function fromAddress(address: string) {
+  return { incoming: { socket: { remoteAddress: address } } };
 }
 
 export function postCsv(t: TestApp, csv: string | Uint8Array, as: Role = 'admin') {

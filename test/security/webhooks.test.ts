@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recoverWebhookEvents } from '../../src/outreach/loop.ts';
 import { STATUS_RANKS, TWILIO_CALL_STATUSES, TWILIO_MESSAGE_STATUSES, FINAL, isFinal, statusRank } from '../../src/outreach/status.ts';
+import { simulateReply } from '../../src/outreach/simulator.ts';
 import { storeUnprocessed } from '../../src/outreach/webhook-events.ts';
 import { DEVELOPMENT_ACCOUNT_SID, signatureDigest } from '../../src/outreach/webhooks.ts';
 import { TEST_TWILIO_TOKEN, createTestApp, type TestApp } from '../helpers/app.ts';
@@ -240,6 +241,14 @@ describe('webhook identity (item 3)', () => {
     for (const value of malformed) await expectRejected(await twilioPost(t, path, { ...rest, [field]: value }), 400, [field]);
     expect(await webhookRows(t)).toEqual(before);
     await stillServes();
+  });
+
+  it('accepts the simulator (cli simulate-reply), which signs as the development account', async () => {
+    const reply = await simulateReply(t.deps, t.app, { phone: '138 0000 0001', text: '1' });
+    expect(reply).toMatchObject({ status: 200, conversationStatus: 'confirmed' });
+    expect(reply.reply).toContain('已收到您的确认');
+    const keypress = await simulateReply(t.deps, t.app, { phone: '138 0000 0002', digits: '2' });
+    expect(keypress).toMatchObject({ status: 200, conversationStatus: 'declined' });
   });
 
   it('accepts MM for a media message and refuses an ErrorCode that is not digits', async () => {

@@ -113,13 +113,6 @@ export const configSchema = z.object({
   SUBMISSION_BACKOFF_CAP_MS: intFrom(10, 86400000).default(600000),
   /** How often an idle worker looks for due submissions. */
   SUBMISSION_POLL_MS: intFrom(10, 600000).default(1000),
-  /** debug | info | warn | error */
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-});
-
-export type Config = z.infer<typeof configSchema> & { DATABASE_PATH: string; PUBLIC_BASE_URL: string };
-
-/** Settings that only make sense together. */
   /** Failed token attempts a client may make per window; beyond them every /api call is a 429 until the window ends. */
   AUTH_FAILURE_LIMIT: intFrom(1, 1000000).default(20),
   /** The window of AUTH_FAILURE_LIMIT, in seconds, from a client's first failure. */
@@ -128,6 +121,13 @@ export type Config = z.infer<typeof configSchema> & { DATABASE_PATH: string; PUB
   AUTH_THROTTLE_MAX_CLIENTS: intFrom(1, 10000000).default(10000),
   /** on: behind a reverse proxy, the client is the last X-Forwarded-For address (the one the proxy saw). */
   TRUST_PROXY: z.enum(['on', 'off']).default('off'),
+  /** debug | info | warn | error */
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema> & { DATABASE_PATH: string; PUBLIC_BASE_URL: string };
+
+/** Settings that only make sense together. */
 function crossCheck(c: z.infer<typeof configSchema>): string[] {
   const problems: string[] = [];
   const twilio = c.TWILIO_ACCOUNT_SID !== undefined || c.TWILIO_AUTH_TOKEN !== undefined;

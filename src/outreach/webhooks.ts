@@ -114,15 +114,15 @@ function signatureMatches(authToken: string, signature: string, url: string, par
  * - a field that appears twice is refused (400): the SDK signs a repeated field as its values
  *   concatenated, so `Body=1&Body=2` carries the signature of a single `Body` of `1Body2`;
  * - at most 100 fields; `Body` at most 1,600 characters (Twilio's own limit for a message), any
- *   other value at most 1,024 (the longest Twilio sends these webhooks are media URLs; Add-ons,
- *   whose JSON can be longer, must stay off for this number);
+ *   other value at most 4,096 (room for media URLs and an incoming call's `CallToken`; Add-ons,
+ *   whose JSON results can be longer, must stay off for the number);
  * - the fields a webhook acts on must have their documented shape: `AccountSid` (AC + 32 hex) of
  *   this service's account (403 for another account: it is not ours), `MessageSid` (SM or MM + 32
  *   hex), `CallSid` (CA + 32 hex), statuses in lower case, `ErrorCode` digits, `From` present.
  */
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const MAX_FIELDS = 100;
-const MAX_VALUE = 1024;
+const MAX_VALUE = 4096;
 const MAX_BODY = 1600;
 
 const SHAPES = {

@@ -47,7 +47,7 @@ const anyText = fc.oneof(
   fc.string({ maxLength: 24 }),
   fc.string({ unit: 'grapheme', maxLength: 24 }),
   fc.string({ unit: 'binary', maxLength: 24 }),
-  fc.constantFrom('', ' ', '%', '%zz', '&', '=', '+', '\u0000', '\r\n', "'; DROP TABLE answers; --", '<Hangup/>', '1'.repeat(1025), '好'.repeat(1601)),
+  fc.constantFrom('', ' ', '%', '%zz', '&', '=', '+', '\u0000', '\r\n', "'; DROP TABLE answers; --", '<Hangup/>', '1'.repeat(4097), '好'.repeat(1601)),
 );
 const names = fc.oneof(
   fc.constantFrom('AccountSid', 'MessageSid', 'CallSid', 'From', 'To', 'Body', 'MessageStatus', 'CallStatus', 'Digits', 'ErrorCode', 'NumMedia', 'SmsSid'),
@@ -177,17 +177,18 @@ const tally = (path: string, status: number) => {
   statuses.set(key, (statuses.get(key) ?? 0) + 1);
 };
 
-describe('fuzzing the Twilio webhooks', () => {
+// 4,500 cases in all, about 6 s on a quiet machine; the timeout only guards against a hang.
+describe('fuzzing the Twilio webhooks', { timeout: 120_000 }, () => {
   it('never fails on correctly signed, mostly well-formed requests, and stores nothing it rejects', async () => {
     await fc.assert(
       fc.asyncProperty(request, async ({ path, fields }) => {
         tally(path, await sendSigned(path, bodyOf(fields)));
       }),
-      { numRuns: 3000 },
+      { numRuns: 2000 },
     );
     // The generator reaches past the checks: on every route some requests are accepted, some refused.
     for (const path of PATHS) {
-      expect(statuses.get(`${path} 200`), path).toBeGreaterThan(50);
+      expect(statuses.get(`${path} 200`), path).toBeGreaterThan(30);
       expect(statuses.get(`${path} 400`), path).toBeGreaterThan(20);
     }
   });
@@ -197,7 +198,7 @@ describe('fuzzing the Twilio webhooks', () => {
       fc.asyncProperty(anyRequest, async ({ path, fields }) => {
         tally(path, await sendSigned(path, bodyOf(fields)));
       }),
-      { numRuns: 1200 },
+      { numRuns: 800 },
     );
     const raw = fc.string({ unit: fc.constantFrom('a', 'B', '=', '&', '%', '2', '0', '+', '_', 'é', '好', ';', ' '), maxLength: 60 });
     const contentType = fc.constantFrom(FORM, `${FORM}; charset=utf-8`, 'application/json', 'text/plain', 'multipart/form-data; boundary=x');
@@ -205,7 +206,7 @@ describe('fuzzing the Twilio webhooks', () => {
       fc.asyncProperty(fc.constantFrom(...PATHS), raw, contentType, async (path, body, type) => {
         tally(path, await sendSigned(path, body, type));
       }),
-      { numRuns: 1000 },
+      { numRuns: 700 },
     );
   });
 
@@ -228,7 +229,7 @@ describe('fuzzing the Twilio webhooks', () => {
         expect(res.status).toBe(403);
         expect(await webhookRows(t)).toEqual(before);
       }),
-      { numRuns: 1500 },
+      { numRuns: 1000 },
     );
   });
 

@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MULTIPART_LIMITS } from '../../src/http/body-limits.ts';
+import { bodyLimitOf, MULTIPART_LIMITS, WEBHOOK_BODY_BYTES } from '../../src/http/body-limits.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { csv, row } from '../helpers/registry-csv.ts';
 import { goodCsv, multipart, normalImportWorks, postMultipart, registryState, type Part } from './helpers.ts';
@@ -186,6 +186,72 @@ describe('MAX_IMPORT_BYTES counts the whole multipart body', () => {
   it('answers 413 at once for a declared Content-Length over the limit', async () => {
     const res = await postMultipart(t, multipart([small], B), B, { 'content-length': String(LIMIT + 1) });
     expect(res.status).toBe(413);
+  });
+});
+
+describe('one body limit per route (src/http/body-limits.ts)', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(async () => t.cleanup());
+
+  const json = (path: string, body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
+    t.request(path, { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/json', ...headers } } as RequestInit);
+  const chunked = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    let at = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (at >= bytes.length) return controller.close();
+        controller.enqueue(bytes.subarray(at, at + 1000));
+        at += 1000;
+      },
+    });
+  };
+  const staffBody = (bytes: number) => JSON.stringify({ role: 'admin', name: 'x'.repeat(bytes - 26) }); // exactly `bytes` long
+
+  it('gives small JSON routes 16 KiB, counted with or without a Content-Length, and stores nothing over it', async () => {
+    expect(bodyLimitOf('POST', '/api/staff', t.deps.config)).toMatchObject({ bytes: 16 << 10 });
+    const over = staffBody((16 << 10) + 1);
+    for (const res of [await json('/api/staff', over), await json('/api/staff', chunked(over))]) {
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as ErrorBody).error.details.issues?.[0]).toMatchObject({ field: 'body', code: 'too_large' });
+    }
+    // Within the limit the body goes on to validation (a name of 16 KB is too long: 400, not 413).
+    expect((await json('/api/staff', staffBody(16 << 10))).status).toBe(400);
+    const staff = await t.deps.db.selectFrom('staff').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    expect(Number(staff.n)).toBe(3);
+  });
+
+  it('counts the bytes sent, not a Content-Length that understates them', async () => {
+    const res = await json('/api/staff', chunked(staffBody(40 << 10)), { 'content-length': '20' });
+    expect(res.status).toBe(413);
+  });
+
+  it('lets the routes that need more declare it: a shift with 500 long community names, a retry of 1,000 ids', async () => {
+    const communities = Array.from({ length: 500 }, (_, i) => `${'社区'.repeat(49)}${String(i).padStart(2, '0')}`);
+    const shift = JSON.stringify({ date: '2026-11-27', startsAt: '08:30', endsAt: '12:00', postalId: crypto.randomUUID(), examinerId: crypto.randomUUID(), start: { label: '起点', lat: 36.45, lng: 115.98 }, area: { communities } });
+    expect(new TextEncoder().encode(shift).byteLength).toBeGreaterThan(150_000);
+    expect((await json('/api/shifts', shift)).status).not.toBe(413);
+    expect((await json('/api/shifts', 'x'.repeat((256 << 10) + 1))).status).toBe(413);
+    const retry = JSON.stringify({ ids: Array.from({ length: 1000 }, () => crypto.randomUUID()) });
+    expect((await json('/api/submissions/retry', retry)).status).not.toBe(413);
+    expect((await json('/api/submissions/retry', 'x'.repeat((64 << 10) + 1))).status).toBe(413);
+  });
+
+  it('caps a Twilio webhook at 64 KiB before its signature is checked', async () => {
+    const form = (bytes: number) => `Body=${'x'.repeat(bytes - 5)}`;
+    const post = (body: string | ReadableStream<Uint8Array>) =>
+      t.app.request('/twilio/sms', { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/x-www-form-urlencoded' } } as RequestInit);
+    expect((await post(form(WEBHOOK_BODY_BYTES + 1))).status).toBe(413);
+    expect((await post(chunked(form(WEBHOOK_BODY_BYTES + 1)))).status).toBe(413);
+    expect((await post(form(WEBHOOK_BODY_BYTES))).status).toBe(403); // in the limit: refused for its missing signature
+  });
+
+  it('leaves the registry upload to its own streaming count (MAX_IMPORT_BYTES)', () => {
+    expect(bodyLimitOf('POST', '/api/registry/imports', t.deps.config)).toEqual({ kind: 'streamed' });
+    expect(bodyLimitOf('POST', '/twilio/voice/gather', t.deps.config)).toMatchObject({ bytes: WEBHOOK_BODY_BYTES });
   });
 });
 

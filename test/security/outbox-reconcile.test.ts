@@ -104,6 +104,32 @@ async function oneDriverInOutreach(app: TestApp, phone: string): Promise<string>
   return (await conversationOf(app, '130000000071')).id;
 }
 
+describe('the Twilio look-up', () => {
+  it('finds only a message of ours to that number, with exactly that text, created since the claim', async () => {
+    const app = await twilioApp();
+    const twilioApi = app.deps.telephony;
+    const claimAt = app.clock.now();
+    advance(app, -120_000);
+    await twilioApi.sendSms({ to: MOBILE, body: '【聊城市车管所】同一条' }); // before the claim
+    advance(app, 120_000);
+    const ours = await twilioApi.sendSms({ to: MOBILE, body: '【聊城市车管所】同一条' });
+    await twilioApi.sendSms({ to: MOBILE, body: '【聊城市车管所】另一条' });
+    await twilioApi.sendSms({ to: '+8613800000072', body: '【聊城市车管所】同一条' });
+    const since = new Date(claimAt.getTime() - 1000);
+    expect(await twilioApi.findSent({ channel: 'sms', to: MOBILE, body: '【聊城市车管所】同一条', since })).toEqual([{ sid: ours.sid, status: 'queued' }]);
+    expect(await twilioApi.findSent({ channel: 'sms', to: MOBILE, body: '【聊城市车管所】没有', since })).toEqual([]);
+    expect(await twilioApi.findSent({ channel: 'call', to: MOBILE, body: null, since })).toEqual([]);
+    const query = lookups()[0]!.query;
+    expect(query).toMatchObject({ To: MOBILE });
+  });
+
+  it('says it cannot tell, rather than "not sent", when Twilio fails to answer', async () => {
+    const app = await twilioApp();
+    fake.failNext(503, { code: 20503, method: 'GET' });
+    await expect(app.deps.telephony.findSent({ channel: 'sms', to: MOBILE, body: 'x', since: app.clock.now() })).rejects.toMatchObject({ name: 'ProviderError', retryable: true });
+  });
+});
+
 describe('outreach steps through the real Twilio SDK', () => {
   it('records an SMS Twilio took while the database refused the write, once, with its SID, after reconciliation', async () => {
     const app = await twilioApp();

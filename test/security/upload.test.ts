@@ -359,24 +359,31 @@ describe('the real server in a child process', () => {
     expect(normal !== 'no reply' && normal.status).toBe(201);
   });
 
-  const failedImports = async () => {
+  const importsWith = async (status: 'failed' | 'running') => {
     const list = await over(port, { method: 'GET', path: '/api/registry/imports?limit=100', headers: auth() });
-    return list === 'no reply' ? -1 : (JSON.parse(list.body).items as Array<{ status: string }>).filter((i) => i.status === 'failed').length;
+    return list === 'no reply' ? -1 : (JSON.parse(list.body).items as Array<{ status: string }>).filter((i) => i.status === status).length;
+  };
+  const until = async (condition: () => Promise<boolean>) => {
+    while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 50));
   };
 
   it('survives a client that sends part of a multipart upload and goes away', async () => {
-    const before = await failedImports();
+    const before = await importsWith('failed');
     const whole = multipart([FILE], B);
-    await over(
+    const req = httpRequest({
+      host: '127.0.0.1',
       port,
-      { method: 'POST', path: '/api/registry/imports', headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${B}`, 'content-length': whole.byteLength } },
-      (req) => {
-        req.write(whole.subarray(0, Math.floor(whole.byteLength / 2)));
-        return 'destroy';
-      },
-    );
-    // The server notices the reset on its own schedule: wait until the import it started is failed.
-    while ((await failedImports()) <= before) await new Promise((resolve) => setTimeout(resolve, 50));
+      method: 'POST',
+      path: '/api/registry/imports',
+      headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${B}`, 'content-length': whole.byteLength },
+    });
+    req.on('error', () => undefined);
+    req.write(whole.subarray(0, Math.floor(whole.byteLength / 2)));
+    // Gone once the server is reading the file part (its import is running), not before it saw the request.
+    await until(async () => (await importsWith('running')) > 0);
+    req.destroy();
+    await until(async () => (await importsWith('failed')) > before);
+    expect(await importsWith('running')).toBe(0);
     expect(child.exitCode).toBeNull();
     expect(await healthy()).toBe(true);
     const normal = await importCsv(goodCsv('371500000202'));

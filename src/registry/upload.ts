@@ -122,12 +122,8 @@ function multipartFile(request: Request, body: ReadableStream<Uint8Array>, maxBy
       resolve({ source: file.chunks(), filename: cleanFilename(info.filename) });
     });
     parser.on('field', (name: string | undefined, _value: string, info: FieldInfo) => {
-      // busboy takes a part for a file only with a filename (or application/octet-stream).
-      if (name === 'file') fail(invalid('file', 'not_a_file', 'the part "file" must be a file upload (with a filename)'));
-      else if (info.nameTruncated) fail(invalid('part name', 'too_long', `a part name is longer than ${MULTIPART_LIMITS.fieldNameSize} bytes`));
-      else if (info.valueTruncated) fail(new AppError('payload_too_large', `invalid upload: ${partName(name)}: longer than ${MULTIPART_LIMITS.fieldSize} bytes`, {
-        issues: [{ field: partName(name), code: 'too_large', message: `a field is at most ${MULTIPART_LIMITS.fieldSize} bytes` }],
-      }));
+      const problem = fieldProblem(name, info);
+      if (problem) fail(problem);
     });
     parser.on('partsLimit', () => fail(invalid('body', 'too_many_parts', `more than ${MULTIPART_LIMITS.parts} parts`)));
     parser.on('filesLimit', () => fail(invalid('file', 'too_many_files', 'more than one file part')));
@@ -143,6 +139,18 @@ function multipartFile(request: Request, body: ReadableStream<Uint8Array>, maxBy
     });
     const feeder = new BodyFeeder(body, parser, maxBytes, fail);
     void feeder.run();
+  });
+}
+
+/** What is wrong with a form field beside the file, if anything (its value is ignored). */
+function fieldProblem(name: string | undefined, info: FieldInfo): AppError | null {
+  // busboy takes a part for a file only with a filename (or application/octet-stream).
+  if (name === 'file') return invalid('file', 'not_a_file', 'the part "file" must be a file upload (with a filename)');
+  if (info.nameTruncated) return invalid('part name', 'too_long', `a part name is longer than ${MULTIPART_LIMITS.fieldNameSize} bytes`);
+  if (!info.valueTruncated) return null;
+  const field = partName(name);
+  return new AppError('payload_too_large', `invalid upload: ${field}: longer than ${MULTIPART_LIMITS.fieldSize} bytes`, {
+    issues: [{ field, code: 'too_large', message: `a field is at most ${MULTIPART_LIMITS.fieldSize} bytes` }],
   });
 }
 

@@ -113,10 +113,12 @@ async function screenAndPublish(
   if (toWrite.length > 0) await deps.atomic(stageCases(runId, toWrite, () => deps.ids.next()));
   heartbeat.check();
   const stale = [...open.values()];
+  const publishing = performance.now();
   await deps.atomic([
     ...finishRun(deps.db, { id: runId, asOf: params.asOf, at: deps.clock.now().toISOString(), licencesScreened: screened, flagged }, stale),
     auditEntry(deps, { staffId: request.staffId, action: 'screening.run', subject: runId, details: { ...params, trigger: request.trigger } }),
   ]);
+  deps.logger.debug('screening run published', { runId, publishMs: Math.round(performance.now() - publishing) });
   return screened;
 }
 

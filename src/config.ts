@@ -11,6 +11,9 @@ const problemFrom = (check: (v: string) => string | null) => (v: string, ctx: z.
   if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
 };
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** 32 bytes as 64 hex digits or base64 (also URL-safe), as src/shared/personal-data.ts reads it. */
+const DATA_KEY_SHAPE = /^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/;
+const DATA_KEY_HINT = 'must be 32 bytes written as 64 hex digits or base64 (generate one with: openssl rand -base64 32)';
 
 export const configSchema = z.object({
   /** HTTP port of the server. */
@@ -22,7 +25,11 @@ export const configSchema = z.object({
   /** The SQLite file. Defaults to DATA_DIR/checkup.db. */
   DATABASE_PATH: z.string().min(1).optional(),
   /** 32 bytes, base64 or hex: encrypts ID numbers (AES-256-GCM) and keys their look-up hash. */
-  DATA_KEY: z.string().optional(),
+  DATA_KEY: z.string().trim().regex(DATA_KEY_SHAPE, DATA_KEY_HINT).optional(),
+  /** During a key rotation only: the key being replaced (values it sealed stay readable; `cli rotate-key`). */
+  DATA_KEY_PREVIOUS: z.string().trim().regex(DATA_KEY_SHAPE, DATA_KEY_HINT).optional(),
+  /** `production` refuses to start without a real DATA_KEY (no development key). */
+  NODE_ENV: z.string().optional(),
   /** Largest request body of a route that declares no other limit (src/http/body-limits.ts). */
   MAX_JSON_BODY_BYTES: intFrom(1024, 1 << 30).default(16 << 10),
   /** Largest registry upload. */

@@ -11,6 +11,7 @@ import type {
 } from './outreach.ts';
 import type { CompletionNoticesTable, ExamCasesTable, ExamsTable, QueueControlTable, SubmissionEventsTable, SubmissionsTable } from './submissions.ts';
 import type { FieldStaffTable, PlanRunsTable, ShiftsTable, VisitNoticesTable, VisitsTable } from './scheduling.ts';
+import type { DataKeyCheckTable, KeyRotationProgressTable } from './data-key.ts';
 
 /** Every table, as Kysely sees it. One file per feature beside this one. */
 export interface DB {
@@ -38,4 +39,6 @@ export interface DB {
   submission_events: SubmissionEventsTable;
   queue_control: QueueControlTable;
   completion_notices: CompletionNoticesTable;
+  data_key_check: DataKeyCheckTable;
+  key_rotation_progress: KeyRotationProgressTable;
 }

@@ -1,15 +1,16 @@
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loadConfig, type Config } from './config.ts';
 import { writeRegistryCsv } from './demo/demo-data.ts';
 import { AppError } from './errors.ts';
-import { composeNode } from './entry/compose-node.ts';
-import type { AppDeps } from './http/env.ts';
+import { composeNode, type NodeDeps } from './entry/compose-node.ts';
+import { installProcessGuard, operatorMessage } from './entry/process-guard.ts';
 import { importRegistry } from './registry/import-service.ts';
 import { getImport } from './registry/repository.ts';
 import { runScreening } from './screening/run.ts';
 import { isCivilDate } from './shared/civil-date.ts';
+import { rotateDataKey } from './shared/key-rotation.ts';
 import { createLogger } from './shared/logger.ts';
 import { todayIn } from './shared/time.ts';
 import { ROLES, type Role } from './staff/permissions.ts';
@@ -55,6 +56,9 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
                                         write a crew's route sheet (HTML, or iCalendar)
   worker [--until-idle]                 file due submissions to the 12123 gateway (GATEWAY_URL, or
                                         the simulator) until stopped, or until nothing is due
+  rotate-key [--batch N]                re-seal every encrypted value with DATA_KEY (the new key);
+                                        DATA_KEY_PREVIOUS is the old one. Resumable; N rows a batch
+                                        (default 2000). Then remove DATA_KEY_PREVIOUS
 ${GATEWAY_SIM_USAGE}
 
 Settings come from the environment, as for the server (see .env.example).`;
@@ -70,7 +74,7 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
   return n;
 }
 
-async function withDeps<T>(config: Config, fn: (deps: AppDeps) => Promise<T>): Promise<T> {
+async function withDeps<T>(config: Config, fn: (deps: NodeDeps) => Promise<T>): Promise<T> {
   // Logs go to stderr so that stdout carries only the command's answer.
   const deps = await composeNode(config, createLogger({ level: config.LOG_LEVEL, write: (l) => process.stderr.write(l + '\n') }));
   try {
@@ -187,6 +191,15 @@ async function workerCommand(config: Config, args: string[], out: Out): Promise<
   });
 }
 
+async function rotateKeyCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const { values } = parseArgs({ args, options: { batch: { type: 'string' } } });
+  // At most 8,000 rows: a batch is one UPDATE of four bound values a row (SQLite allows 32,766).
+  const batchSize = intOption(values.batch, 'batch', 1, 8000) ?? 2000;
+  await withDeps(config, async (deps) => {
+    await rotateDataKey(deps, deps.dataKeys, { batchSize, progress: out });
+  });
+}
+
 function dateOption(value: string | undefined): string {
   if (!value || !isCivilDate(value)) throw new UsageError('--date must be a real date written YYYY-MM-DD');
   return value;
@@ -287,15 +300,27 @@ export async function runCli(argv: string[], out: Out = (l) => process.stdout.wr
       return routeSheetCommand(config, args, out);
     case 'worker':
       return workerCommand(config, args, out);
+    case 'rotate-key':
+      return rotateKeyCommand(config, args, out);
     default:
       throw new UsageError(`unknown command ${command}`);
   }
 }
 
+/**
+ * Commands that run for long (a worker until stopped, a large import, screening or key rotation)
+ * keep going through an error something emits late, like the server (src/entry/process-guard.ts);
+ * their own failures still end them through the promise below.
+ */
+const LONG_RUNNING = new Set(['worker', 'import', 'screen', 'rotate-key']);
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runCli(process.argv.slice(2)).catch((err: unknown) => {
+  const argv = process.argv.slice(2);
+  if (LONG_RUNNING.has(argv[0] ?? '')) installProcessGuard(createLogger({ write: (l) => process.stderr.write(l + '\n') })).started();
+  runCli(argv).catch((err: unknown) => {
+    const line = err instanceof AppError ? err.message : operatorMessage(err);
     if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
-    else if (err instanceof ConfigError || err instanceof AppError) console.error(`error: ${err.message}`);
+    else if (line !== null) console.error(`error: ${line}`);
     else console.error(err);
     process.exit(err instanceof UsageError ? 2 : 1);
   });

@@ -1,26 +1,35 @@
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
-import { ConfigError, loadConfig } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
 import { startDailyScreening } from '../screening/daily.ts';
+import { createLogger } from '../shared/logger.ts';
 import { composeNode } from './compose-node.ts';
+import { installProcessGuard, operatorMessage, StartupError } from './process-guard.ts';
 import { startOutreachLoop } from '../outreach/loop.ts';
 import { runDueVisitNotices } from '../scheduling/notices.ts';
 import { gatewayFromConfig } from '../submissions/compose.ts';
 import { runDueCompletionNotices } from '../submissions/notices.ts';
 import { startSubmissionWorker, workerSettings } from '../submissions/worker.ts';
 
-/** `npm start`: the Node server on its embedded default (a SQLite file, no outside service). */
+/**
+ * `npm start`: the Node server on its embedded default (a SQLite file, no outside service).
+ * Start-up order: settings, keys and database (composeNode refuses a wrong key), then the port;
+ * the background loops start only once the server listens, so a failed start sends nothing.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const deps = await composeNode(config);
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const guard = installProcessGuard(logger);
+  const deps = await composeNode(config, logger);
   const app = createApp(deps);
+  const server = await listen(app.fetch, config);
+  guard.started();
+  server.on('error', (err) => logger.error('server error', { error: err.name, code: (err as NodeJS.ErrnoException).code }));
   const daily = startDailyScreening(deps);
   // Visit and completion SMS share the outreach loop's sending window and rate budget.
   const outreach = startOutreachLoop(deps, [(budget) => runDueVisitNotices(deps, budget), (budget) => runDueCompletionNotices(deps, budget)]);
   const worker = config.SUBMISSION_WORKER === 'on' ? startSubmissionWorker(deps, gatewayFromConfig(config), workerSettings(config)) : null;
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    deps.logger.info('listening', { url: `http://${config.HOST}:${info.port}`, database: config.DATABASE_PATH });
-  });
   const shutdown = () => {
     daily.stop();
     outreach.stop();
@@ -28,9 +37,31 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // Last: whoever waits for this line may stop the server at once, and the handlers are in place.
+  deps.logger.info('listening', { url: `http://${config.HOST}:${config.PORT}`, database: config.DATABASE_PATH });
+}
+
+/** Listens on HOST:PORT; a port in use (or not ours to take) is one line, not a stack trace. */
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: Config): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port: config.PORT, hostname: config.HOST }, () => {
+      server.off('error', onError);
+      resolve(server as Server);
+    });
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, config));
+    server.once('error', onError);
+  });
+}
+
+function listenError(err: NodeJS.ErrnoException, config: Config): Error {
+  const where = `port ${config.PORT} on ${config.HOST}`;
+  if (err.code === 'EADDRINUSE') return new StartupError(`${where} is in use: stop the other process or set PORT`);
+  if (err.code === 'EACCES') return new StartupError(`${where} needs privileges this user lacks: set PORT above 1023 (and put a proxy in front)`);
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return new StartupError(`HOST ${config.HOST} is not an address of this machine: set HOST`);
+  return new StartupError(`cannot listen on ${where}: ${err.message}`);
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(operatorMessage(err) ?? err);
   process.exit(1);
 });

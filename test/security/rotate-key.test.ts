@@ -1,0 +1,185 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openNodeDatabase } from '../../src/db/open-node.ts';
+import { createCipher, keyCheckOf, keyIdOf } from '../../src/shared/personal-data.ts';
+import { createTestApp, postCsv } from '../helpers/app.ts';
+import { bookedVisits, driver, recordExam } from '../helpers/exams.ts';
+import { csv, row } from '../helpers/registry-csv.ts';
+
+// `npm run cli -- rotate-key` (issue 13) on a real database: licences (ID numbers and their keyed
+// look-up hash), rejected import rows and an exam's sealed findings, written with an old key.
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const OLD = randomBytes(32);
+const NEW = randomBytes(32);
+const LICENCES = 3000;
+const BATCH = 200;
+
+let dir: string;
+let path: string;
+/** What the old key opened before the rotation: the truth to compare with afterwards. */
+const before = { ids: new Map<string, string>(), rejected: new Map<string, string>(), medical: new Map<string, string>() };
+
+interface Run {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exited: Promise<number | null>;
+}
+
+function cli(keys: { DATA_KEY?: Buffer; DATA_KEY_PREVIOUS?: Buffer }, ...argv: string[]): Run {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATABASE_PATH: path, LOG_LEVEL: 'error' };
+  if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
+  if (keys.DATA_KEY) env.DATA_KEY = keys.DATA_KEY.toString('base64');
+  if (keys.DATA_KEY_PREVIOUS) env.DATA_KEY_PREVIOUS = keys.DATA_KEY_PREVIOUS.toString('hex');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...argv], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run: Run = { child, stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  child.stdout!.on('data', (c: Buffer) => (run.stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (run.stderr += c.toString()));
+  return run;
+}
+
+async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openNodeDatabase>>['db']) => Promise<T>): Promise<T> {
+  const database = await openNodeDatabase(path);
+  try {
+    return await fn(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
+const sealedValues = () =>
+  withDb(async (db) => ({
+    licences: await db.selectFrom('licences').select(['file_number', 'id_cipher', 'id_hash']).execute(),
+    rejected: await db.selectFrom('import_rejected_rows').select(['import_id', 'line', 'cells_cipher']).execute(),
+    exams: await db.selectFrom('exams').select(['id', 'medical']).execute(),
+    check: (await db.selectFrom('data_key_check').select('key_check').executeTakeFirst())?.key_check ?? null,
+    progress: await db.selectFrom('key_rotation_progress').selectAll().execute(),
+  }));
+
+beforeAll(async () => {
+  const t = await createTestApp({ dataKey: OLD });
+  dir = t.deps.config.DATA_DIR;
+  path = t.deps.config.DATABASE_PATH;
+  const visits = await bookedVisits(t, [driver(1), driver(2)]);
+  for (const visit of visits.values()) await recordExam(t, visit);
+  const rows = Array.from({ length: LICENCES }, (_, i) =>
+    row(`6${String(i).padStart(11, '0')}`, { birth: `19${40 + (i % 30)}-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`, valid_until: '2034-01-01' }),
+  );
+  const bad = Array.from({ length: 25 }, (_, i) => row(`7${String(i).padStart(11, '0')}`, { id_number: `bad-${i}` }));
+  const res = await postCsv(t, csv([...rows, ...bad]));
+  expect(res.status, await res.clone().text()).toBeLessThan(300);
+  await t.deps.db.destroy();
+  const old = createCipher(OLD);
+  const values = await sealedValues();
+  for (const l of values.licences) before.ids.set(l.file_number, old.decrypt(l.id_cipher));
+  for (const r of values.rejected) before.rejected.set(`${r.import_id}/${r.line}`, old.decrypt(r.cells_cipher));
+  for (const e of values.exams) before.medical.set(e.id, old.decrypt(e.medical));
+  expect(before.ids.size).toBe(LICENCES + 2);
+  expect(before.rejected.size).toBe(25);
+  expect(before.medical.size).toBe(2);
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run cli -- rotate-key', () => {
+  it('refuses without DATA_KEY_PREVIOUS, and while an import runs', async () => {
+    const alone = cli({ DATA_KEY: OLD }, 'rotate-key');
+    expect(await alone.exited).toBe(1);
+    expect(alone.stderr.trim()).toMatch(/^error: DATA_KEY_PREVIOUS is not set: npm run cli -- rotate-key needs DATA_KEY \(the new key\) and DATA_KEY_PREVIOUS/);
+
+    const now = new Date().toISOString();
+    await withDb((db) => db.insertInto('imports').values({ id: 'running-import', staff_id: null, source: 'cli', filename: 'x.csv', status: 'running', started_at: now, heartbeat_at: now } as never).execute());
+    const busy = cli({ DATA_KEY: NEW, DATA_KEY_PREVIOUS: OLD }, 'rotate-key');
+    expect(await busy.exited).toBe(1);
+    expect(busy.stderr.trim()).toMatch(/^error: an import is running \(started .*\): run rotate-key when it has finished$/);
+    await withDb((db) => db.updateTable('imports').set({ status: 'failed' }).where('id', '=', 'running-import').execute());
+    expect((await sealedValues()).licences.every((l) => l.id_cipher.startsWith(`v2.${keyIdOf(OLD)}.`))).toBe(true);
+  });
+
+  it('resumes a rotation killed after its first batch, reading either key meanwhile, and completes it', async () => {
+    const killed = cli({ DATA_KEY: NEW, DATA_KEY_PREVIOUS: OLD }, 'rotate-key', '--batch', String(BATCH));
+    await new Promise<void>((resolve) => {
+      killed.child.stdout!.on('data', () => {
+        if (/licences\.id_cipher: \d+ of \d+ rows/.test(killed.stdout)) {
+          killed.child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      void killed.exited.then(() => resolve());
+    });
+    await killed.exited;
+    expect(killed.child.signalCode, killed.stderr).toBe('SIGKILL');
+
+    // Half way: the database still records the old key, the progress row says where it stopped,
+    // and every value opens with the two keys together (its look-up hash is one of the two).
+    const half = await sealedValues();
+    expect(half.check).toBe(keyCheckOf(OLD));
+    const licences = half.progress.find((p) => p.target === 'licences.id_cipher')!;
+    expect(licences.to_check).toBe(keyCheckOf(NEW));
+    expect(licences.rows_done).toBeGreaterThanOrEqual(BATCH);
+    expect(licences.rows_done).toBeLessThan(LICENCES);
+    const both = createCipher(NEW, OLD);
+    const resealed = half.licences.filter((l) => both.sealedWithCurrentKey(l.id_cipher)).length;
+    expect(resealed).toBe(licences.rows_done);
+    for (const l of half.licences) {
+      const id = both.decrypt(l.id_cipher);
+      expect(id).toBe(before.ids.get(l.file_number));
+      expect(both.hashes(id)).toContain(l.id_hash);
+    }
+
+    // The start-up check accepts the new key during the rotation, and says what to do without the old one.
+    const serving = cli({ DATA_KEY: NEW, DATA_KEY_PREVIOUS: OLD }, 'staff', 'list');
+    expect(await serving.exited, serving.stderr).toBe(0);
+    const newOnly = cli({ DATA_KEY: NEW }, 'staff', 'list');
+    expect(await newOnly.exited).toBe(1);
+    expect(newOnly.stderr.trim()).toBe('error: a rotation to this DATA_KEY is unfinished: set DATA_KEY_PREVIOUS to the key it replaces and run npm run cli -- rotate-key');
+
+    const resumed = cli({ DATA_KEY: NEW, DATA_KEY_PREVIOUS: OLD }, 'rotate-key', '--batch', String(BATCH));
+    expect(await resumed.exited, resumed.stderr).toBe(0);
+    const lines = resumed.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`rotate-key: licences.id_cipher: resuming after ${licences.rows_done} rows`);
+    expect(lines).toContain(`rotate-key: licences.id_cipher: ${LICENCES + 2} of ${LICENCES + 2} rows`);
+    expect(lines).toContain('rotate-key: import_rejected_rows.cells_cipher: 25 of 25 rows');
+    expect(lines).toContain('rotate-key: exams.medical: 2 of 2 rows');
+    expect(lines.at(-1)).toBe(
+      `rotate-key: done: ${LICENCES + 2 - licences.rows_done + 27} values re-sealed; the database now records DATA_KEY; remove DATA_KEY_PREVIOUS and restart the server`,
+    );
+  }, 60_000);
+
+  it('leaves everything readable with the new key alone, look-ups by ID number working, and the check value updated', async () => {
+    const after = await sealedValues();
+    const fresh = createCipher(NEW);
+    const prefix = `v2.${keyIdOf(NEW)}.`;
+    expect(after.check).toBe(keyCheckOf(NEW));
+    expect(after.progress).toEqual([]);
+    for (const l of after.licences) {
+      expect(l.id_cipher.startsWith(prefix)).toBe(true);
+      expect(fresh.decrypt(l.id_cipher)).toBe(before.ids.get(l.file_number));
+      expect(l.id_hash).toBe(fresh.hash(before.ids.get(l.file_number)!));
+    }
+    for (const r of after.rejected) expect(fresh.decrypt(r.cells_cipher)).toBe(before.rejected.get(`${r.import_id}/${r.line}`));
+    for (const e of after.exams) expect(fresh.decrypt(e.medical)).toBe(before.medical.get(e.id));
+    expect(() => createCipher(OLD).decrypt(after.licences[0]!.id_cipher)).toThrow();
+
+    // A look-up by ID number: the keyed hash under the new key finds the licence.
+    const [file, id] = [...before.ids][1234]!;
+    const found = await withDb((db) => db.selectFrom('licences').select(['file_number', 'id_cipher']).where('id_hash', '=', fresh.hash(id)).execute());
+    expect(found.filter((f) => fresh.decrypt(f.id_cipher) === id).map((f) => f.file_number)).toEqual([file]);
+
+    const newOnly = cli({ DATA_KEY: NEW }, 'staff', 'list');
+    expect(await newOnly.exited, newOnly.stderr).toBe(0);
+    const again = cli({ DATA_KEY: NEW, DATA_KEY_PREVIOUS: OLD }, 'rotate-key');
+    expect(await again.exited).toBe(0);
+    expect(again.stdout.trim()).toBe('rotate-key: nothing to do: the database is sealed with DATA_KEY; remove DATA_KEY_PREVIOUS');
+  });
+
+  it('refuses the old key alone afterwards, with the clear message', async () => {
+    const old = cli({ DATA_KEY: OLD }, 'staff', 'list');
+    expect(await old.exited).toBe(1);
+    expect(old.stderr.trim()).toMatch(/^error: DATA_KEY does not match the key this database was encrypted with: set DATA_KEY to that key/);
+    expect(old.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -6,6 +6,7 @@ import { writeRegistryCsv } from './demo/demo-data.ts';
 import { AppError } from './errors.ts';
 import { composeNode, type NodeDeps } from './entry/compose-node.ts';
 import { installProcessGuard, operatorMessage } from './entry/process-guard.ts';
+import { recoverInterruptedWork } from './recovery.ts';
 import { importRegistry } from './registry/import-service.ts';
 import { getImport } from './registry/repository.ts';
 import { runScreening } from './screening/run.ts';
@@ -88,6 +89,7 @@ async function importCommand(config: Config, args: string[], out: Out): Promise<
   const file = args[0];
   if (!file) throw new UsageError('import needs a FILE');
   await withDeps(config, async (deps) => {
+    await recoverInterruptedWork(deps);
     const outcome = await importRegistry(deps, { source: createReadStream(file), staffId: null, origin: 'cli', filename: file });
     const row = await getImport(deps.db, outcome.id);
     out(`import ${outcome.id}: ${row?.total_rows} rows, ${row?.inserted} inserted, ${row?.updated} updated, ${row?.unchanged} unchanged, ${row?.rejected} rejected`);
@@ -102,6 +104,7 @@ async function screenCommand(config: Config, args: string[], out: Out): Promise<
   const asOf = values['as-of'];
   if (asOf !== undefined && !isCivilDate(asOf)) throw new UsageError('--as-of must be a real date written YYYY-MM-DD');
   await withDeps(config, async (deps) => {
+    await recoverInterruptedWork(deps);
     const run = await runScreening(deps, {
       asOf,
       leadDays: intOption(values['lead-days'], 'lead-days', 0, 3650),
@@ -196,6 +199,8 @@ async function rotateKeyCommand(config: Config, args: string[], out: Out): Promi
   // At most 8,000 rows: a batch is one UPDATE of four bound values a row (SQLite allows 32,766).
   const batchSize = intOption(values.batch, 'batch', 1, 8000) ?? 2000;
   await withDeps(config, async (deps) => {
+    // An import whose process died would hold the rotation back: it is marked failed first.
+    await recoverInterruptedWork(deps);
     await rotateDataKey(deps, deps.dataKeys, { batchSize, progress: out });
   });
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
 import { loadConfig, type Config } from '../config.ts';
+import { recoverInterruptedWork } from '../recovery.ts';
 import { startDailyScreening } from '../screening/daily.ts';
 import { createLogger } from '../shared/logger.ts';
 import { composeNode } from './compose-node.ts';
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL });
   const guard = installProcessGuard(logger);
   const deps = await composeNode(config, logger);
+  // Imports and screenings whose process died: marked failed, staging tables dropped.
+  await recoverInterruptedWork(deps);
   const app = createApp(deps);
   const server = await listen(app.fetch, config);
   guard.started();

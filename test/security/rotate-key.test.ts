@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNodeDatabase } from '../../src/db/open-node.ts';
+import { decideKeyCheck, KEY_MISMATCH, rotateDataKey } from '../../src/shared/key-rotation.ts';
 import { createCipher, keyCheckOf, keyIdOf } from '../../src/shared/personal-data.ts';
 import { createTestApp, postCsv } from '../helpers/app.ts';
 import { bookedVisits, driver, recordExam } from '../helpers/exams.ts';
@@ -181,5 +182,58 @@ describe('npm run cli -- rotate-key', () => {
     expect(await old.exited).toBe(1);
     expect(old.stderr.trim()).toMatch(/^error: DATA_KEY does not match the key this database was encrypted with: set DATA_KEY to that key/);
     expect(old.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('a rotation beside a process that still seals with the old key', () => {
+  it('finds the value written meanwhile with the old key and walks again before it records the new key', async () => {
+    const t = await createTestApp({ dataKey: OLD });
+    try {
+      const res = await postCsv(t, csv(Array.from({ length: 30 }, (_, i) => row(`8${String(i).padStart(11, '0')}`))));
+      expect(res.status).toBe(201);
+      await t.deps.atomic([t.deps.db.insertInto('data_key_check').values({ id: 1, key_check: keyCheckOf(OLD), recorded_at: '2026-11-26T02:00:00Z' }).compile()]);
+      const lines: string[] = [];
+      let written = false;
+      const progress = (line: string) => {
+        lines.push(line);
+        if (written || line !== 'rotate-key: licences.id_cipher: 30 of 30 rows') return;
+        written = true;
+        // A server not restarted with the new key re-imports one licence after the walk passed it.
+        void t.deps.db.updateTable('licences').set({ id_cipher: createCipher(OLD).encrypt('371502194001010019') }).where('file_number', '=', '800000000003').execute();
+      };
+      const summary = await rotateDataKey({ db: t.deps.db, atomic: t.deps.atomic, clock: t.clock }, { current: NEW, previous: OLD }, { batchSize: 7, progress });
+      expect(lines).toContain('rotate-key: values sealed with the old key were written meanwhile (a process still without the new DATA_KEY?): another pass');
+      expect(summary.passes).toBe(2);
+      const rows = await t.deps.db.selectFrom('licences').select(['file_number', 'id_cipher']).execute();
+      expect(rows.every((r) => r.id_cipher.startsWith(`v2.${keyIdOf(NEW)}.`))).toBe(true);
+      expect(createCipher(NEW).decrypt(rows.find((r) => r.file_number === '800000000003')!.id_cipher)).toBe('371502194001010019');
+      expect((await t.deps.db.selectFrom('data_key_check').select('key_check').executeTakeFirstOrThrow()).key_check).toBe(keyCheckOf(NEW));
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('the start-up key check (pure)', () => {
+  const keys = { current: 'new', previous: null };
+  const rotating = { current: 'new', previous: 'old' };
+  const never = () => {
+    throw new Error('a database with a check value is not sampled');
+  };
+  it('records the key of a new database, or of one written before check values if a stored value opens with it', () => {
+    expect(decideKeyCheck({ stored: null, keys, rotatingTo: null, sample: () => 'none' })).toEqual({ kind: 'record', check: 'new' });
+    expect(decideKeyCheck({ stored: null, keys, rotatingTo: null, sample: () => 'current' })).toEqual({ kind: 'record', check: 'new' });
+    expect(decideKeyCheck({ stored: null, keys: rotating, rotatingTo: null, sample: () => 'previous' })).toEqual({ kind: 'record', check: 'old' });
+    expect(decideKeyCheck({ stored: null, keys, rotatingTo: null, sample: () => 'neither' })).toEqual({ kind: 'refuse', message: `${KEY_MISMATCH} (a stored value does not open with it)` });
+  });
+  it('accepts the recorded key, and the new key while a rotation from the recorded one is set up', () => {
+    expect(decideKeyCheck({ stored: 'new', keys, rotatingTo: null, sample: never })).toEqual({ kind: 'ok', note: null });
+    expect(decideKeyCheck({ stored: 'old', keys: rotating, rotatingTo: 'new', sample: never })).toMatchObject({ kind: 'ok', note: expect.stringMatching(/rotate-key/) });
+    expect(decideKeyCheck({ stored: 'new', keys: rotating, rotatingTo: null, sample: never })).toMatchObject({ kind: 'ok', note: expect.stringMatching(/DATA_KEY_PREVIOUS can be removed/) });
+  });
+  it('refuses any other key, saying what to do', () => {
+    expect(decideKeyCheck({ stored: 'old', keys, rotatingTo: null, sample: never })).toEqual({ kind: 'refuse', message: KEY_MISMATCH });
+    expect(decideKeyCheck({ stored: 'old', keys, rotatingTo: 'new', sample: never })).toMatchObject({ kind: 'refuse', message: expect.stringMatching(/^a rotation to this DATA_KEY is unfinished/) });
+    expect(decideKeyCheck({ stored: 'third', keys: rotating, rotatingTo: null, sample: never })).toMatchObject({ kind: 'refuse', message: expect.stringMatching(/^neither DATA_KEY nor DATA_KEY_PREVIOUS matches/) });
   });
 });

@@ -14,6 +14,7 @@ import { recoverInterruptedWork } from '../../src/recovery.ts';
 import { importRegistry } from '../../src/registry/import-service.ts';
 import { createStagingTable, importHeartbeat, stageRows, stagingTable, stagingTables } from '../../src/registry/repository.ts';
 import { runStagingTables } from '../../src/screening/repository.ts';
+import { startDailyScreening } from '../../src/screening/daily.ts';
 import { runScreening } from '../../src/screening/run.ts';
 import { leaseTiming, startHeartbeat } from '../../src/shared/lease.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
@@ -211,5 +212,25 @@ describe('the lease of a screening run', () => {
     ]);
     expect(await runStagingTables(t.deps.db)).toEqual([]);
     expect((await postJson(t, '/api/screenings', {})).status).toBe(201);
+  });
+
+  it('is waited out by the daily start-up run: a run found in progress is tried again after a lease, and taken over if dead', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await runningRun('0000-just-died', 1); // a restart one second after a crash mid-run
+      const daily = startDailyScreening(t.deps); // 10:00 in Shanghai: today's 02:00 run is due
+      // The first try met the run in progress (409) and waits for a lease: its timer is set.
+      while (vi.getTimerCount() === 0) await new Promise((r) => setImmediate(r));
+      expect(await runStatus('0000-just-died')).toMatchObject({ status: 'running' });
+      t.clock.set('2026-11-26T02:00:40.000Z');
+      await vi.advanceTimersByTimeAsync(40_000);
+      await daily.ready;
+      daily.stop();
+      expect(await runStatus('0000-just-died')).toMatchObject({ status: 'failed' });
+      const runs = await t.deps.db.selectFrom('screening_runs').select(['trigger', 'status']).where('id', '<>', '0000-just-died').execute();
+      expect(runs).toEqual([{ trigger: 'schedule', status: 'completed' }]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

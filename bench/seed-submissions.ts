@@ -3,6 +3,7 @@ import { bulkInsert } from '../src/db/bulk.ts';
 import type { DB } from '../src/db/schema/index.ts';
 import { uuidv7, type Atomic } from '../src/ports.ts';
 import { buildPayload } from '../src/submissions/payload.ts';
+import type { PersonalDataCipher } from '../src/shared/personal-data.ts';
 import { todayIn } from '../src/shared/time.ts';
 
 /**
@@ -23,6 +24,11 @@ export interface SeedOptions {
   notBefore?: string;
   /** The first driver's number (file numbers are 99 + 10 digits of it), to seed twice into one database. */
   firstNumber?: number;
+  /**
+   * Seals the placeholder ID numbers and medical records with this cipher, for a database a
+   * process will open with its DATA_KEY (the start-up key check opens one sealed value).
+   */
+  cipher?: Pick<PersonalDataCipher, 'encrypt'>;
 }
 
 export interface SeededSubmission {
@@ -41,6 +47,7 @@ export async function seedSubmissions(database: { db: Kysely<DB>; atomic: Atomic
   const today = todayIn(now);
   const notBefore = options.notBefore ?? today;
   const first = options.firstNumber ?? 1;
+  const seal = (placeholder: string) => options.cipher?.encrypt(placeholder) ?? placeholder;
   // Ids as the app makes them (uuidv7), so that the indexes see the usual order.
   const id = () => uuidv7(now.getTime());
 
@@ -98,7 +105,7 @@ export async function seedSubmissions(database: { db: Kysely<DB>; atomic: Atomic
       examEndedAt,
     };
     licences.push([
-      fileNumber, `synthetic-cipher-${n}`, n, `990000********${String(n % 10_000).padStart(4, '0')}`, '1950-01-01', n % 2 === 0 ? 'F' : 'M',
+      fileNumber, seal(`synthetic-cipher-${n}`), n, `990000********${String(n % 10_000).padStart(4, '0')}`, '1950-01-01', n % 2 === 0 ? 'F' : 'M',
       `测试驾驶人${n}`, `1390000${String(n % 10_000).padStart(4, '0')}`, 'mobile', `测试小区${n % 100}号楼`, `测试小区${n % 100}`,
       'C1', '1990-01-01', validUntil, null, null, 'active', 36.45, 115.98, importId, at, at,
     ]);
@@ -109,7 +116,7 @@ export async function seedSubmissions(database: { db: Kysely<DB>; atomic: Atomic
       JSON.stringify([caseId]), 0, at, at, at, null, at, 'exam', adminId,
     ]);
     exams.push([
-      examId, visitId, fileNumber, examinerId, adminId, examStartedAt, examEndedAt, 1, JSON.stringify(['C1']), 'synthetic-sealed-medical-record',
+      examId, visitId, fileNumber, examinerId, adminId, examStartedAt, examEndedAt, 1, JSON.stringify(['C1']), seal('synthetic-sealed-medical-record'),
       certificate.number, INSTITUTION, today, validUntil, at,
     ]);
     links.push([examId, caseId, 'submitted', null, null]);

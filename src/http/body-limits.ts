@@ -76,10 +76,18 @@ export function bodyLimits(config: Pick<Config, 'MAX_JSON_BODY_BYTES'>): Middlew
     if (limit.kind === 'streamed') return next();
     if (Number(raw.headers.get('content-length')) > limit.bytes) throw tooLarge(limit);
     const body = await readAtMost(raw.body, limit);
-    c.req.raw = new Request(raw, { body });
+    // Handed on through Hono's body cache (c.req.text(), .json(), .arrayBuffer() and the
+    // validators read it there): a second web Request around the bytes cost more than the
+    // webhook's own work.
+    // (Hono declares the cache's values, but keeps promises of them.)
+    const cache = c.req.bodyCache as Record<string, Promise<unknown>>;
+    cache.arrayBuffer = Promise.resolve(body.buffer);
+    cache.text = Promise.resolve(utf8.decode(body));
     return next();
   };
 }
+
+const utf8 = new TextDecoder();
 
 /** The whole body, or a 413 as soon as it passes the limit (the rest is never read). */
 async function readAtMost(stream: ReadableStream<Uint8Array>, limit: { bytes: number; setting: string }): Promise<Uint8Array> {

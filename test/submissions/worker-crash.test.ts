@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSubmissions, type SeededSubmission } from '../../bench/seed-submissions.ts';
 import { openNodeDatabase } from '../../src/db/open-node.ts';
 import { mulberry32 } from '../../src/scheduling/vrptw/random.ts';
+import { createCipher, parseMasterKey } from '../../src/shared/personal-data.ts';
 import { createGatewaySimulator, type GatewaySimulator } from '../../src/submissions/gateway-sim.ts';
 import { serveGatewaySimulator, type GatewaySimulatorServer } from '../../src/submissions/gateway-sim-server.ts';
 
@@ -137,7 +138,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sdc-crash-'));
   dbPath = join(dir, 'checkup.db');
   const database = await openNodeDatabase(dbPath);
-  seeded = await seedSubmissions(database, COUNT);
+  seeded = await seedSubmissions(database, COUNT, { cipher: createCipher(parseMasterKey(SYNTHETIC_DATA_KEY)) });
   await database.close();
   sim = createGatewaySimulator({
     latencyMs: 3,

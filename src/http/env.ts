@@ -30,7 +30,5 @@ export interface AppEnv {
     requestId: string;
     /** Set by the permission middleware of every /api route. */
     staff: StaffMember;
-    /** Set by the signature check of every /twilio webhook: the form fields Twilio sent. */
-    twilioParams: Record<string, string>;
   };
 }

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { CompiledQuery } from 'kysely';
 import { sql } from 'kysely';
 import twilio from 'twilio';
@@ -346,7 +346,6 @@ function route(kind: WebhookKind) {
       if (err instanceof AppError && (await signatureSeen(deps, form.signature))) return twimlResponse(c, EMPTY_MESSAGE);
       throw err;
     }
-    c.set('twilioParams', params);
     return twimlResponse(c, await runWebhook(deps, kind, params, true, form.signature));
   };
 }

@@ -1,0 +1,37 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * `npm start` and `npm run cli` run the build in dist/ through scripts/launch.mjs (issue 14: a
+ * start in under a second; bench/startup.ts measures it). This runs the launcher as the README's
+ * commands do, through a registry import, whose parser runs on a worker thread: the built worker
+ * must load without tsx.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'sdc-build-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function launch(...args: string[]) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATA_KEY: '6b'.repeat(32), LOG_LEVEL: 'warn' };
+  return spawnSync(process.execPath, ['scripts/launch.mjs', 'cli.ts', ...args], { cwd: ROOT, env, encoding: 'utf8' });
+}
+
+describe('the built program (scripts/launch.mjs)', () => {
+  it('runs the CLI from dist/, building it first when the sources are newer', () => {
+    const help = launch('help');
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toContain('usage: npm run cli');
+  }, 120_000);
+
+  it('imports a registry with the parser on its worker thread, loaded from dist/', () => {
+    const file = join(dir, 'demo.csv');
+    expect(launch('demo-data', '--count', '40', '--out', file).status).toBe(0);
+    const imported = launch('import', file);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/40 rows, 40 inserted, 0 updated, 0 unchanged, 0 rejected/);
+  }, 120_000);
+});

@@ -24,7 +24,7 @@ import { maskPhone } from './shared/mask.ts';
 import { addStaff, listStaff } from './staff/repository.ts';
 import { createDemoCrews } from './scheduling/demo-crews.ts';
 import { runDueVisitNotices } from './scheduling/notices.ts';
-import { commitPlan, previewPlan } from './scheduling/planning.ts';
+import { commitAndSend, commitLines, previewLines, previewPlan } from './scheduling/planning.ts';
 import { routeSheetOf } from './scheduling/repository.ts';
 import { routeSheetHtml, routeSheetIcs } from './scheduling/route-sheet.ts';
 import { gatewayFromConfig } from './submissions/compose.ts';
@@ -228,18 +228,21 @@ async function planCommand(config: Config, args: string[], out: Out): Promise<vo
   await withDeps(config, async (deps) => {
     if (sub === 'preview') {
       const r = await previewPlan(deps, date, { staffId: null, seed: intOption(values.seed, 'seed', 0, 2 ** 31 - 1) });
-      out(`planned ${r.planned} visits (${r.km} km, ${r.travel}, ${r.elapsedMs} ms); not planned: ${r.unplanned.length}`);
-      for (const u of r.unplanned) out(`  ${u.fileNumber}  ${u.reason}`);
+      for (const line of previewLines(r)) out(line);
     } else if (sub === 'commit') {
-      const { booked } = await commitPlan(deps, date, null);
-      const notices = await runDueVisitNotices(deps, config.OUTREACH_RATE_PER_MINUTE);
-      out(`booked ${booked} visits; appointment SMS sent ${notices.sent}, deferred ${notices.deferred}, skipped ${notices.skipped}`);
+      for (const line of commitLines(await commitAndSend(deps, date, null))) out(line);
     } else if (sub === 'show') {
       const shifts = await deps.db.selectFrom('shifts').selectAll().where('date', '=', date).where('status', '=', 'open').orderBy('starts_at').execute();
       for (const shift of shifts) {
-        const visits = await deps.db.selectFrom('visits').select(['seq', 'starts_at', 'status', 'stop_label']).where('shift_id', '=', shift.id).where('status', '<>', 'cancelled').orderBy('seq').execute();
+        const visits = await deps.db
+          .selectFrom('visits')
+          .select(['seq', 'starts_at', 'window_start', 'window_end', 'status', 'stop_label'])
+          .where('shift_id', '=', shift.id)
+          .where('status', '<>', 'cancelled')
+          .orderBy('seq')
+          .execute();
         out(`shift ${shift.id}  ${shift.starts_at}-${shift.ends_at}  ${visits.length}/${shift.capacity} visits`);
-        for (const v of visits) out(`  ${v.seq}. ${v.starts_at}  ${v.status}  ${v.stop_label}`);
+        for (const v of visits) out(`  ${v.seq}. ${v.starts_at} (window ${v.window_start}-${v.window_end})  ${v.status}  ${v.stop_label}`);
       }
     } else throw new UsageError('plan needs preview, commit or show');
   });

@@ -21,7 +21,7 @@ import {
   type StaleClaim,
 } from '../shared/outbox.ts';
 import { maskPhone } from '../shared/mask.ts';
-import { todayIn } from '../shared/time.ts';
+import { instantAt, todayIn } from '../shared/time.ts';
 import { appointmentSms, cancelledSms, reminderSms, type Appointment } from './templates.ts';
 
 /**
@@ -90,6 +90,9 @@ export function appointmentOf(ctx: VisitContext, signature: string, today: strin
 
 export type NoticeDecision = { kind: 'send' } | { kind: 'skip'; note: string } | { kind: 'defer'; until: Date };
 
+/** The note of an appointment not sent because its window had begun: staff call the driver or cancel the visit. */
+export const WINDOW_BEGUN_NOTE = 'the window had begun before it could be sent: call the driver, or cancel the visit';
+
 /** A reminder right after the appointment is noise: skipped within this many hours. */
 const REMINDER_QUIET_HOURS = 12;
 
@@ -101,6 +104,9 @@ export function decideNotice(n: Pick<VisitNoticeRow, 'kind' | 'revision'>, ctx: 
   const today = todayIn(now);
   if (n.kind !== 'cancelled' && v.date < today) return { kind: 'skip', note: 'the visit day has passed' };
   if (n.kind === 'reminder' && v.date <= today) return { kind: 'skip', note: 'too late for a day-before reminder' };
+  // Checked at every send: an appointment whose window has begun would tell the driver a time
+  // already past (a commit made late, a send deferred past the window's start).
+  if (n.kind === 'appointment' && instantAt(v.date, v.window_start).getTime() < now.getTime()) return { kind: 'skip', note: WINDOW_BEGUN_NOTE };
   if (n.kind === 'reminder') {
     const a = ctx.appointment;
     // The appointment goes first; a reminder right after it is noise.

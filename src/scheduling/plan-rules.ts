@@ -45,6 +45,8 @@ export interface FixedVisit {
   partOfDay: 'am' | 'pm' | null;
   /** The window the driver was told (booked, confirmed): the checkup must start inside it. */
   promised: { start: string; end: string } | null;
+  /** The planned start (HH:MM), when known: on a plan for today it tells what the crew has behind it. */
+  startsAt?: string | undefined;
 }
 
 export interface PlanShift {
@@ -88,6 +90,8 @@ export const UNPLANNED_REASONS = {
   outside_shift_hours: 'no shift can reach the driver inside the shift hours and the driver’s 上午/下午 preference',
   shifts_full: 'the shifts are full with drivers of equal or higher urgency',
   fixed_infeasible: 'a pinned or booked visit no longer fits its shift (hours or promised window): left as it was',
+  day_too_short: 'today’s remaining time is too short: no shift can reach the driver from where its crew is before the shift (or the driver’s 上午/下午) ends',
+  window_begun: 'the planned window began before the commit: not booked (preview again to place the driver later today)',
 } as const;
 export type UnplannedReason = keyof typeof UNPLANNED_REASONS;
 
@@ -151,6 +155,16 @@ export interface Candidate {
   allowedShifts: number[];
 }
 
+/** Where a shift's crew sets out from and when, and how many places it has left. */
+export interface Crew {
+  /** Location index: the shift's start point, or on a plan for today the stop of its last visit behind it. */
+  start: number;
+  earliest: number;
+  capacity: number;
+  /** Told visits behind the crew (their planned start is before now): left as they are. */
+  passed: number;
+}
+
 export interface Layout {
   date: string;
   shifts: PlanShift[];
@@ -158,6 +172,43 @@ export interface Layout {
   points: Point[];
   candidates: Candidate[];
   unplanned: Unplanned[];
+  /** Minutes since midnight of now when the plan is for today (the past is not offered), else null. */
+  now: number | null;
+  crews: Crew[];
+  /** Told visits of today behind their crew: not re-planned, counted apart. */
+  passed: FixedVisit[];
+  /** Fixed visits whose shift is not among the open ones: reported, never silently dropped. */
+  orphans: Unplanned[];
+}
+
+export interface LayoutOptions {
+  /** Minutes since midnight (Asia/Shanghai) of now, when the date is today. */
+  now?: number | null | undefined;
+}
+
+/** A told visit the crew has behind it on a plan for today. */
+export function isPassed(f: FixedVisit, now: number | null): boolean {
+  if (now === null || f.promised === null) return false;
+  return minutesOf(f.startsAt ?? f.promised.start) < now;
+}
+
+/** The earliest start of a checkup whose window is still to be told: its window (the start rounded down to the half hour) must not begin before now. */
+export function earliestToldStart(now: number): number {
+  return Math.ceil(now / 30) * 30;
+}
+
+function crewsOf(shifts: readonly PlanShift[], passed: readonly FixedVisit[], now: number | null, locationOf: (key: string, p: Point) => number): Crew[] {
+  return shifts.map((s, i) => {
+    const behind = passed.filter((f) => f.shiftId === s.id);
+    const last = behind.reduce<FixedVisit | null>((a, f) => (a === null || minutesOf(f.startsAt ?? f.promised!.start) >= minutesOf(a.startsAt ?? a.promised!.start) ? f : a), null);
+    const free = last ? minutesOf(last.startsAt ?? last.promised!.start) + last.serviceMinutes : 0;
+    return {
+      start: last ? locationOf(last.stopKey, last.point) : 2 * i,
+      earliest: Math.max(minutesOf(s.startsAt), now ?? 0, free),
+      capacity: Math.max(0, s.capacity - behind.length),
+      passed: behind.length,
+    };
+  });
 }
 
 function communityKey(community: string): string {
@@ -202,7 +253,9 @@ export function layoutPlan(
   drivers: readonly PlanDriver[],
   fixed: readonly FixedVisit[],
   settings: PlanSettings,
+  options: LayoutOptions = {},
 ): Layout {
+  const now = options.now ?? null;
   const points: Point[] = shifts.flatMap((s) => [s.start, s.end]);
   const stopIndex = new Map<string, number>();
   const locationOf = (key: string, p: Point) => {
@@ -218,9 +271,18 @@ export function layoutPlan(
   const shiftIndex = new Map(shifts.map((s, i) => [s.id, i]));
   const candidates: Candidate[] = [];
   const unplanned: Unplanned[] = [];
+  const orphans: Unplanned[] = [];
+  const passed: FixedVisit[] = [];
   for (const f of fixed) {
     const shift = shiftIndex.get(f.shiftId);
-    if (shift === undefined) continue;
+    if (shift === undefined) {
+      orphans.push({ fileNumber: f.fileNumber, reason: 'fixed_infeasible' });
+      continue;
+    }
+    if (isPassed(f, now)) {
+      passed.push(f);
+      continue;
+    }
     candidates.push({
       fileNumber: f.fileNumber,
       conversationId: f.conversationId,
@@ -246,7 +308,8 @@ export function layoutPlan(
     }
     candidates.push({ ...placed, location: locationOf(placed.stopKey, placed.point), allowedShifts: allowedShifts(shifts, d.community, placed.point) });
   }
-  return { date, shifts: [...shifts], points, candidates, unplanned };
+  const crews = crewsOf(shifts, passed, now, locationOf);
+  return { date, shifts: [...shifts], points, candidates, unplanned, now, crews, passed, orphans };
 }
 
 function placeDriver(
@@ -283,12 +346,16 @@ function placeDriver(
 // ---------------------------------------------------------------------------------------------
 // To the engine and back
 
-/** When the checkup may start: the promised window, else the driver's 上午/下午 preference. */
-function startWindow(c: Candidate, settings: PlanSettings): { earliest: number; latest: number } {
+/**
+ * When the checkup may start: the promised window, else the driver's 上午/下午 preference; on a
+ * plan for today a window still to be told starts no earlier than the next half hour.
+ */
+function startWindow(c: Candidate, settings: PlanSettings, now: number | null): { earliest: number; latest: number } {
   if (c.fixed?.promised) return { earliest: minutesOf(c.fixed.promised.start), latest: minutesOf(c.fixed.promised.end) };
-  if (c.partOfDay === 'am') return { earliest: 0, latest: minutesOf(settings.morningEnds) - c.serviceMinutes };
-  if (c.partOfDay === 'pm') return { earliest: minutesOf(settings.afternoonStarts), latest: 24 * 60 };
-  return { earliest: 0, latest: 24 * 60 };
+  const floor = now === null ? 0 : earliestToldStart(now);
+  if (c.partOfDay === 'am') return { earliest: floor, latest: minutesOf(settings.morningEnds) - c.serviceMinutes };
+  if (c.partOfDay === 'pm') return { earliest: Math.max(floor, minutesOf(settings.afternoonStarts)), latest: 24 * 60 };
+  return { earliest: floor, latest: 24 * 60 };
 }
 
 /** Minutes since midnight of the plan date; distance in km, travel in minutes. */
@@ -297,20 +364,23 @@ export function toProblem(layout: Layout, table: TravelTable, settings: PlanSett
     id: c.fileNumber,
     location: c.location,
     service: c.serviceMinutes,
-    ...startWindow(c, settings),
+    ...startWindow(c, settings, layout.now),
     demand: 1,
     priority: c.priority,
     allowedVehicles: c.allowedShifts,
     pinned: c.fixed !== null,
   }));
-  const vehicles: Vehicle[] = layout.shifts.map((s, i) => ({
-    id: s.id,
-    start: 2 * i,
-    end: 2 * i + 1,
-    earliest: minutesOf(s.startsAt),
-    latest: minutesOf(s.endsAt),
-    capacity: s.capacity,
-  }));
+  const vehicles: Vehicle[] = layout.shifts.map((s, i) => {
+    const crew = layout.crews[i];
+    return {
+      id: s.id,
+      start: crew?.start ?? 2 * i,
+      end: 2 * i + 1,
+      earliest: crew?.earliest ?? minutesOf(s.startsAt),
+      latest: minutesOf(s.endsAt),
+      capacity: crew?.capacity ?? s.capacity,
+    };
+  });
   return { matrices: { size: table.size, distance: table.km, travel: table.minutes }, jobs, vehicles };
 }
 
@@ -335,6 +405,24 @@ export interface Plan {
   unplanned: Unplanned[];
   /** Pinned or booked visits the engine could not keep (left unchanged, reported). */
   conflicts: Unplanned[];
+  /** Told visits of today behind their crew (left as they are). */
+  underway: number;
+}
+
+/** The same day with the whole of every shift ahead: what a plan made before the shifts began could do. */
+function wholeDay(layout: Layout): Layout {
+  return { ...layout, now: null, crews: layout.shifts.map((s, i) => ({ start: 2 * i, earliest: minutesOf(s.startsAt), capacity: s.capacity, passed: 0 })) };
+}
+
+/** Whether some allowed vehicle serves job `j` on a route of its own, in time. */
+function servesAloneIn(problem: Problem, j: number): boolean {
+  const job = problem.jobs[j]!;
+  const { size, travel } = problem.matrices;
+  return problem.vehicles.some((v, i) => {
+    if (job.allowedVehicles && !job.allowedVehicles.includes(i)) return false;
+    const start = Math.max(v.earliest + travel[v.start * size + job.location]!, job.earliest);
+    return start <= job.latest && start + job.service + travel[job.location * size + v.end]! <= v.latest;
+  });
 }
 
 const ENGINE_REASON: Record<UnassignedReason, UnplannedReason> = {
@@ -350,24 +438,34 @@ export function toldWindow(start: number, settings: PlanSettings): { start: stri
   return { start: hhmm(from), end: hhmm(from + settings.windowMinutes) };
 }
 
-export function readPlan(layout: Layout, solution: Solution, settings: PlanSettings): Plan {
-  const routes: PlannedRoute[] = solution.routes.map((r) => ({
-    shiftId: layout.shifts[r.vehicle]!.id,
-    km: r.distance,
-    departAt: hhmm(r.departure),
-    returnAt: hhmm(r.returnAt),
-    visits: r.visits.map((v, k) => {
-      const candidate = layout.candidates[v.job]!;
-      const window = candidate.fixed?.promised ?? toldWindow(v.start, settings);
-      return { candidate, seq: k + 1, startsAt: hhmm(v.start), windowStart: window.start, windowEnd: window.end };
-    }),
-  }));
+/**
+ * The engine's solution as visits to book. `table` lets a plan for today tell `day_too_short`
+ * (the driver would have fitted the whole day) from `outside_shift_hours`.
+ */
+export function readPlan(layout: Layout, solution: Solution, settings: PlanSettings, table?: TravelTable): Plan {
+  const routes: PlannedRoute[] = solution.routes.map((r) => {
+    // told visits behind the crew keep the first places of the route
+    const offset = layout.crews[r.vehicle]?.passed ?? 0;
+    return {
+      shiftId: layout.shifts[r.vehicle]!.id,
+      km: r.distance,
+      departAt: hhmm(r.departure),
+      returnAt: hhmm(r.returnAt),
+      visits: r.visits.map((v, k) => {
+        const candidate = layout.candidates[v.job]!;
+        const window = candidate.fixed?.promised ?? toldWindow(v.start, settings);
+        return { candidate, seq: offset + k + 1, startsAt: hhmm(v.start), windowStart: window.start, windowEnd: window.end };
+      }),
+    };
+  });
   const unplanned = [...layout.unplanned];
-  const conflicts: Unplanned[] = [];
+  const conflicts: Unplanned[] = [...layout.orphans];
+  const whole = layout.now !== null && table ? toProblem(wholeDay(layout), table, settings) : null;
   for (const u of solution.unassigned) {
     const c = layout.candidates[u.job]!;
     if (c.fixed) conflicts.push({ fileNumber: c.fileNumber, reason: 'fixed_infeasible' });
+    else if (u.reason === 'time_window' && whole && servesAloneIn(whole, u.job)) unplanned.push({ fileNumber: c.fileNumber, reason: 'day_too_short' });
     else unplanned.push({ fileNumber: c.fileNumber, reason: ENGINE_REASON[u.reason] });
   }
-  return { routes, unplanned, conflicts };
+  return { routes, unplanned, conflicts, underway: layout.passed.length };
 }

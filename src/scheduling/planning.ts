@@ -1,15 +1,18 @@
+import { TZDate } from '@date-fns/tz';
+import { format } from 'date-fns';
 import type { CompiledQuery } from 'kysely';
 import type { ShiftRow } from '../db/schema/scheduling.ts';
-import { AppError } from '../errors.ts';
+import { AppError, validationError } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
 import { addDays } from '../shared/civil-date.ts';
-import { instantAt } from '../shared/time.ts';
+import { instantAt, todayIn, ZONE } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { haversineSource, type Point, type TravelSource, type TravelTable } from './geo.ts';
 import { osrmSource, TravelSourceError } from './osrm.ts';
 import {
   DEFAULT_PLAN_SETTINGS,
   layoutPlan,
+  minutesOf,
   readPlan,
   toProblem,
   type FixedVisit,
@@ -18,7 +21,9 @@ import {
   type PlannedVisit,
   type PlanSettings,
   type Unplanned,
+  UNPLANNED_REASONS,
 } from './plan-rules.ts';
+import { runDueVisitNotices } from './notices.ts';
 import { fixedVisit, fixedVisitsOn, openShiftsOn, planShift, poolOn } from './repository.ts';
 import { solve } from './vrptw/solve.ts';
 
@@ -66,6 +71,28 @@ export interface ComputedPlan {
   seed: number;
 }
 
+/**
+ * Minutes since midnight (Asia/Shanghai, rounded up to the minute) of now when `date` is today,
+ * the end of the day when it has passed, null for a later date: nothing before it is offered.
+ */
+export function planNow(now: Date, date: string): number | null {
+  const today = todayIn(now);
+  if (date > today) return null;
+  if (date < today) return 24 * 60;
+  const t = new TZDate(now, ZONE);
+  return minutesOf(format(t, 'HH:mm')) + (t.getSeconds() > 0 || t.getMilliseconds() > 0 ? 1 : 0);
+}
+
+/** A plan for a date before today is refused (the crew cannot go back in time). */
+export function refusePast(deps: Pick<PlannerDeps, 'clock'>, date: string): void {
+  if (date < todayIn(deps.clock.now())) throw validationError([{ field: 'date', code: 'in_the_past', message: 'must be today or later' }]);
+}
+
+/** Whether the told window of a visit on `date` has begun at `now` (its start is before now). */
+export function windowBegun(date: string, windowStart: string, now: Date): boolean {
+  return instantAt(date, windowStart).getTime() < now.getTime();
+}
+
 export async function computePlan(
   deps: PlannerDeps,
   date: string,
@@ -75,7 +102,7 @@ export async function computePlan(
   choice: SolveChoice,
 ): Promise<ComputedPlan> {
   const settings = planSettings(deps.config);
-  const layout = layoutPlan(date, shifts.map(planShift), drivers, fixed, settings);
+  const layout = layoutPlan(date, shifts.map(planShift), drivers, fixed, settings, { now: planNow(deps.clock.now(), date) });
   const { table, model } = await travelTable(deps, layout.points);
   const seed = choice.seed ?? deps.config.PLANNER_SEED;
   const solution = solve(toProblem(layout, table, settings), {
@@ -83,7 +110,7 @@ export async function computePlan(
     timeLimitMs: choice.timeBudgetMs ?? deps.config.PLANNER_TIME_BUDGET_MS,
     ...(choice.maxIterations !== undefined ? { maxIterations: choice.maxIterations } : {}),
   });
-  return { plan: readPlan(layout, solution, settings), travel: model, iterations: solution.iterations, elapsedMs: solution.elapsedMs, seed };
+  return { plan: readPlan(layout, solution, settings, table), travel: model, iterations: solution.iterations, elapsedMs: solution.elapsedMs, seed };
 }
 
 /** Times and order of a visit that exists; its told window stays unless it is still a draft. */
@@ -144,9 +171,13 @@ export interface PlanRunSummary {
   iterations: number;
   elapsedMs: number;
   travel: TravelModel;
+  /** Drivers considered = planned + unplanned + conflicts + underway. */
+  considered: number;
   planned: number;
   unplanned: Unplanned[];
   conflicts: Unplanned[];
+  /** Told visits of today behind their crew (their planned start has passed): left as they are. */
+  underway: number;
   km: number;
 }
 
@@ -165,16 +196,19 @@ export async function atomicOrConflict(deps: PlannerDeps, queries: CompiledQuery
 }
 
 export async function previewPlan(deps: PlannerDeps, date: string, choice: SolveChoice & { staffId: string | null }): Promise<PlanRunSummary> {
+  refusePast(deps, date);
   const shifts = await openShiftsOn(deps.db, date);
   if (shifts.length === 0) throw new AppError('conflict', `no open shift on ${date}: create shifts first`);
   const [drivers, fixedRows] = await Promise.all([poolOn(deps.db, date), fixedVisitsOn(deps.db, date)]);
   const drafts = new Set(fixedRows.filter((v) => v.status === 'planned').map((v) => v.id));
-  const computed = await computePlan(deps, date, shifts, drivers, fixedRows.map((v) => fixedVisit(v, { keepPromise: true })), choice);
+  const fixed = fixedRows.map((v) => ({ ...fixedVisit(v, { keepPromise: true }), startsAt: v.starts_at }));
+  const computed = await computePlan(deps, date, shifts, drivers, fixed, choice);
   const { plan } = computed;
   const at = deps.clock.now().toISOString();
   const runId = deps.ids.next();
   const planned = plan.routes.reduce((n, r) => n + r.visits.length, 0);
   const km = Math.round(plan.routes.reduce((n, r) => n + r.km, 0) * 10) / 10;
+  const considered = drivers.length + fixed.length;
   await atomicOrConflict(
     deps,
     [
@@ -191,7 +225,15 @@ export async function previewPlan(deps: PlannerDeps, date: string, choice: Solve
           elapsed_ms: Math.round(computed.elapsedMs),
           iterations: computed.iterations,
           unassigned: JSON.stringify([...plan.unplanned, ...plan.conflicts]),
-          figures: JSON.stringify({ planned, km, travel: computed.travel, conflicts: plan.conflicts.length }),
+          figures: JSON.stringify({
+            considered,
+            planned,
+            unplanned: plan.unplanned.length,
+            conflicts: plan.conflicts.length,
+            underway: plan.underway,
+            km,
+            travel: computed.travel,
+          }),
         })
         .compile(),
     ],
@@ -205,9 +247,11 @@ export async function previewPlan(deps: PlannerDeps, date: string, choice: Solve
     iterations: computed.iterations,
     elapsedMs: Math.round(computed.elapsedMs),
     travel: computed.travel,
+    considered,
     planned,
     unplanned: plan.unplanned,
     conflicts: plan.conflicts,
+    underway: plan.underway,
     km,
   };
 }
@@ -247,11 +291,49 @@ export function bookingNotices(deps: PlannerDeps, visitId: string, date: string,
   return [noticeInsert(deps, visitId, 'appointment', at, at), noticeInsert(deps, visitId, 'reminder', reminderDue(deps, date), at)];
 }
 
-export async function commitPlan(deps: PlannerDeps, date: string, staffId: string | null): Promise<{ booked: number }> {
-  const drafts = await deps.db.selectFrom('visits').select(['id', 'conversation_id']).where('date', '=', date).where('status', '=', 'planned').execute();
+/**
+ * What a commit did. Every figure adds up: considered = booked + unchanged + leftOut.length, and
+ * appointments.sent + deferred + sending + skipped + failed = booked (one appointment per visit
+ * booked now, read back after the first send).
+ */
+export interface CommitSummary {
+  date: string;
+  /** Visits of the date that could be told: the drafts, and the visits booked before. */
+  considered: number;
+  booked: number;
+  /** Booked before this commit: left as they were (a commit never moves a told visit). */
+  unchanged: number;
+  /** Drafts not booked, with the reason (their window began before the commit): they stay drafts. */
+  leftOut: Unplanned[];
+  bookedIds: string[];
+}
+
+export interface AppointmentFigures {
+  sent: number;
+  /** Still waiting (outside the sending hours, over the rate): the outbox sends them later. */
+  deferred: number;
+  /** Handed to the provider, its answer not recorded yet. */
+  sending: number;
+  skipped: number;
+  failed: number;
+}
+
+export async function commitPlan(deps: PlannerDeps, date: string, staffId: string | null): Promise<CommitSummary> {
+  refusePast(deps, date);
+  const visits = await deps.db
+    .selectFrom('visits')
+    .select(['id', 'file_number', 'status', 'window_start'])
+    .where('date', '=', date)
+    .where('status', 'in', ['planned', 'booked', 'confirmed'])
+    .orderBy('id')
+    .execute();
+  const drafts = visits.filter((v) => v.status === 'planned');
   if (drafts.length === 0) throw new AppError('conflict', `nothing to commit on ${date}: preview a plan first`);
-  const at = deps.clock.now().toISOString();
-  const ids = drafts.map((d) => d.id);
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  // Checked again now: a plan previewed in the morning may be committed after its first windows began.
+  const late = drafts.filter((d) => windowBegun(date, d.window_start, now));
+  const ids = drafts.filter((d) => !windowBegun(date, d.window_start, now)).map((d) => d.id);
   const queries: CompiledQuery[] = [];
   // Chunks keep every statement under SQLite's bound-parameter limit.
   for (let i = 0; i < ids.length; i += 500) {
@@ -266,9 +348,77 @@ export async function commitPlan(deps: PlannerDeps, date: string, staffId: strin
     );
     for (const id of chunk) queries.push(...bookingNotices(deps, id, date, at));
   }
-  queries.push(auditEntry(deps, { staffId, action: 'plan.commit', subject: date, details: { booked: ids.length } }));
+  const summary: CommitSummary = {
+    date,
+    considered: visits.length,
+    booked: ids.length,
+    unchanged: visits.length - drafts.length,
+    leftOut: late.map((d) => ({ fileNumber: d.file_number, reason: 'window_begun' })),
+    bookedIds: ids,
+  };
+  queries.push(auditEntry(deps, { staffId, action: 'plan.commit', subject: date, details: { booked: ids.length, leftOut: late.length } }));
   await atomicOrConflict(deps, queries, 'commit');
-  deps.logger.info('plan committed', { date, booked: ids.length });
-  return { booked: ids.length };
+  deps.logger.info('plan committed', { date, booked: ids.length, leftOut: late.length });
+  return summary;
 }
 
+/** Where each appointment of the visits just booked stands (one per visit, its current revision). */
+export async function appointmentFigures(deps: Pick<PlannerDeps, 'db'>, visitIds: readonly string[]): Promise<AppointmentFigures> {
+  const figures: AppointmentFigures = { sent: 0, deferred: 0, sending: 0, skipped: 0, failed: 0 };
+  for (let i = 0; i < visitIds.length; i += 500) {
+    const rows = await deps.db
+      .selectFrom('visit_notices as n')
+      .innerJoin('visits as v', (j) => j.onRef('v.id', '=', 'n.visit_id').onRef('v.revision', '=', 'n.revision'))
+      .select('n.status')
+      .where('n.kind', '=', 'appointment')
+      .where('n.visit_id', 'in', visitIds.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      if (r.status === 'done') figures.sent++;
+      else if (r.status === 'pending') figures.deferred++;
+      else if (r.status === 'sending') figures.sending++;
+      else if (r.status === 'skipped') figures.skipped++;
+      else figures.failed++;
+    }
+  }
+  return figures;
+}
+
+export interface CommitResult extends Omit<CommitSummary, 'bookedIds'> {
+  appointments: AppointmentFigures;
+  /** Every due visit notice the send after the commit handled (reminders and other dates too). */
+  notices: { sent: number; skipped: number; deferred: number; failed: number };
+}
+
+/** Commit, send the appointments now (inside the sending hours and the rate), and say where each stands. */
+export async function commitAndSend(deps: PlannerDeps & Pick<AppDeps, 'telephony'>, date: string, staffId: string | null): Promise<CommitResult> {
+  const { bookedIds, ...summary } = await commitPlan(deps, date, staffId);
+  const tick = await runDueVisitNotices(deps, deps.config.OUTREACH_RATE_PER_MINUTE);
+  return {
+    ...summary,
+    appointments: await appointmentFigures(deps, bookedIds),
+    notices: { sent: tick.sent, skipped: tick.skipped, deferred: tick.deferred, failed: tick.failed },
+  };
+}
+
+const reasonLine = (u: Unplanned) => `  ${u.fileNumber}  ${u.reason}  ${UNPLANNED_REASONS[u.reason]}`;
+
+/** What `plan preview` prints: the figures as a sum, then each driver left out with the reason. */
+export function previewLines(r: PlanRunSummary): string[] {
+  return [
+    `considered ${r.considered} drivers = planned ${r.planned} + not planned ${r.unplanned.length} + conflicts ${r.conflicts.length} + under way ${r.underway}` +
+      ` (${r.km} km, ${r.travel}, ${r.elapsedMs} ms)`,
+    ...r.unplanned.map(reasonLine),
+    ...r.conflicts.map(reasonLine),
+  ];
+}
+
+/** What `plan commit` prints: both sums, then each draft left out with the reason. */
+export function commitLines(r: CommitResult): string[] {
+  const a = r.appointments;
+  return [
+    `considered ${r.considered} visits = booked ${r.booked} + already booked ${r.unchanged} + left out ${r.leftOut.length}`,
+    ...r.leftOut.map(reasonLine),
+    `appointment SMS for the ${r.booked} booked = sent ${a.sent} + deferred ${a.deferred} + sending ${a.sending} + skipped ${a.skipped} + failed ${a.failed}`,
+  ];
+}

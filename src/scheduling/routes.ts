@@ -13,7 +13,7 @@ import type { StaffMember } from '../staff/repository.ts';
 import type { AppDeps } from '../http/env.ts';
 import { runDueVisitNotices } from './notices.ts';
 import { UNPLANNED_REASONS, type UnplannedReason } from './plan-rules.ts';
-import { commitPlan, previewPlan } from './planning.ts';
+import { commitAndSend, previewPlan } from './planning.ts';
 import { planShift, routeSheetOf } from './repository.ts';
 import { routeSheetHtml, routeSheetIcs } from './route-sheet.ts';
 import { addFieldStaff, cancelShift, createShift } from './shifts.ts';
@@ -155,7 +155,20 @@ const PlanSchema = z
   .object({
     date: z.string(),
     run: z
-      .object({ id: z.string(), createdAt: z.string(), seed: z.number().int(), iterations: z.number().int(), elapsedMs: z.number().int(), travel: z.string(), planned: z.number().int(), km: z.number() })
+      .object({
+        id: z.string(),
+        createdAt: z.string(),
+        seed: z.number().int(),
+        iterations: z.number().int(),
+        elapsedMs: z.number().int(),
+        travel: z.string(),
+        considered: z.number().int().openapi({ description: 'Drivers the preview considered = planned + unplanned + conflicts + underway' }),
+        planned: z.number().int(),
+        unplanned: z.number().int().openapi({ description: 'Drivers left out, each with a reason (at the time of the preview)' }),
+        conflicts: z.number().int().openapi({ description: 'Pinned or booked visits that no longer fit: left as they were' }),
+        underway: z.number().int().openapi({ description: 'Today: told visits the crew has behind it (planned start before now), left as they are' }),
+        km: z.number(),
+      })
       .nullable()
       .openapi({ description: 'The latest preview of the date' }),
     shifts: z.array(
@@ -168,6 +181,31 @@ const PlanSchema = z
     unplanned: z.array(UnplannedSchema).openapi({ description: 'Confirmed drivers the latest preview could not plan, with the reason' }),
   })
   .openapi('Plan');
+
+/** A run's figures; runs stored before the figures added up are read back with the same sum. */
+function runView(
+  run: { id: string; created_at: string; seed: number; iterations: number; elapsed_ms: number },
+  f: { planned: number; km: number; travel: string; considered?: number; unplanned?: number; conflicts?: number; underway?: number },
+  listed: number,
+) {
+  const conflicts = f.conflicts ?? 0;
+  const unplanned = f.unplanned ?? listed - conflicts;
+  const underway = f.underway ?? 0;
+  return {
+    id: run.id,
+    createdAt: run.created_at,
+    seed: run.seed,
+    iterations: run.iterations,
+    elapsedMs: run.elapsed_ms,
+    travel: f.travel,
+    considered: f.considered ?? f.planned + unplanned + conflicts + underway,
+    planned: f.planned,
+    unplanned,
+    conflicts,
+    underway,
+    km: f.km,
+  };
+}
 
 async function planView(db: Kysely<DB>, date: string, role: Role): Promise<z.infer<typeof PlanSchema>> {
   const [shifts, visits, run] = await Promise.all([
@@ -191,10 +229,10 @@ async function planView(db: Kysely<DB>, date: string, role: Role): Promise<z.inf
     ? await db.selectFrom('licences').select(['file_number', 'name', 'phone', 'address', 'community', 'id_masked', 'birth_date', 'sex', 'classes']).where('file_number', 'in', stillOut.map((u) => u.fileNumber)).execute()
     : [];
   const byFile = new Map(licences.map((l) => [l.file_number, l]));
-  const figures = run ? (JSON.parse(run.figures) as { planned: number; km: number; travel: string }) : null;
+  const figures = run ? (JSON.parse(run.figures) as { planned: number; km: number; travel: string; considered?: number; unplanned?: number; conflicts?: number; underway?: number }) : null;
   return {
     date,
-    run: run && figures ? { id: run.id, createdAt: run.created_at, seed: run.seed, iterations: run.iterations, elapsedMs: run.elapsed_ms, travel: figures.travel, planned: figures.planned, km: figures.km } : null,
+    run: run && figures ? runView(run, figures, listed.length) : null,
     shifts: shifts.map((s) => ({
       ...shiftView(s),
       postal: { name: s.p_name, phone: s.p_phone },
@@ -319,7 +357,22 @@ const commitRoute = apiRoute('scheduling:manage', {
   summary: 'Book every planned visit of the date: each driver gets the appointment SMS, and a reminder the day before',
   request: { params: dateParam },
   responses: {
-    200: ok('Booked', z.object({ booked: z.number().int(), notices: z.object({ sent: z.number().int(), skipped: z.number().int(), deferred: z.number().int(), failed: z.number().int() }) })),
+    200: ok(
+      'Booked. considered = booked + unchanged + leftOut.length; appointments.sent + deferred + sending + skipped + failed = booked',
+      z.object({
+        date: z.string(),
+        considered: z.number().int().openapi({ description: 'Visits of the date that could be told: the drafts, and those booked before' }),
+        booked: z.number().int().openapi({ description: 'Drafts booked now' }),
+        unchanged: z.number().int().openapi({ description: 'Booked before this commit, left as they were (a commit never moves a told visit)' }),
+        leftOut: z.array(UnplannedSchema.omit({ driver: true })).openapi({ description: 'Drafts not booked (their window began before the commit): they stay drafts' }),
+        appointments: z
+          .object({ sent: z.number().int(), deferred: z.number().int(), sending: z.number().int(), skipped: z.number().int(), failed: z.number().int() })
+          .openapi({ description: 'The appointment SMS of the visits booked now, after the first send' }),
+        notices: z
+          .object({ sent: z.number().int(), skipped: z.number().int(), deferred: z.number().int(), failed: z.number().int() })
+          .openapi({ description: 'Every due visit notice handled by the send that followed the commit (reminders and other dates included)' }),
+      }),
+    ),
     409: { description: 'Nothing to commit' },
   },
 });
@@ -413,10 +466,9 @@ export function schedulingRoutes() {
     .openapi(planRoute, async (c) => c.json(await planView(c.get('deps').db, c.req.valid('param').date, c.get('staff').role), 200))
     .openapi(commitRoute, async (c) => {
       const deps = c.get('deps');
-      const { booked } = await commitPlan(deps, c.req.valid('param').date, c.get('staff').id);
       // The appointments go out now rather than at the next tick (inside the window and the rate).
-      const notices = await runDueVisitNotices(deps, deps.config.OUTREACH_RATE_PER_MINUTE);
-      return c.json({ booked, notices: { sent: notices.sent, skipped: notices.skipped, deferred: notices.deferred, failed: notices.failed } }, 200);
+      const r = await commitAndSend(deps, c.req.valid('param').date, c.get('staff').id);
+      return c.json({ ...r, leftOut: r.leftOut.map((u) => ({ ...u, message: UNPLANNED_REASONS[u.reason] })) }, 200);
     })
     .openapi(changeVisitRoute, async (c) => {
       const v = await changeVisit(c.get('deps'), c.req.valid('param').id, c.req.valid('json'), c.get('staff').id);

@@ -12,8 +12,9 @@ import { loadConfig } from '../../src/config.ts';
 import { composeNode } from '../../src/entry/compose-node.ts';
 import type { AppDeps } from '../../src/http/env.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
+import { CLI } from '../helpers/program.ts';
 
-const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
+// The built CLI (test/helpers/program.ts).
 /** A fixed test key (64 hex digits). */
 export const DRILL_KEY = 'a1'.repeat(32);
 /** The children's lease: short, so that the next CLI run may take a killed one over after 2 s. */
@@ -39,7 +40,7 @@ export function childEnv(dataDir: string, extra: Record<string, string> = {}): N
 
 /** `npx tsx src/cli.ts ARGS`, as node with tsx's loader (one process: SIGKILL reaches the CLI itself). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>

@@ -9,6 +9,7 @@ import { openNodeDatabase } from '../../src/db/open-node.ts';
 import { mulberry32 } from '../../src/scheduling/vrptw/random.ts';
 import { todayIn } from '../../src/shared/time.ts';
 import { startFakeTwilioApi, type FakeTwilioApi } from '../helpers/fake-twilio-api.ts';
+import { CLI } from '../helpers/program.ts';
 import { csv, row } from '../helpers/registry-csv.ts';
 
 /**
@@ -81,7 +82,7 @@ function childEnv(): NodeJS.ProcessEnv {
 }
 
 function cli(args: string[], mode: KillMode = 'none', killAt = 0): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const run: Run = { child, mode, killAt, creates: 0, killed: false, stdout: '', stderr: '', exited: Promise.resolve() };
   run.exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());

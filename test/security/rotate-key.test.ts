@@ -9,6 +9,7 @@ import { createCipher, keyCheckOf, keyIdOf } from '../../src/shared/personal-dat
 import { createTestApp, postCsv } from '../helpers/app.ts';
 import { bookedVisits, driver, recordExam } from '../helpers/exams.ts';
 import { csv, row } from '../helpers/registry-csv.ts';
+import { CLI } from '../helpers/program.ts';
 
 // `npm run cli -- rotate-key` (issue 13) on a real database: licences (ID numbers and their keyed
 // look-up hash), rejected import rows and an exam's sealed findings, written with an old key.
@@ -35,7 +36,7 @@ function cli(keys: { DATA_KEY?: Buffer; DATA_KEY_PREVIOUS?: Buffer }, ...argv: s
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
   if (keys.DATA_KEY) env.DATA_KEY = keys.DATA_KEY.toString('base64');
   if (keys.DATA_KEY_PREVIOUS) env.DATA_KEY_PREVIOUS = keys.DATA_KEY_PREVIOUS.toString('hex');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...argv], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...argv], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const run: Run = { child, stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
   child.stdout!.on('data', (c: Buffer) => (run.stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (run.stderr += c.toString()));

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNodeDatabase } from '../../src/db/open-node.ts';
 import { randomIds, systemClock } from '../../src/ports.ts';
 import { addStaff } from '../../src/staff/repository.ts';
+import { CLI, SERVER } from '../helpers/program.ts';
 
 // Issue 13, finding 11 (keys and ports at start-up) and the process-level guard: real child
 // processes, each with its own data folder; every wait is for a line or an exit, never a timer.
@@ -31,7 +32,7 @@ interface Child {
 }
 
 function start(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -64,8 +65,8 @@ function start(args: string[], env: Record<string, string>): Child {
   return run;
 }
 
-const server = (env: Record<string, string>) => start(['src/entry/node.ts'], env);
-const cli = (env: Record<string, string>, ...argv: string[]) => start(['src/cli.ts', ...argv], env);
+const server = (env: Record<string, string>) => start([SERVER], env);
+const cli = (env: Record<string, string>, ...argv: string[]) => start([CLI, ...argv], env);
 
 /** A fresh data folder for one case. */
 let folders = 0;
@@ -166,7 +167,7 @@ const guard = installProcessGuard(createLogger({ write: (l) => process.stderr.wr
 ${body}
 `,
     );
-    return start([path], {});
+    return start(['--import', 'tsx', path], {});
   };
 
   it('logs an error a stream emits late (no listener) and an unhandled rejection, scrubbed, and the process carries on', async () => {

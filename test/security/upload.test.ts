@@ -14,6 +14,7 @@ import { bodyLimitOf, MULTIPART_LIMITS, WEBHOOK_BODY_BYTES } from '../../src/htt
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { csv, row } from '../helpers/registry-csv.ts';
 import { goodCsv, multipart, normalImportWorks, postMultipart, registryState, type Part } from './helpers.ts';
+import { CLI, SERVER } from '../helpers/program.ts';
 
 interface ErrorBody {
   error: { code: string; message: string; details: { importId?: string; issues?: Array<{ field: string; code: string; message: string }> } };
@@ -306,11 +307,11 @@ describe('the real server in a child process', () => {
       SUBMISSION_WORKER: 'off',
       LOG_LEVEL: 'warn',
     };
-    const added = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'staff', 'add', '--name', '管理员', '--role', 'admin'], { env, encoding: 'utf8' });
+    const added = spawnSync(process.execPath, [CLI, 'staff', 'add', '--name', '管理员', '--role', 'admin'], { env, encoding: 'utf8' });
     expect(added.status, added.stderr).toBe(0);
     token = added.stdout.trim().split('\n').at(-1)!.trim();
-    // One process (node --import tsx, as npx tsx runs it), so its pid is the server's.
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/entry/node.ts'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One process (the built server, as npm start runs it), so its pid is the server's.
+    child = spawn(process.execPath, [SERVER], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     await new Promise<void>((resolve, reject) => {

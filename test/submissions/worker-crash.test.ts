@@ -10,6 +10,7 @@ import { mulberry32 } from '../../src/scheduling/vrptw/random.ts';
 import { createCipher, parseMasterKey } from '../../src/shared/personal-data.ts';
 import { createGatewaySimulator, type GatewaySimulator } from '../../src/submissions/gateway-sim.ts';
 import { serveGatewaySimulator, type GatewaySimulatorServer } from '../../src/submissions/gateway-sim-server.ts';
+import { CLI } from '../helpers/program.ts';
 
 /**
  * The fault drill of issue 5: the real worker process (`cli worker`) is killed with SIGKILL again
@@ -97,7 +98,7 @@ function workerEnv(url: string): NodeJS.ProcessEnv {
 }
 
 function startWorker(generation: number, url: string, killAtFiling: number | null): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: ROOT, env: workerEnv(url), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'worker'], { cwd: ROOT, env: workerEnv(url), stdio: ['ignore', 'pipe', 'pipe'] });
   const run: Run = { generation, child, killedBy: null, killAtFiling, filings: 0, stderr: '', exited: Promise.resolve() };
   run.exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());

@@ -92,7 +92,11 @@ async function importCommand(config: Config, args: string[], out: Out): Promise<
     await recoverInterruptedWork(deps);
     const outcome = await importRegistry(deps, { source: createReadStream(file), staffId: null, origin: 'cli', filename: file });
     const row = await getImport(deps.db, outcome.id);
-    out(`import ${outcome.id}: ${row?.total_rows} rows, ${row?.inserted} inserted, ${row?.updated} updated, ${row?.unchanged} unchanged, ${row?.rejected} rejected`);
+    // The figures add up (issue 14): every row is inserted, updated, unchanged or rejected.
+    out(
+      `import ${outcome.id}: ${row?.total_rows} rows, ${row?.inserted} inserted, ${row?.updated} updated, ${row?.unchanged} unchanged, ${row?.rejected} rejected` +
+        ` (${row?.inserted} + ${row?.updated} + ${row?.unchanged} + ${row?.rejected} = ${row?.total_rows})`,
+    );
     for (const w of JSON.parse(row?.warnings ?? '[]') as string[]) out(`warning: ${w}`);
     for (const e of outcome.errors) out(`line ${e.line}: ${e.field}: ${e.message} (${e.code})`);
     if ((row?.rejected ?? 0) > outcome.errors.length) out(`... all ${row?.rejected} rejected rows: GET /api/registry/imports/${outcome.id}/errors`);
@@ -112,8 +116,14 @@ async function screenCommand(config: Config, args: string[], out: Out): Promise<
       staffId: null,
       trigger: 'cli',
     });
-    out(`screening ${run.id} as of ${run.as_of}: ${run.licences_screened} licences screened`);
-    out(JSON.stringify(JSON.parse(run.counts), null, 2));
+    const c = JSON.parse(run.counts) as Record<string, number>;
+    // The figures add up (issue 14), written out as the sums they are; the counts follow as JSON.
+    out(
+      `screening ${run.id} as of ${run.as_of}: ${run.licences_screened} licences screened;` +
+        ` flagged ${c.flaggedTotal} = created ${c.created} + reopened ${c.reopened} + updated ${c.updated} + unchanged ${c.unchanged} + already completed ${c.alreadyCompleted};` +
+        ` open before ${c.updated! + c.unchanged! + c.superseded! + c.lapsed!} = updated ${c.updated} + unchanged ${c.unchanged} + superseded ${c.superseded} + lapsed ${c.lapsed}`,
+    );
+    out(JSON.stringify(c, null, 2));
   });
 }
 

@@ -209,7 +209,19 @@ export function finishRun(
   const lapsed = stale.filter((c) => c.lapsesOn !== null && c.lapsesOn <= run.asOf);
   const superseded = stale.filter((c) => !(c.lapsesOn !== null && c.lapsesOn <= run.asOf));
   const created = sql<number>`(SELECT count(*) FROM cases WHERE first_run_id = ${run.id})`;
-  const counts = sql<string>`json_object('flagged', json(${JSON.stringify(run.flagged)}), 'created', ${created},
+  const flaggedTotal = Object.values(run.flagged).reduce((n, k) => n + k, 0);
+  const staging = sql.table(runStagingTable(run.id));
+  // What each staged case meets before the publish (read back by the counts after it).
+  const meets = (statuses: string) =>
+    sql<number>`(SELECT count(*) FROM ${staging} s JOIN cases c ON c.file_number = s.file_number AND c.category = s.category
+      AND c.trigger_on IS s.trigger_on WHERE c.status IN (${sql.raw(statuses)}))`;
+  const before = sql<string>`json_object('updated', ${meets("'open'")}, 'reopened', ${meets("'superseded', 'lapsed'")}, 'alreadyCompleted', ${meets("'completed'")})`;
+  const was = (key: string) => sql<number>`json_extract(counts, ${`$.${key}`})`;
+  // The figures add up (issue 14): flagged = created + reopened + updated + unchanged + alreadyCompleted;
+  // open before the run = updated + unchanged + superseded + lapsed.
+  const counts = sql<string>`json_object('flagged', json(${JSON.stringify(run.flagged)}), 'flaggedTotal', ${flaggedTotal},
+    'created', ${created}, 'reopened', ${was('reopened')}, 'updated', ${was('updated')},
+    'unchanged', ${flaggedTotal} - (SELECT count(*) FROM ${staging}), 'alreadyCompleted', ${was('alreadyCompleted')},
     'superseded', ${superseded.length}, 'lapsed', ${lapsed.length})`;
   const close = (ids: readonly OpenCase[], status: 'lapsed' | 'superseded') =>
     ids.length === 0
@@ -225,6 +237,7 @@ export function finishRun(
   return [
     // A run taken over (its heartbeat stalled for a whole lease) must publish nothing.
     runStillRunning(db, run.id),
+    db.updateTable('screening_runs').set({ counts: before }).where('id', '=', run.id).where('status', '=', 'running').compile(),
     publishStaged(db, run),
     db
       .updateTable('screening_runs')

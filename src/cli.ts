@@ -24,7 +24,7 @@ import { maskPhone } from './shared/mask.ts';
 import { addStaff, listStaff } from './staff/repository.ts';
 import { createDemoCrews } from './scheduling/demo-crews.ts';
 import { runDueVisitNotices } from './scheduling/notices.ts';
-import { commitAndSend, commitLines, previewLines, previewPlan } from './scheduling/planning.ts';
+import { commitAndSend, commitLines, latestRunLines, previewLines, previewPlan } from './scheduling/planning.ts';
 import { routeSheetOf } from './scheduling/repository.ts';
 import { routeSheetHtml, routeSheetIcs } from './scheduling/route-sheet.ts';
 import { gatewayFromConfig } from './submissions/compose.ts';
@@ -242,6 +242,7 @@ async function planCommand(config: Config, args: string[], out: Out): Promise<vo
     } else if (sub === 'commit') {
       for (const line of commitLines(await commitAndSend(deps, date, null))) out(line);
     } else if (sub === 'show') {
+      for (const line of await latestRunLines(deps, date)) out(line);
       const shifts = await deps.db.selectFrom('shifts').selectAll().where('date', '=', date).where('status', '=', 'open').orderBy('starts_at').execute();
       for (const shift of shifts) {
         const visits = await deps.db

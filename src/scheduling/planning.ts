@@ -422,3 +422,15 @@ export function commitLines(r: CommitResult): string[] {
     `appointment SMS for the ${r.booked} booked = sent ${a.sent} + deferred ${a.deferred} + sending ${a.sending} + skipped ${a.skipped} + failed ${a.failed}`,
   ];
 }
+
+/** What `plan show` prints first: the latest preview's figures as a sum (runs stored before them: planned only). */
+export async function latestRunLines(deps: Pick<PlannerDeps, 'db'>, date: string): Promise<string[]> {
+  const run = await deps.db.selectFrom('plan_runs').select(['created_at', 'figures', 'unassigned']).where('date', '=', date).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  if (!run) return [`no preview of ${date} yet`];
+  const f = JSON.parse(run.figures) as { considered?: number; planned: number; unplanned?: number; conflicts?: number; underway?: number; km: number };
+  const out = (JSON.parse(run.unassigned) as Unplanned[]).length;
+  if (f.considered === undefined) return [`latest preview ${run.created_at}: planned ${f.planned}, not planned or in conflict ${out} (${f.km} km)`];
+  return [
+    `latest preview ${run.created_at}: considered ${f.considered} drivers = planned ${f.planned} + not planned ${f.unplanned ?? 0} + conflicts ${f.conflicts ?? 0} + under way ${f.underway ?? 0} (${f.km} km)`,
+  ];
+}

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { haversineKm } from '../../src/scheduling/geo.ts';
 import { WINDOW_BEGUN_NOTE } from '../../src/scheduling/notices.ts';
+import { commitAndSend, commitLines, latestRunLines, previewLines, previewPlan } from '../../src/scheduling/planning.ts';
 import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
 import type { RowInput } from '../helpers/registry-csv.ts';
 import { GUANGYUE, OFFICE, SHUICHENG, TOMORROW, addCrewShift, allVisits, commit as commitPlan, confirmedDrivers, preview } from '../helpers/scheduling.ts';
@@ -177,5 +178,26 @@ describe('a plan for today', () => {
     const freeAt = Math.max(minutes(now), minutes(last.starts_at) + last.service_minutes);
     expect(minutes(firstNew.starts_at)).toBeGreaterThanOrEqual(Math.floor(freeAt + travelMinutes(last, firstNew)));
     for (const r of fresh) expect(minutes(r.window_start)).toBeGreaterThanOrEqual(minutes(now));
+  });
+
+  it('the CLI lines write each figure as the sum it is, with the reason of each driver left out', async () => {
+    await confirmedDrivers(t, [driver(1), driver(2), driver(3), driver(4, { community: '', lat: '36.9000', lng: '116.5000' })]);
+    await addCrewShift(t, 1, { startsAt: '08:30', endsAt: '12:00', area: { communities: ['水城花园', '光岳小区'] } });
+    t.clock.set(at('07:30'));
+    const r = await previewPlan(t.deps, TOMORROW, { staffId: null, maxIterations: 2000 });
+    const lines = previewLines(r);
+    const [, considered, planned, unplanned, conflicts, underway] = /^considered (\d+) drivers = planned (\d+) \+ not planned (\d+) \+ conflicts (\d+) \+ under way (\d+) /.exec(lines[0]!)!.map(Number);
+    expect(considered).toBe(4);
+    expect(planned! + unplanned! + conflicts! + underway!).toBe(considered);
+    expect(lines).toContain('  510000000004  no_shift_in_area  no shift on this date covers the driver’s community or area');
+    expect((await latestRunLines(t.deps, TOMORROW))[0]).toContain(`considered 4 drivers = planned ${planned} + not planned ${unplanned}`);
+    t.clock.set(at('09:00'));
+    const c = await commitAndSend(t.deps, TOMORROW, null);
+    const out = commitLines(c);
+    expect(out[0]).toBe(`considered ${c.considered} visits = booked ${c.booked} + already booked ${c.unchanged} + left out ${c.leftOut.length}`);
+    expect(c.booked + c.unchanged + c.leftOut.length).toBe(c.considered);
+    for (const u of c.leftOut) expect(out).toContain(`  ${u.fileNumber}  window_begun  the planned window began before the commit: not booked (preview again to place the driver later today)`);
+    const a = c.appointments;
+    expect(out.at(-1)).toBe(`appointment SMS for the ${c.booked} booked = sent ${a.sent} + deferred ${a.deferred} + sending ${a.sending} + skipped ${a.skipped} + failed ${a.failed}`);
   });
 });

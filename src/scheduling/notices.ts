@@ -164,6 +164,8 @@ async function runNotice(deps: Deps, n: VisitNoticeRow, result: OutboxTick): Pro
     return;
   }
   if (decision.kind === 'skip') {
+    // The crew goes, the driver does not know: staff must call (ids only in the log, no personal data).
+    if (decision.note === WINDOW_BEGUN_NOTE) deps.logger.warn('appointment not sent: its window had begun', { visitId: n.visit_id, date: ctx.visit.date });
     await deps.atomic([finish(deps, n, 'skipped', decision.note, null, 'pending')]);
     result.skipped++;
     return;

@@ -184,6 +184,17 @@ export interface Layout {
 export interface LayoutOptions {
   /** Minutes since midnight (Asia/Shanghai) of now, when the date is today. */
   now?: number | null | undefined;
+  /** Today's visits the crews have already closed (exam recorded, no-show...): where each crew has been, nothing more. */
+  trail?: readonly TrailVisit[] | undefined;
+}
+
+/** A visit of today its crew has closed: only where and when, to tell where the crew is. */
+export interface TrailVisit {
+  shiftId: string;
+  stopKey: string;
+  point: Point;
+  startsAt: string;
+  serviceMinutes: number;
 }
 
 /** A told visit the crew has behind it on a plan for today. */
@@ -197,16 +208,26 @@ export function earliestToldStart(now: number): number {
   return Math.ceil(now / 30) * 30;
 }
 
-function crewsOf(shifts: readonly PlanShift[], passed: readonly FixedVisit[], now: number | null, locationOf: (key: string, p: Point) => number): Crew[] {
+function crewsOf(
+  shifts: readonly PlanShift[],
+  passed: readonly FixedVisit[],
+  trail: readonly TrailVisit[],
+  now: number | null,
+  locationOf: (key: string, p: Point) => number,
+): Crew[] {
+  const been: TrailVisit[] = [...trail, ...passed.map((f) => ({ shiftId: f.shiftId, stopKey: f.stopKey, point: f.point, startsAt: f.startsAt ?? f.promised!.start, serviceMinutes: f.serviceMinutes }))];
   return shifts.map((s, i) => {
-    const behind = passed.filter((f) => f.shiftId === s.id);
-    const last = behind.reduce<FixedVisit | null>((a, f) => (a === null || minutesOf(f.startsAt ?? f.promised!.start) >= minutesOf(a.startsAt ?? a.promised!.start) ? f : a), null);
-    const free = last ? minutesOf(last.startsAt ?? last.promised!.start) + last.serviceMinutes : 0;
+    const behind = passed.filter((f) => f.shiftId === s.id).length;
+    const mine = now === null ? [] : been.filter((v) => v.shiftId === s.id);
+    const last = mine.reduce<TrailVisit | null>((a, v) => (a === null || minutesOf(v.startsAt) >= minutesOf(a.startsAt) ? v : a), null);
+    const free = last ? minutesOf(last.startsAt) + last.serviceMinutes : 0;
     return {
       start: last ? locationOf(last.stopKey, last.point) : 2 * i,
       earliest: Math.max(minutesOf(s.startsAt), now ?? 0, free),
-      capacity: Math.max(0, s.capacity - behind.length),
-      passed: behind.length,
+      // closed visits no longer take a place (the capacity trigger counts active ones only)
+      capacity: Math.max(0, s.capacity - behind),
+      // ... but keep theirs in the route order
+      passed: mine.length,
     };
   });
 }
@@ -308,7 +329,7 @@ export function layoutPlan(
     }
     candidates.push({ ...placed, location: locationOf(placed.stopKey, placed.point), allowedShifts: allowedShifts(shifts, d.community, placed.point) });
   }
-  const crews = crewsOf(shifts, passed, now, locationOf);
+  const crews = crewsOf(shifts, passed, options.trail ?? [], now, locationOf);
   return { date, shifts: [...shifts], points, candidates, unplanned, now, crews, passed, orphans };
 }
 

@@ -20,6 +20,7 @@ import {
   type PlanDriver,
   type PlannedVisit,
   type PlanSettings,
+  type TrailVisit,
   type Unplanned,
   UNPLANNED_REASONS,
 } from './plan-rules.ts';
@@ -93,6 +94,18 @@ export function windowBegun(date: string, windowStart: string, now: Date): boole
   return instantAt(date, windowStart).getTime() < now.getTime();
 }
 
+/** Today's visits the crews have closed (neither active nor cancelled): where each crew has been. */
+async function trailOf(deps: PlannerDeps, shifts: readonly ShiftRow[]): Promise<TrailVisit[]> {
+  if (shifts.length === 0) return [];
+  const rows = await deps.db
+    .selectFrom('visits')
+    .select(['shift_id', 'stop_key', 'lat', 'lng', 'starts_at', 'service_minutes'])
+    .where('shift_id', 'in', shifts.map((s) => s.id))
+    .where('status', 'not in', ['planned', 'booked', 'confirmed', 'cancelled'])
+    .execute();
+  return rows.map((r) => ({ shiftId: r.shift_id, stopKey: r.stop_key, point: { lat: r.lat, lng: r.lng }, startsAt: r.starts_at, serviceMinutes: r.service_minutes }));
+}
+
 export async function computePlan(
   deps: PlannerDeps,
   date: string,
@@ -102,7 +115,8 @@ export async function computePlan(
   choice: SolveChoice,
 ): Promise<ComputedPlan> {
   const settings = planSettings(deps.config);
-  const layout = layoutPlan(date, shifts.map(planShift), drivers, fixed, settings, { now: planNow(deps.clock.now(), date) });
+  const now = planNow(deps.clock.now(), date);
+  const layout = layoutPlan(date, shifts.map(planShift), drivers, fixed, settings, { now, trail: now === null ? [] : await trailOf(deps, shifts) });
   const { table, model } = await travelTable(deps, layout.points);
   const seed = choice.seed ?? deps.config.PLANNER_SEED;
   const solution = solve(toProblem(layout, table, settings), {

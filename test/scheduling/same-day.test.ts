@@ -180,6 +180,30 @@ describe('a plan for today', () => {
     for (const r of fresh) expect(minutes(r.window_start)).toBeGreaterThanOrEqual(minutes(now));
   });
 
+  it('a crew whose visits so far are closed goes on from the last one’s stop, after it', async () => {
+    await confirmedDrivers(t, [driver(1), driver(2), driver(3)]);
+    await addCrewShift(t, 1, { startsAt: '08:30', endsAt: '17:00' });
+    t.clock.set(at('07:30'));
+    await preview(t);
+    await commit(t);
+    const morning = await visitRows();
+    // The crew closed them (the exam recorded): they no longer take a place, but say where the crew is.
+    await t.deps.db.updateTable('visits').set({ status: 'done' }).where('date', '=', TOMORROW).execute();
+    await t.deps.db.updateTable('cases').set({ status: 'completed' }).where('file_number', 'in', morning.map((v) => v.file_number)).execute();
+    t.clock.set(new Date('2026-11-26T02:00:00Z').toISOString());
+    await confirmedDrivers(t, [driver(7, { community: '', lat: '36.4300', lng: '116.0000' })]);
+    const last = morning.at(-1)!;
+    t.clock.set(at(last.starts_at));
+    const plan = await preview(t);
+    expect(plan.unplanned).toEqual([]);
+    const fresh = (await visitRows()).filter((r) => r.status === 'planned');
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]!.seq).toBe(4);
+    const freeAt = minutes(last.starts_at) + last.service_minutes;
+    expect(minutes(fresh[0]!.starts_at)).toBeGreaterThanOrEqual(Math.floor(freeAt + travelMinutes(last, fresh[0]!)));
+    expect(minutes(fresh[0]!.window_start)).toBeGreaterThanOrEqual(minutes(last.starts_at));
+  });
+
   it('the CLI lines write each figure as the sum it is, with the reason of each driver left out', async () => {
     await confirmedDrivers(t, [driver(1), driver(2), driver(3), driver(4, { community: '', lat: '36.9000', lng: '116.5000' })]);
     await addCrewShift(t, 1, { startsAt: '08:30', endsAt: '12:00', area: { communities: ['水城花园', '光岳小区'] } });

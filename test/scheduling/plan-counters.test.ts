@@ -13,6 +13,7 @@ import {
   type FixedVisit,
   type PlanDriver,
   type PlanShift,
+  type TrailVisit,
 } from '../../src/scheduling/plan-rules.ts';
 import { solve } from '../../src/scheduling/vrptw/solve.ts';
 import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
@@ -79,6 +80,8 @@ const dayArb = fc.record({
   drivers: fc.array(driverArb, { maxLength: 8 }),
   fixed: fc.array(fixedArb, { maxLength: 4 }),
   now: fc.option(fc.integer({ min: 0, max: 24 * 60 }), { nil: null }),
+  // visits of today the crews closed already (exam recorded, no-show): where each crew has been
+  trail: fc.array(fc.record({ shift: fc.integer({ min: 0, max: 2 }), at: point, start: fc.integer({ min: 6 * 60, max: 20 * 60 }) }), { maxLength: 3 }),
   seed: fc.integer({ min: 0, max: 1000 }),
 });
 type Day = typeof dayArb extends fc.Arbitrary<infer T> ? T : never;
@@ -108,7 +111,8 @@ function build(day: Day) {
     promised: f.promised === null ? null : { start: hhmm(f.promised), end: hhmm(f.promised + 60) },
     startsAt: f.promised === null ? undefined : hhmm(f.promised + f.startsAt),
   }));
-  const layout = layoutPlan(DATE, shifts, drivers, fixed, DEFAULT_PLAN_SETTINGS, { now: day.now });
+  const trail: TrailVisit[] = day.trail.map((v, i) => ({ shiftId: `shift-${v.shift}`, stopKey: `t:${i}`, point: v.at, startsAt: hhmm(v.start), serviceMinutes: 10 }));
+  const layout = layoutPlan(DATE, shifts, drivers, fixed, DEFAULT_PLAN_SETTINGS, { now: day.now, trail });
   const table = haversineTable(layout.points, TRAVEL);
   const problem = toProblem(layout, table, DEFAULT_PLAN_SETTINGS);
   const solution = solve(problem, { seed: day.seed, maxIterations: 20, timeLimitMs: 60_000 });
@@ -143,6 +147,8 @@ describe('the planner’s figures', () => {
             const i = layout.shifts.findIndex((s) => s.id === r.shiftId);
             const crew = layout.crews[i]!;
             expect(crew.earliest).toBeGreaterThanOrEqual(now);
+            // after every visit the crew has closed or has behind it
+            for (const v of day.trail.filter((x) => x.shift === i)) expect(crew.earliest).toBeGreaterThanOrEqual(v.start + 10);
             let free = crew.earliest;
             let at = crew.start;
             for (const v of r.visits) {

@@ -27,9 +27,17 @@ const RunSchema = z
     startedAt: z.string(),
     finishedAt: z.string().nullable(),
     licencesScreened: z.number().int(),
+    // flaggedTotal = created + reopened + updated + unchanged + alreadyCompleted; the open cases
+    // before the run = updated + unchanged + superseded + lapsed, after it = created + reopened +
+    // updated + unchanged (runs recorded before issue 14 have only the first four).
     counts: z.object({
       flagged: z.record(z.string(), z.number().int()).optional(),
+      flaggedTotal: z.number().int().optional(),
       created: z.number().int().optional(),
+      reopened: z.number().int().optional(),
+      updated: z.number().int().optional(),
+      unchanged: z.number().int().optional(),
+      alreadyCompleted: z.number().int().optional(),
       superseded: z.number().int().optional(),
       lapsed: z.number().int().optional(),
     }),

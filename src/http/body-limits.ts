@@ -89,29 +89,49 @@ export function bodyLimits(config: Pick<Config, 'MAX_JSON_BODY_BYTES'>): Middlew
 
 const utf8 = new TextDecoder();
 
-/** The whole body, or a 413 as soon as it passes the limit (the rest is never read). */
-async function readAtMost(stream: ReadableStream<Uint8Array>, limit: { bytes: number; setting: string }): Promise<Uint8Array> {
+/**
+ * A request body's chunks, counted as they are read: past `maxBytes` the next read throws
+ * `errors.tooLarge()` (the rest is never read), a read that fails (the client went away) throws
+ * `errors.unreadable()`. Shared by the buffered bodies here and the streamed registry upload.
+ */
+export async function* countedBody(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  errors: { tooLarge: () => AppError; unreadable: () => AppError },
+): AsyncGenerator<Uint8Array> {
   const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let seen = 0;
   try {
     for (;;) {
       let next: Awaited<ReturnType<typeof reader.read>>;
       try {
         next = await reader.read();
       } catch {
-        throw new AppError('validation_failed', 'the request body could not be read to its end', {
-          issues: [{ field: 'body', code: 'aborted', message: 'the body ended early' }],
-        });
+        throw errors.unreadable();
       }
-      if (next.done) break;
-      size += next.value.byteLength;
-      if (size > limit.bytes) throw tooLarge(limit);
-      chunks.push(next.value);
+      if (next.done) return;
+      seen += next.value.byteLength;
+      if (seen > maxBytes) throw errors.tooLarge();
+      yield next.value;
     }
   } finally {
-    // Released, not cancelled: cancelling resets the connection before the 413 is written.
+    // Released, not cancelled: cancelling would reset the connection before the answer is
+    // written; the server drains what is left (@hono/node-server does, up to 64 MB).
     reader.releaseLock();
+  }
+}
+
+/** The whole body, or a 413 as soon as it passes the limit (the rest is never read). */
+async function readAtMost(stream: ReadableStream<Uint8Array>, limit: { bytes: number; setting: string }): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const unreadable = () =>
+    new AppError('validation_failed', 'the request body could not be read to its end', {
+      issues: [{ field: 'body', code: 'aborted', message: 'the body ended early' }],
+    });
+  for await (const chunk of countedBody(stream, limit.bytes, { tooLarge: () => tooLarge(limit), unreadable })) {
+    chunks.push(chunk);
+    size += chunk.byteLength;
   }
   const body = new Uint8Array(size);
   let offset = 0;

@@ -1,7 +1,7 @@
 import busboy, { type Busboy, type FileInfo, type FieldInfo } from 'busboy';
 import type { Readable } from 'node:stream';
 import { AppError, type FieldIssue } from '../errors.ts';
-import { MULTIPART_LIMITS } from '../http/body-limits.ts';
+import { countedBody, MULTIPART_LIMITS } from '../http/body-limits.ts';
 
 const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/plain']);
 
@@ -46,28 +46,9 @@ function invalid(field: string, code: string, message: string): AppError {
 
 const unreadable = () => invalid('body', 'aborted', 'the request body could not be read to its end');
 
-/** The raw body, counted; a read error (the client went away) becomes a 400. */
-async function* counted(body: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  let seen = 0;
-  try {
-    for (;;) {
-      let next: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        next = await reader.read();
-      } catch {
-        throw unreadable();
-      }
-      if (next.done) return;
-      seen += next.value.byteLength;
-      if (seen > maxBytes) throw tooLarge(maxBytes);
-      yield next.value;
-    }
-  } finally {
-    // Released, not cancelled: cancelling would reset the connection before the answer is
-    // written; the server drains what is left (@hono/node-server does, up to 64 MB).
-    reader.releaseLock();
-  }
+/** The raw body, counted against MAX_IMPORT_BYTES; a read error (the client went away) becomes a 400. */
+function counted(body: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
+  return countedBody(body, maxBytes, { tooLarge: () => tooLarge(maxBytes), unreadable });
 }
 
 /**
@@ -212,7 +193,7 @@ class BodyFeeder {
     } catch {
       if (!this.#stopped) this.fail(unreadable());
     } finally {
-      this.#reader.releaseLock(); // not cancelled: see counted()
+      this.#reader.releaseLock(); // not cancelled: see countedBody()
     }
   }
 

@@ -10,7 +10,7 @@ import { recoverInterruptedWork } from './recovery.ts';
 import { importRegistry } from './registry/import-service.ts';
 import { getImport } from './registry/repository.ts';
 import { runScreening } from './screening/run.ts';
-import { isCivilDate } from './shared/civil-date.ts';
+import { DATE_INPUT_FORMS, resolveDateInput } from './shared/date-words.ts';
 import { rotateDataKey } from './shared/key-rotation.ts';
 import { createLogger } from './shared/logger.ts';
 import { todayIn } from './shared/time.ts';
@@ -36,7 +36,7 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
 
   migrate                               apply pending database migrations
   import FILE                           import a registry CSV (RULES.md §2)
-  screen [--as-of YYYY-MM-DD] [--lead-days N] [--renewal-min-age N]
+  screen [--as-of DATE] [--lead-days N] [--renewal-min-age N]
                                         screen the registry (RULES.md §3-4)
   staff add --name NAME --role ROLE     create an account (${ROLES.join('|')}); prints its API token last
   staff list                            list accounts
@@ -48,9 +48,9 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
   outreach messages [--limit N]         the latest SMS and calls (recorded ones without Twilio)
   simulate-reply --phone NUMBER (--text TEXT | --digits D)
                                         play a driver answering by SMS or keypress
-  demo-crews --date YYYY-MM-DD [--count N]
+  demo-crews --date DATE [--count N]
                                         add N synthetic crews, each on a full-day shift that date
-  plan preview|commit|show --date YYYY-MM-DD [--seed N]
+  plan preview|commit|show --date DATE [--seed N]
                                         plan confirmed drivers into the date's shifts; commit
                                         books them and sends the appointment SMS
   route-sheet --shift ID --out FILE [--ics]
@@ -62,6 +62,7 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
                                         (default 2000). Then remove DATA_KEY_PREVIOUS
 ${GATEWAY_SIM_USAGE}
 
+DATE is YYYY-MM-DD, or today, tomorrow, yesterday, +N or -N days (Asia/Shanghai).
 Settings come from the environment, as for the server (see .env.example).`;
 
 class UsageError extends Error {}
@@ -105,8 +106,7 @@ async function importCommand(config: Config, args: string[], out: Out): Promise<
 
 async function screenCommand(config: Config, args: string[], out: Out): Promise<void> {
   const { values } = parseArgs({ args, options: { 'as-of': { type: 'string' }, 'lead-days': { type: 'string' }, 'renewal-min-age': { type: 'string' } } });
-  const asOf = values['as-of'];
-  if (asOf !== undefined && !isCivilDate(asOf)) throw new UsageError('--as-of must be a real date written YYYY-MM-DD');
+  const asOf = values['as-of'] === undefined ? undefined : dateOption(values['as-of'], 'as-of');
   await withDeps(config, async (deps) => {
     await recoverInterruptedWork(deps);
     const run = await runScreening(deps, {
@@ -215,9 +215,11 @@ async function rotateKeyCommand(config: Config, args: string[], out: Out): Promi
   });
 }
 
-function dateOption(value: string | undefined): string {
-  if (!value || !isCivilDate(value)) throw new UsageError('--date must be a real date written YYYY-MM-DD');
-  return value;
+/** A date option: YYYY-MM-DD, or today, tomorrow, +N... counted from today in Asia/Shanghai (issue 14). */
+function dateOption(value: string | undefined, name = 'date'): string {
+  const date = value === undefined ? null : resolveDateInput(value, todayIn(new Date()));
+  if (date === null) throw new UsageError(`--${name} must be a date: ${DATE_INPUT_FORMS}`);
+  return date;
 }
 
 async function demoCrewsCommand(config: Config, args: string[], out: Out): Promise<void> {

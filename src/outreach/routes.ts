@@ -8,6 +8,7 @@ import { createRouter } from '../http/router.ts';
 import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
 import { CASE_CATEGORIES } from '../screening/case.ts';
 import { addDays, isCivilDate } from '../shared/civil-date.ts';
+import { dateInput, dateOf } from '../http/date-input.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { todayIn } from '../shared/time.ts';
 import { planAnswer } from './answers.ts';
@@ -190,7 +191,7 @@ const stats = apiRoute('outreach:read', {
   path: '/api/outreach/stats',
   summary: 'Daily figures per channel and case category',
   description: 'Days in Asia/Shanghai. A conversation counts under each category it covers.',
-  request: { query: z.strictObject({ from: civilDate.optional().openapi({ description: 'Default 7 days ago' }), to: civilDate.optional().openapi({ description: 'Default today' }) }) },
+  request: { query: z.strictObject({ from: dateInput().optional().openapi({ description: 'Default 7 days ago' }), to: dateInput().optional().openapi({ description: 'Default today' }) }) },
   responses: { 200: { description: 'One row per day, channel and category with any activity', content: { 'application/json': { schema: z.object({ from: z.string(), to: z.string(), rows: z.array(StatsRow) }) } } } },
 });
 
@@ -354,8 +355,8 @@ export function outreachRoutes() {
     .openapi(stats, async (c) => {
       const deps = c.get('deps');
       const query = c.req.valid('query');
-      const to = query.to ?? todayIn(deps.clock.now());
-      const from = query.from ?? addDays(to, -6);
+      const to = dateOf(deps, query.to) ?? todayIn(deps.clock.now());
+      const from = dateOf(deps, query.from) ?? addDays(to, -6);
       if (from > to) throw validationError([{ field: 'from', code: 'after_to', message: 'must not be after to' }]);
       return c.json({ from, to, rows: await outreachStats(deps.db, from, to) }, 200);
     });

@@ -6,7 +6,7 @@ import { AppError } from '../errors.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
-import { isCivilDate } from '../shared/civil-date.ts';
+import { dateInput, dateOf } from '../http/date-input.ts';
 import { todayIn } from '../shared/time.ts';
 import type { Role } from '../staff/permissions.ts';
 import type { StaffMember } from '../staff/repository.ts';
@@ -19,10 +19,10 @@ import { routeSheetHtml, routeSheetIcs } from './route-sheet.ts';
 import { addFieldStaff, cancelShift, createShift } from './shifts.ts';
 import { cancelVisit, changeVisit, recordDone, recordNoShow } from './visits.ts';
 
-const civilDate = z.string().refine(isCivilDate, 'must be a real date written YYYY-MM-DD');
+const civilDate = dateInput();
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Asia/Shanghai)');
 const id = (name: string) => z.string().uuid().openapi({ param: { name, in: 'path' } });
-const dateParam = z.object({ date: civilDate.openapi({ param: { name: 'date', in: 'path' }, example: '2026-11-27' }) });
+const dateParam = z.object({ date: civilDate.openapi({ param: { name: 'date', in: 'path' }, example: 'tomorrow' }) });
 const lat = z.number().min(-90).max(90);
 const lng = z.number().min(-180).max(180);
 const PlaceSchema = z.strictObject({ label: z.string().trim().min(1).max(100), lat, lng });
@@ -449,25 +449,28 @@ export function schedulingRoutes() {
       if (kind) q = q.where('kind', '=', kind);
       return c.json({ items: (await q.execute()).map(fieldStaffView) }, 200);
     })
-    .openapi(createShiftRoute, async (c) => c.json(shiftView(await createShift(c.get('deps'), c.req.valid('json'), c.get('staff').id)), 201))
+    .openapi(createShiftRoute, async (c) => {
+      const body = c.req.valid('json');
+      return c.json(shiftView(await createShift(c.get('deps'), { ...body, date: dateOf(c.get('deps'), body.date) }, c.get('staff').id)), 201);
+    })
     .openapi(listShiftsRoute, async (c) => {
       const deps = c.get('deps');
-      const date = c.req.valid('query').date ?? todayIn(deps.clock.now());
+      const date = dateOf(deps, c.req.valid('query').date) ?? todayIn(deps.clock.now());
       const rows = await deps.db.selectFrom('shifts').selectAll().where('date', '=', date).orderBy('starts_at').orderBy('id').execute();
       return c.json({ items: rows.map(shiftView) }, 200);
     })
     .openapi(cancelShiftRoute, async (c) => c.json(await cancelShift(c.get('deps'), c.req.valid('param').id, c.get('staff').id), 200))
     .openapi(previewRoute, async (c) => {
-      const { date } = c.req.valid('param');
+      const date = dateOf(c.get('deps'), c.req.valid('param').date);
       const body = c.req.valid('json') ?? {};
       await previewPlan(c.get('deps'), date, { ...body, staffId: c.get('staff').id });
       return c.json(await planView(c.get('deps').db, date, c.get('staff').role), 200);
     })
-    .openapi(planRoute, async (c) => c.json(await planView(c.get('deps').db, c.req.valid('param').date, c.get('staff').role), 200))
+    .openapi(planRoute, async (c) => c.json(await planView(c.get('deps').db, dateOf(c.get('deps'), c.req.valid('param').date), c.get('staff').role), 200))
     .openapi(commitRoute, async (c) => {
       const deps = c.get('deps');
       // The appointments go out now rather than at the next tick (inside the window and the rate).
-      const r = await commitAndSend(deps, c.req.valid('param').date, c.get('staff').id);
+      const r = await commitAndSend(deps, dateOf(deps, c.req.valid('param').date), c.get('staff').id);
       return c.json({ ...r, leftOut: r.leftOut.map((u) => ({ ...u, message: UNPLANNED_REASONS[u.reason] })) }, 200);
     })
     .openapi(changeVisitRoute, async (c) => {

@@ -4,17 +4,12 @@ import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts'
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
-import { isCivilDate } from '../shared/civil-date.ts';
+import { dateInput, dateOf } from '../http/date-input.ts';
 import { CASE_STATUSES, type ScreeningRunRow } from '../db/schema/screening.ts';
 import { CANCELLATION_REASONS, CASE_CATEGORIES } from './case.ts';
 import { runScreening } from './run.ts';
 import { listCases } from './cases-query.ts';
 
-const civilDate = (description: string) =>
-  z
-    .string()
-    .refine(isCivilDate, 'must be a real date written YYYY-MM-DD')
-    .openapi({ description, example: '2026-11-26' });
 
 const RunSchema = z
   .object({
@@ -87,8 +82,8 @@ const CasesQuery = z.strictObject({
   status: z.enum([...CASE_STATUSES, 'all']).default('open').openapi({ description: 'Default open' }),
   overdue: bool.optional(),
   community: z.string().trim().min(1).max(100).optional(),
-  dueBefore: civilDate('Cases due strictly before this date').optional(),
-  dueAfter: civilDate('Cases due strictly after this date').optional(),
+  dueBefore: dateInput('Cases due strictly before this date').optional(),
+  dueAfter: dateInput('Cases due strictly after this date').optional(),
   fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').optional(),
 });
 export type CasesFilter = z.infer<typeof CasesQuery>;
@@ -104,7 +99,7 @@ const createRun = apiRoute('screening:run', {
       content: {
         'application/json': {
           schema: z.strictObject({
-            asOf: civilDate('D, the screening date; default today in Asia/Shanghai').optional(),
+            asOf: dateInput('D, the screening date; default today in Asia/Shanghai').optional(),
             leadDays: z.number().int().min(0).max(3650).optional().openapi({ description: 'L, default 60' }),
             renewalMinAge: z.number().int().min(0).max(150).optional().openapi({ description: 'R, default 60; 0 = every driver' }),
           }),
@@ -161,7 +156,8 @@ export function screeningRoutes() {
     .openapi(createRun, async (c) => {
       // The body is optional: none means every default.
       const body = c.req.valid('json');
-      const row = await runScreening(c.get('deps'), { ...body, staffId: c.get('staff').id, trigger: 'api' });
+      const deps = c.get('deps');
+      const row = await runScreening(deps, { ...body, asOf: dateOf(deps, body?.asOf), staffId: c.get('staff').id, trigger: 'api' });
       return c.json(runView(row), 201);
     })
     .openapi(listRuns, async (c) => {
@@ -177,8 +173,10 @@ export function screeningRoutes() {
       return c.json(runView(row), 200);
     })
     .openapi(cases, async (c) => {
-      const filter = c.req.valid('query');
-      const rows = await listCases(c.get('deps').db, filter);
+      const query = c.req.valid('query');
+      const deps = c.get('deps');
+      const filter = { ...query, dueBefore: dateOf(deps, query.dueBefore), dueAfter: dateOf(deps, query.dueAfter) };
+      const rows = await listCases(deps.db, filter);
       const role = c.get('staff').role;
       const { items, nextCursor } = page(rows, filter.limit, (r) => [r.due_on, r.id]);
       return c.json(

@@ -5,13 +5,14 @@ import type { AppDeps } from '../http/env.ts';
 import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
-import { addDays, daysBetween, isCivilDate } from '../shared/civil-date.ts';
+import { addDays, daysBetween } from '../shared/civil-date.ts';
+import { dateInput, dateOf } from '../http/date-input.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { dailyFigures, PROMISE_MINUTES, queueFigures } from './figures.ts';
 import { retryDeadQueries, setPausedQuery } from './queue.ts';
 
-const civilDate = z.string().refine(isCivilDate, 'must be a real date written YYYY-MM-DD');
+const civilDate = dateInput();
 const id = z.string().uuid().openapi({ param: { name: 'id', in: 'path' } });
 const ok = <T extends z.ZodTypeAny>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
 
@@ -130,8 +131,8 @@ export function submissionRoutes() {
     .openapi(figuresRoute, async (c) => {
       const deps = c.get('deps');
       const q = c.req.valid('query');
-      const to = q.to ?? todayIn(deps.clock.now());
-      const from = q.from ?? addDays(to, -6);
+      const to = dateOf(deps, q.to) ?? todayIn(deps.clock.now());
+      const from = dateOf(deps, q.from) ?? addDays(to, -6);
       if (from > to || daysBetween(from, to) > 366) {
         throw new AppError('validation_failed', 'from: must be on or before to, at most 366 days apart', { issues: [{ field: 'from', code: 'bad_range', message: 'must be on or before to, at most 366 days apart' }] });
       }

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.ts';
+import { addDays } from '../../src/shared/civil-date.ts';
+import { todayIn } from '../../src/shared/time.ts';
 import { openNodeDatabase } from '../../src/db/open-node.ts';
 import { findStaffByToken } from '../../src/staff/repository.ts';
 import { HEADER } from '../helpers/registry-csv.ts';
@@ -49,6 +51,9 @@ describe('npm run cli', () => {
     expect(second[0]).toMatch(/300 rows, 0 inserted, 0 updated, 300 unchanged, 0 rejected/);
     const screened = await run('screen', '--as-of', '2026-11-26');
     expect(screened[0]).toMatch(/as of 2026-11-26: 300 licences screened/);
+    // A date word counts from today in Shanghai (issue 14).
+    const yesterday = addDays(todayIn(new Date()), -1);
+    expect((await run('screen', '--as-of', 'yesterday'))[0]).toContain(`as of ${yesterday}: 300 licences screened`);
     expect(JSON.parse(screened.slice(1).join('\n'))).toMatchObject({ created: expect.any(Number), flagged: expect.any(Object) });
     expect(readFileSync(join(dir, 'dev-data-key'), 'utf8').length).toBeGreaterThan(40);
   });
@@ -73,7 +78,8 @@ describe('npm run cli', () => {
   });
 
   it('explains bad usage', async () => {
-    await expect(run('screen', '--as-of', '2026-02-30')).rejects.toThrow(/--as-of must be a real date/);
+    await expect(run('screen', '--as-of', '2026-02-30')).rejects.toThrow(/--as-of must be a date: YYYY-MM-DD, today, tomorrow/);
+    await expect(run('plan', 'show', '--date', 'someday')).rejects.toThrow(/--date must be a date/);
     await expect(run('staff', 'add', '--name', 'x', '--role', 'boss')).rejects.toThrow(/--role must be one of/);
     await expect(run('frobnicate')).rejects.toThrow(/unknown command/);
     expect((await run('help')).join('\n')).toContain('usage: npm run cli');

@@ -303,9 +303,14 @@ interface ClassProfile {
   extendable: boolean;
 }
 
+/**
+ * A registry as the office holds it (issue 14): large-vehicle classes are exchanged at 63, or at
+ * 66 after an extension (Art 65 para 1), and C3-E at 70 (para 2). So a few drivers are due or
+ * overdue by months, none by decades: nobody of 66 or over still holds A1-B2, nobody over 70 holds C3-E.
+ */
 function ageFactor(shape: AgeShape, age: number): number {
-  if (shape === 'to63') return age <= 65 ? 1 : age < 70 ? 0.08 : 0.015; // most exchanged after 63/66
-  if (shape === 'to70') return age < 70 ? 1 : age < 72 ? 0.7 : 0.12;
+  if (shape === 'to63') return age < 63 ? 1 : age <= 65 ? 0.3 : 0;
+  if (shape === 'to70') return age < 70 ? 1 : age === 70 ? 0.3 : 0;
   if (shape === 'after70') return age < 70 ? 0.3 : 2; // E/D downgraded to F at 70
   return 1;
 }
@@ -518,26 +523,32 @@ function validUntil(ctx: Ctx, firstDay: number): string {
   if (firstExpiry >= ctx.todayDay - 300) return fromDayNumber(firstExpiry);
   if (addYearsToDays(firstDay, 16) <= ctx.todayDay && rng.chance(0.18)) return '长期';
   const r = rng.next();
-  const target = ctx.todayDay + (r < 0.02 ? -1 - rng.int(330) : r < 0.08 ? rng.int(181) : rng.int(3653));
+  const target = ctx.todayDay + (r < 0.01 ? -1 - rng.int(330) : r < 0.07 ? rng.int(181) : rng.int(3653));
   // The renewal 10 years before the target must come after the first expiry (early renewal ≤ 90 days).
   if (addYearsToDays(target, -10) < firstExpiry - 90) return fromDayNumber(addYearsToDays(firstExpiry, 10));
   return fromDayNumber(target);
 }
 
-/** An approved extension (Art 65 para 1) runs a year at a time, at most to Bday(66) - 1 day. */
+/**
+ * An approved extension (Art 65 para 1) runs a year at a time, at most to Bday(66) - 1 day. Half
+ * the holders of 63 have one; at 64 and 65 a holder of A1-B2 still holds them only thanks to one.
+ */
 function extensionUntil(ctx: Ctx, profile: ClassProfile, birthDay: number, age: number): string {
-  if (!profile.extendable || age < 63 || age > 65 || !ctx.rng.chance(0.35)) return '';
+  if (!profile.extendable || age < 63 || age > 65 || (age === 63 && !ctx.rng.chance(0.5))) return '';
   return fromDayNumber(addYearsToDays(birthDay, age + 1) - 1);
 }
 
-/** Most drivers of 70+ submitted after the last cycle end; ~20% earlier, so they are now due. */
+/**
+ * Most drivers of 70+ submitted after the last cycle end; ~1 in 10 earlier or never, so they are
+ * due now or overdue by months (a registry where a third is overdue would not be believed).
+ */
 function lastCertSubmitted(ctx: Ctx, firstDay: number, age: number): string {
   const rng = ctx.rng;
-  if (age < 70 || !rng.chance(0.85)) return '';
+  if (age < 70 || !rng.chance(0.95)) return '';
   const years = yearsBetween(firstDay, ctx.todayDay);
   if (years < 1) return '';
   const cycleEnd = addYearsToDays(firstDay, years) - 1; // E_k of Order 163 Art 3 (RULES.md §1)
-  if (rng.chance(0.8)) return fromDayNumber(cycleEnd + 1 + rng.int(Math.min(30, ctx.todayDay - cycleEnd)));
+  if (rng.chance(0.93)) return fromDayNumber(cycleEnd + 1 + rng.int(Math.min(30, ctx.todayDay - cycleEnd)));
   const earlier = cycleEnd - 365 + 1 + rng.int(30);
   return earlier > firstDay ? fromDayNumber(earlier) : '';
 }

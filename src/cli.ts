@@ -48,8 +48,9 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
   outreach messages [--limit N]         the latest SMS and calls (recorded ones without Twilio)
   simulate-reply --phone NUMBER (--text TEXT | --digits D)
                                         play a driver answering by SMS or keypress
-  demo-crews --date DATE [--count N]
-                                        add N synthetic crews, each on a full-day shift that date
+  demo-crews --date DATE [--count N] [--hours HH:MM-HH:MM]
+                                        add N synthetic crews, each on a shift that date
+                                        (default 08:00-17:30)
   plan preview|commit|show --date DATE [--seed N]
                                         plan confirmed drivers into the date's shifts; commit
                                         books them and sends the appointment SMS
@@ -223,12 +224,15 @@ function dateOption(value: string | undefined, name = 'date'): string {
 }
 
 async function demoCrewsCommand(config: Config, args: string[], out: Out): Promise<void> {
-  const { values } = parseArgs({ args, options: { date: { type: 'string' }, count: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { date: { type: 'string' }, count: { type: 'string' }, hours: { type: 'string' } } });
   const date = dateOption(values.date);
   const count = intOption(values.count, 'count', 1, 100) ?? 4;
+  const hours = /^((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)$/.exec(values.hours ?? '08:00-17:30');
+  if (!hours || hours[1]! >= hours[2]!) throw new UsageError('--hours must be HH:MM-HH:MM, the start before the end (e.g. 08:00-17:30)');
+  const [, startsAt, endsAt] = hours as unknown as [string, string, string];
   await withDeps(config, async (deps) => {
-    const ids = await createDemoCrews(deps, date, count);
-    out(`added ${ids.length} crews with shifts on ${date}:`);
+    const ids = await createDemoCrews(deps, date, count, { startsAt, endsAt });
+    out(`added ${ids.length} crews with shifts on ${date}, ${startsAt}-${endsAt}:`);
     for (const id of ids) out(`  shift ${id}`);
   });
 }
@@ -340,9 +344,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (LONG_RUNNING.has(argv[0] ?? '')) installProcessGuard(createLogger({ write: (l) => process.stderr.write(l + '\n') })).started();
   runCli(argv).catch((err: unknown) => {
     const line = err instanceof AppError ? err.message : operatorMessage(err);
-    if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
+    // An unknown or malformed option (node:util parseArgs) is a usage mistake too: no stack.
+    if (isParseArgsError(err)) console.error(`${err.message}\n\n${USAGE}`);
+    else if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
     else if (line !== null) console.error(`error: ${line}`);
     else console.error(err);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    process.exit(err instanceof UsageError || isParseArgsError(err) ? 2 : 1);
   });
+}
+
+function isParseArgsError(err: unknown): err is Error {
+  return err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
 }

@@ -34,4 +34,14 @@ describe('the built program (scripts/launch.mjs)', () => {
     expect(imported.status, imported.stderr).toBe(0);
     expect(imported.stdout).toMatch(/40 rows, 40 inserted, 0 updated, 0 unchanged, 0 rejected/);
   }, 120_000);
+
+  it('answers an unknown option or a bad date with what is wrong and the usage, no stack (exit 2)', () => {
+    for (const args of [['plan', 'show', '--dat', 'today'], ['plan', 'show', '--date', 'someday']]) {
+      const run = launch(...args);
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr.split('\n')[0]).toMatch(/Unknown option '--dat'|--date must be a date: YYYY-MM-DD, today, tomorrow/);
+      expect(run.stderr).toContain('usage: npm run cli');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 120_000);
 });

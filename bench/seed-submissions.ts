@@ -112,7 +112,7 @@ export async function seedSubmissions(database: { db: Kysely<DB>; atomic: Atomic
     cases.push([caseId, fileNumber, 'annual_exam_70', today, notBefore, dueOn, null, 0, null, 0, null, 'open', runId, at, at, null]);
     // Closed by its exam already: the trigger exams_visit_closed_by_exam insists on it.
     visits.push([
-      visitId, fileNumber, null, shiftId, today, 'done', i, '09:00', 10, '09:00', '10:00', `door:${fileNumber}`, '测试小区门口', 36.45, 115.98,
+      visitId, fileNumber, null, shiftId, today, 'exam_recorded', i, '09:00', 10, '09:00', '10:00', `door:${fileNumber}`, '测试小区门口', 36.45, 115.98,
       JSON.stringify([caseId]), 0, at, at, at, null, at, 'exam', adminId,
     ]);
     exams.push([

@@ -2,6 +2,7 @@ import type { CompiledQuery } from 'kysely';
 import type { ExamRow } from '../db/schema/submissions.ts';
 import { AppError, validationError, type FieldIssue } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
+import { nextVisitState, rowState } from '../scheduling/visit-lifecycle.ts';
 import { visitToClose } from '../scheduling/visits.ts';
 import { businessOf, buildPayload, type CertificateOfExam } from '../submissions/payload.ts';
 import { auditEntry } from '../staff/audit.ts';
@@ -56,9 +57,10 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
   const queries: CompiledQuery[] = [
     deps.db
       .updateTable('visits')
-      .set({ status: 'done', closed_at: at, closed_reason: 'exam', closed_by: by.id, updated_at: at })
+      // the life cycle's record_exam (exam_recorded), from the state read; the exams trigger checks it
+      .set({ status: rowState(nextVisitState(visit.status, 'record_exam')), closed_at: at, closed_reason: 'exam', closed_by: by.id, updated_at: at })
       .where('id', '=', visit.id)
-      .where('status', 'in', ['booked', 'confirmed'])
+      .where('status', '=', visit.status)
       .compile(),
     deps.db
       .insertInto('exams')

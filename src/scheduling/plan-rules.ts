@@ -47,6 +47,8 @@ export interface FixedVisit {
   promised: { start: string; end: string } | null;
   /** The planned start (HH:MM), when known: on a plan for today it tells what the crew has behind it. */
   startsAt?: string | undefined;
+  /** The crew set out for it or is at the door (en route, arrived): left where it is, counted as under way. */
+  underway?: boolean | undefined;
 }
 
 export interface PlanShift {
@@ -199,6 +201,7 @@ export interface TrailVisit {
 
 /** A told visit the crew has behind it on a plan for today. */
 export function isPassed(f: FixedVisit, now: number | null): boolean {
+  if (f.underway) return true;
   if (now === null || f.promised === null) return false;
   return minutesOf(f.startsAt ?? f.promised.start) < now;
 }

@@ -26,6 +26,7 @@ import {
 } from './plan-rules.ts';
 import { runDueVisitNotices } from './notices.ts';
 import { fixedVisit, fixedVisitsOn, openShiftsOn, planShift, poolOn } from './repository.ts';
+import { ACTIVE_STATES, FINISHED_STATES, statesAllowing, statesWhere, TOLD_STATES } from './visit-lifecycle.ts';
 import { solve } from './vrptw/solve.ts';
 
 /**
@@ -101,7 +102,7 @@ async function trailOf(deps: PlannerDeps, shifts: readonly ShiftRow[]): Promise<
     .selectFrom('visits')
     .select(['shift_id', 'stop_key', 'lat', 'lng', 'starts_at', 'service_minutes'])
     .where('shift_id', 'in', shifts.map((s) => s.id))
-    .where('status', 'not in', ['planned', 'booked', 'confirmed', 'cancelled'])
+    .where('status', 'in', FINISHED_STATES)
     .execute();
   return rows.map((r) => ({ shiftId: r.shift_id, stopKey: r.stop_key, point: { lat: r.lat, lng: r.lng }, startsAt: r.starts_at, serviceMinutes: r.service_minutes }));
 }
@@ -226,7 +227,8 @@ export async function previewPlan(deps: PlannerDeps, date: string, choice: Solve
   await atomicOrConflict(
     deps,
     [
-      deps.db.deleteFrom('visits').where('date', '=', date).where('status', '=', 'planned').where('pinned', '=', 0).compile(),
+      // the life cycle's `replan`: unpinned drafts are dropped and re-made; told visits stay
+      deps.db.deleteFrom('visits').where('date', '=', date).where('status', 'in', statesWhere('replan', 'deleted')).where('pinned', '=', 0).compile(),
       ...routeWrites(deps, plan, date, at, drafts),
       deps.db
         .insertInto('plan_runs')
@@ -294,7 +296,7 @@ export function noticeInsert(deps: PlannerDeps, visitId: string, kind: 'appointm
           eb.val(at).as('updated_at'),
         ])
         .where('id', '=', visitId)
-        .where('status', 'in', kind === 'cancelled' ? ['cancelled'] : ['booked', 'confirmed']),
+        .where('status', 'in', kind === 'cancelled' ? ['cancelled'] : TOLD_STATES),
     )
     .onConflict((oc) => oc.columns(['visit_id', 'kind', 'revision']).doNothing())
     .compile();
@@ -338,7 +340,7 @@ export async function commitPlan(deps: PlannerDeps, date: string, staffId: strin
     .selectFrom('visits')
     .select(['id', 'file_number', 'status', 'window_start'])
     .where('date', '=', date)
-    .where('status', 'in', ['planned', 'booked', 'confirmed'])
+    .where('status', 'in', ACTIVE_STATES)
     .orderBy('id')
     .execute();
   const drafts = visits.filter((v) => v.status === 'planned');
@@ -357,7 +359,7 @@ export async function commitPlan(deps: PlannerDeps, date: string, staffId: strin
         .updateTable('visits')
         .set((eb) => ({ status: 'booked', revision: eb('revision', '+', 1), booked_at: at, updated_at: at }))
         .where('id', 'in', chunk)
-        .where('status', '=', 'planned')
+        .where('status', 'in', statesAllowing('book'))
         .compile(),
     );
     for (const id of chunk) queries.push(...bookingNotices(deps, id, date, at));

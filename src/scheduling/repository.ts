@@ -3,6 +3,7 @@ import type { DB } from '../db/schema/index.ts';
 import { ACTIVE_VISIT_STATUSES, type ShiftRow, type VisitRow } from '../db/schema/scheduling.ts';
 import type { FixedVisit, PlanDriver, PlanShift } from './plan-rules.ts';
 import { needsOf, type RouteSheet } from './route-sheet.ts';
+import { isUnderway, TOLD_STATES } from './visit-lifecycle.ts';
 
 /** What the planner reads: open shifts, confirmed drivers without a visit, visits that stay. */
 
@@ -111,8 +112,10 @@ export async function poolOn(db: Kysely<DB>, date: string, only?: { fileNumbers:
 }
 
 export function fixedVisit(v: VisitRow, options: { keepPromise: boolean }): FixedVisit {
-  const told = v.status === 'booked' || v.status === 'confirmed';
+  const told = (TOLD_STATES as readonly string[]).includes(v.status);
   return {
+    // the crew set out for it or is at the door: never moved, counted as under way
+    ...(isUnderway(v.status) ? { underway: true, startsAt: v.starts_at } : {}),
     visitId: v.id,
     fileNumber: v.file_number,
     conversationId: v.conversation_id,
@@ -128,13 +131,13 @@ export function fixedVisit(v: VisitRow, options: { keepPromise: boolean }): Fixe
   };
 }
 
-/** Visits of the date that keep their shift in a re-plan: booked, confirmed, and pinned drafts. */
+/** Visits of the date that keep their shift in a re-plan: told ones (booked to arrived), and pinned drafts. */
 export async function fixedVisitsOn(db: Kysely<DB>, date: string): Promise<VisitRow[]> {
   return db
     .selectFrom('visits')
     .selectAll()
     .where('date', '=', date)
-    .where((eb) => eb.or([eb('status', 'in', ['booked', 'confirmed']), eb.and([eb('status', '=', 'planned'), eb('pinned', '=', 1)])]))
+    .where((eb) => eb.or([eb('status', 'in', TOLD_STATES), eb.and([eb('status', '=', 'planned'), eb('pinned', '=', 1)])]))
     .orderBy('shift_id')
     .orderBy('seq')
     .execute();

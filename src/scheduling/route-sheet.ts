@@ -63,7 +63,9 @@ const STATUS_WORDS: Record<string, string> = {
   planned: '草案',
   booked: '已通知',
   confirmed: '已确认',
-  done: '已完成',
+  en_route: '已出发',
+  arrived: '已到达',
+  exam_recorded: '已体检',
   no_show: '未见到',
   cancelled: '已取消',
 };

@@ -17,7 +17,7 @@ import { commitAndSend, previewPlan } from './planning.ts';
 import { planShift, routeSheetOf } from './repository.ts';
 import { routeSheetHtml, routeSheetIcs } from './route-sheet.ts';
 import { addFieldStaff, cancelShift, createShift } from './shifts.ts';
-import { cancelVisit, changeVisit, recordDone, recordNoShow } from './visits.ts';
+import { cancelVisit, changeVisit, recordDone, recordNoShow, recordProgress } from './visits.ts';
 
 const civilDate = dateInput();
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Asia/Shanghai)');
@@ -398,15 +398,41 @@ const noShowRoute = apiRoute('scheduling:manage', {
   path: '/api/visits/{id}/no-show',
   summary: 'Nobody was at the door: recorded, and the driver goes back to the pool',
   request: { params: z.object({ id: id('id') }) },
-  responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Not booked, or before its day' } },
+  responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Refused by the visit life cycle (not told yet, or closed), or before its day' } },
 });
 
+// Issue 14: "done without an exam" closed the visit, blocked the exam and stranded its cases.
+// The route stays so that old clients learn why: it always answers 409.
 const doneRoute = apiRoute('visits:complete', {
   method: 'post',
   path: '/api/visits/{id}/done',
-  summary: 'The checkup happened (an examiner for the visits of their own shifts)',
+  summary: 'Gone: a visit is finished only by recording its exam (POST /api/visits/{id}/exam) or a no-show; always 409',
+  deprecated: true,
   request: { params: z.object({ id: id('id') }) },
-  responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Not booked, or before its day' } },
+  responses: { 404: { description: 'No such visit' }, 409: { description: 'Always: a visit is not marked done without an exam' } },
+});
+
+const progressResponses = {
+  200: ok('The visit', VisitSchema),
+  403: { description: 'An examiner, for a visit of another crew' },
+  404: { description: 'No such visit' },
+  409: { description: 'Refused by the visit life cycle (the state and the event in words), or not the visit’s day' },
+} as const;
+
+const enRouteRoute = apiRoute('visits:progress', {
+  method: 'post',
+  path: '/api/visits/{id}/en-route',
+  summary: 'The crew sets out for a booked or confirmed visit, on its day: a re-plan no longer moves it, the driver’s SMS no longer moves or cancels it',
+  request: { params: z.object({ id: id('id') }) },
+  responses: progressResponses,
+});
+
+const arrivedRoute = apiRoute('visits:progress', {
+  method: 'post',
+  path: '/api/visits/{id}/arrived',
+  summary: 'The crew is at the door (from booked, confirmed or en route), on the visit’s day; next: the exam or a no-show',
+  request: { params: z.object({ id: id('id') }) },
+  responses: progressResponses,
 });
 
 const runNoticesRoute = apiRoute('scheduling:manage', {
@@ -485,8 +511,13 @@ export function schedulingRoutes() {
       const v = await recordNoShow(c.get('deps'), c.req.valid('param').id, c.get('staff').id);
       return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
     })
-    .openapi(doneRoute, async (c) => {
-      const v = await recordDone(c.get('deps'), c.req.valid('param').id, c.get('staff'));
+    .openapi(doneRoute, async (c) => recordDone(c.get('deps'), c.req.valid('param').id))
+    .openapi(enRouteRoute, async (c) => {
+      const v = await recordProgress(c.get('deps'), c.req.valid('param').id, 'set_out', c.get('staff'));
+      return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
+    })
+    .openapi(arrivedRoute, async (c) => {
+      const v = await recordProgress(c.get('deps'), c.req.valid('param').id, 'arrive', c.get('staff'));
       return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
     })
     .openapi(runNoticesRoute, async (c) => {

@@ -6,6 +6,7 @@ import { auditEntry } from '../staff/audit.ts';
 import { todayIn } from '../shared/time.ts';
 import { minutesOf } from './plan-rules.ts';
 import { atomicOrConflict, noticeInsert, type PlannerDeps } from './planning.ts';
+import { ACTIVE_STATES, nextVisitState, statesWhere, type VisitState } from './visit-lifecycle.ts';
 
 /** Postal workers and examiners, and their shifts (issue 4). */
 
@@ -134,18 +135,21 @@ export async function createShift(deps: PlannerDeps, input: ShiftInput, by: stri
 }
 
 /**
- * A cancelled shift: its drafts are dropped, its booked drivers are told and go back to the
- * pool (their conversation stays confirmed), all in one batch.
+ * A cancelled shift: its drafts are dropped, its booked drivers (and those the crew set out for)
+ * are told and go back to the pool (their conversation stays confirmed), all in one batch. A
+ * visit whose crew is at the door refuses it (the life cycle): record its exam or no-show first.
  */
 export async function cancelShift(deps: PlannerDeps, shiftId: string, by: string | null): Promise<{ cancelledVisits: number }> {
   const shift = await deps.db.selectFrom('shifts').select(['status']).where('id', '=', shiftId).executeTakeFirst();
   if (!shift) throw new AppError('not_found', 'no shift with this id');
   if (shift.status === 'cancelled') throw new AppError('conflict', 'the shift is already cancelled');
-  const booked = await deps.db.selectFrom('visits').select('id').where('shift_id', '=', shiftId).where('status', 'in', ['booked', 'confirmed']).execute();
+  const active = await deps.db.selectFrom('visits').select(['id', 'status']).where('shift_id', '=', shiftId).where('status', 'in', ACTIVE_STATES).execute();
+  const plans = active.map((v) => ({ ...v, t: nextVisitState(v.status, 'shift_cancelled') }));
+  const booked = plans.filter((v) => v.t.to !== 'deleted');
   const at = deps.clock.now().toISOString();
   const queries: CompiledQuery[] = [
-    deps.db.deleteFrom('visits').where('shift_id', '=', shiftId).where('status', '=', 'planned').compile(),
-    ...booked.flatMap((v) => cancelVisitQueries(deps, v.id, 'shift_cancelled', by, at)),
+    deps.db.deleteFrom('visits').where('shift_id', '=', shiftId).where('status', 'in', statesWhere('shift_cancelled', 'deleted')).compile(),
+    ...booked.flatMap((v) => cancelVisitQueries(deps, v.id, v.status, 'shift_cancelled', by, at)),
     deps.db.updateTable('shifts').set({ status: 'cancelled', updated_at: at }).where('id', '=', shiftId).compile(),
     auditEntry(deps, { staffId: by, action: 'shift.cancel', subject: shiftId, details: { visits: booked.length } }),
   ];
@@ -153,14 +157,14 @@ export async function cancelShift(deps: PlannerDeps, shiftId: string, by: string
   return { cancelledVisits: booked.length };
 }
 
-/** A booked visit cancelled: a new revision, and the driver is told (decided at send time). */
-export function cancelVisitQueries(deps: PlannerDeps, visitId: string, reason: string, by: string | null, at: string): CompiledQuery[] {
+/** A told visit cancelled (from the state read): a new revision, and the driver is told (decided at send time). */
+export function cancelVisitQueries(deps: PlannerDeps, visitId: string, from: VisitState, reason: string, by: string | null, at: string): CompiledQuery[] {
   return [
     deps.db
       .updateTable('visits')
       .set((eb) => ({ status: 'cancelled', revision: eb('revision', '+', 1), closed_at: at, closed_reason: reason, closed_by: by, updated_at: at }))
       .where('id', '=', visitId)
-      .where('status', 'in', ['booked', 'confirmed'])
+      .where('status', '=', from)
       .compile(),
     noticeInsert(deps, visitId, 'cancelled', at, at),
   ];

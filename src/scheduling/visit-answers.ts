@@ -7,6 +7,7 @@ import { computePlan, noticeInsert, planSettings, reminderDue, visitUpdate, type
 import { activeVisitsOfShifts, fixedVisit, openShiftsOn, poolOn } from './repository.ts';
 import { appointmentOf, visitContext, type VisitContext } from './notices.ts';
 import { confirmedSms, movedSms, optionsSms, type Option } from './templates.ts';
+import { allowedTransition, nextVisitState, rowState } from './visit-lifecycle.ts';
 
 /**
  * A driver's SMS answer to an appointment (issue 4): `1` confirms the visit, `2` cancels it,
@@ -38,10 +39,19 @@ export async function planVisitAnswer(
   const at = now.toISOString();
   const today = todayIn(now);
   const signature = deps.config.OUTREACH_SIGNATURE;
+  const event = answer.intent === 'confirm' ? 'confirm' : answer.intent === 'decline' ? 'cancel_by_driver' : 'reschedule';
+  // The life cycle decides (visit-lifecycle.ts); a refused answer (the crew set out meanwhile)
+  // is not about the visit any more: the conversation takes it as usual.
+  const t = allowedTransition(visit.status, event);
+  if (!t) return null;
   switch (answer.intent) {
     case 'confirm':
       return {
-        queries: [deps.db.updateTable('visits').set({ status: 'confirmed', confirmed_at: at, updated_at: at }).where('id', '=', visit.id).where('status', '=', 'booked').compile()],
+        // a second "1" changes nothing (the table's confirmed -> confirmed)
+        queries:
+          visit.status === t.to
+            ? []
+            : [deps.db.updateTable('visits').set({ status: 'confirmed', confirmed_at: at, updated_at: at }).where('id', '=', visit.id).where('status', '=', visit.status).compile()],
         replyText: confirmedSms(appointmentOf(ctx, signature, today)),
         purpose: 'visit_confirmed',
         keepConversation: true,
@@ -54,7 +64,7 @@ export async function planVisitAnswer(
             .updateTable('visits')
             .set({ status: 'cancelled', closed_at: at, closed_reason: 'driver_declined', updated_at: at })
             .where('id', '=', visit.id)
-            .where('status', 'in', ['booked', 'confirmed'])
+            .where('status', '=', visit.status)
             .compile(),
         ],
         replyText: null,
@@ -142,13 +152,13 @@ async function moveWrites(deps: PlannerDeps, visit: VisitRow, fit: Fit): Promise
         window_end: mine.windowEnd,
         part_of_day: fit.part,
         cases: JSON.stringify(mine.candidate.caseIds),
-        status: 'booked',
+        status: rowState(nextVisitState(visit.status, 'reschedule')),
         confirmed_at: null,
         revision: eb('revision', '+', 1),
         updated_at: at,
       }))
       .where('id', '=', visit.id)
-      .where('status', 'in', ['booked', 'confirmed'])
+      .where('status', '=', visit.status)
       .compile(),
     ...route.visits.flatMap((v) => (v.candidate.fixed ? [visitUpdate(deps, v, route.shiftId, at, drafts.has(v.candidate.fixed.visitId))] : [])),
     // The reply is the new appointment; the reminder of the new revision follows the day before.

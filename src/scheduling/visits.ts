@@ -6,8 +6,13 @@ import { todayIn } from '../shared/time.ts';
 import { atomicOrConflict, computePlan, routeWrites, type PlannerDeps } from './planning.ts';
 import { activeVisitsOfShifts, fixedVisit } from './repository.ts';
 import { cancelVisitQueries } from './shifts.ts';
+import { nextVisitState, rowState, type VisitEvent } from './visit-lifecycle.ts';
 
-/** The dispatcher's changes to single visits (issue 4): pin, move, remove, cancel, no-show. */
+/**
+ * The dispatcher's and the crew's changes to single visits (issue 4): pin, move, remove, cancel,
+ * set out, arrive, no-show. Each asks the life cycle (visit-lifecycle.ts) first and writes only
+ * from the state it read, so a change that raced another one is a 409, never a silent no-op.
+ */
 
 export async function visitById(deps: PlannerDeps, id: string): Promise<VisitRow> {
   const v = await deps.db.selectFrom('visits').selectAll().where('id', '=', id).executeTakeFirst();
@@ -39,7 +44,7 @@ export interface VisitChange {
 /** Pin or move a draft. A moved visit is pinned: a re-plan keeps it where the dispatcher put it. */
 export async function changeVisit(deps: PlannerDeps, id: string, change: VisitChange, by: string | null): Promise<VisitRow> {
   const v = await visitById(deps, id);
-  if (v.status !== 'planned') throw new AppError('conflict', `only planned visits can be pinned or moved (this one is ${v.status}); cancel a booked visit to plan the driver again`);
+  nextVisitState(v.status, 'pin');
   const at = deps.clock.now().toISOString();
   const queries: CompiledQuery[] = [];
   if (change.shiftId !== undefined && change.shiftId !== v.shift_id) {
@@ -66,23 +71,45 @@ export async function changeVisit(deps: PlannerDeps, id: string, change: VisitCh
 export async function cancelVisit(deps: PlannerDeps, id: string, reason: string, by: string | null): Promise<VisitRow> {
   const v = await visitById(deps, id);
   const at = deps.clock.now().toISOString();
+  const t = nextVisitState(v.status, 'cancel_by_staff');
   let queries: CompiledQuery[];
-  if (v.status === 'planned') {
+  if (t.cases === 'off_this_date') {
+    // a draft: nobody was told; `removed` keeps a re-plan of this date from planning the driver again
     queries = [
       deps.db
         .updateTable('visits')
         .set({ status: 'cancelled', closed_at: at, closed_reason: 'removed', closed_by: by, updated_at: at })
         .where('id', '=', id)
-        .where('status', '=', 'planned')
+        .where('status', '=', v.status)
         .compile(),
     ];
-  } else if (v.status === 'booked' || v.status === 'confirmed') {
-    queries = cancelVisitQueries(deps, id, reason, by, at);
   } else {
-    throw new AppError('conflict', `the visit is already ${v.status}`);
+    queries = cancelVisitQueries(deps, id, v.status, reason, by, at);
   }
   await atomicOrConflict(deps, [...queries, auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { cancelled: reason } })], 'visit not cancelled');
-  return visitById(deps, id);
+  return landed(deps, v, 'cancel_by_staff');
+}
+
+/** The visit after a write: a 409 when another writer moved it first (the guarded UPDATE did nothing). */
+export async function landed(deps: PlannerDeps, before: VisitRow, event: VisitEvent): Promise<VisitRow> {
+  const after = await visitById(deps, before.id);
+  if (after.status === nextVisitState(before.status, event).to) return after;
+  // where it stands now: the refusal in words, else the plain fact that it moved
+  nextVisitState(after.status, event);
+  throw new AppError('conflict', 'the visit changed meanwhile; reload it and try again', { state: after.status, event });
+}
+
+/** An examiner acts only on the visits of their own shifts (an admin or a dispatcher on any). */
+async function ownShiftOnly(deps: PlannerDeps, v: VisitRow, by: { id: string; role: string }, what: string): Promise<void> {
+  if (by.role !== 'examiner') return;
+  const own = await deps.db
+    .selectFrom('shifts as s')
+    .innerJoin('field_staff as e', 'e.id', 's.examiner_id')
+    .select('s.id')
+    .where('s.id', '=', v.shift_id)
+    .where('e.staff_id', '=', by.id)
+    .executeTakeFirst();
+  if (!own) throw new AppError('forbidden', `an examiner ${what} only the visits of their own shifts`);
 }
 
 /**
@@ -91,48 +118,26 @@ export async function cancelVisit(deps: PlannerDeps, id: string, reason: string,
  */
 export async function visitToClose(deps: PlannerDeps, id: string, by: { id: string; role: string }): Promise<VisitRow> {
   const v = await visitById(deps, id);
-  if (by.role === 'examiner') {
-    const own = await deps.db
-      .selectFrom('shifts as s')
-      .innerJoin('field_staff as e', 'e.id', 's.examiner_id')
-      .select('s.id')
-      .where('s.id', '=', v.shift_id)
-      .where('e.staff_id', '=', by.id)
-      .executeTakeFirst();
-    if (!own) throw new AppError('forbidden', 'an examiner records only the visits of their own shifts');
-  }
-  if (v.status !== 'booked' && v.status !== 'confirmed') throw new AppError('conflict', `only a booked or confirmed visit can be done (this one is ${v.status})`);
-  if (v.date > todayIn(deps.clock.now())) throw new AppError('conflict', `the visit is on ${v.date}: it is done on or after that day`);
+  await ownShiftOnly(deps, v, by, 'records');
+  nextVisitState(v.status, 'record_exam');
+  if (v.date > todayIn(deps.clock.now())) throw new AppError('conflict', `the visit is on ${v.date}: its exam is recorded on or after that day`);
   return v;
 }
 
 /**
- * The checkup happened without an exam record here (kept on paper): the visit is closed and
- * nothing is filed. Recording the exam (src/exams/record.ts) closes the visit itself.
+ * Marking a visit done without an exam is gone (issue 14): it closed the visit, blocked the exam
+ * and stranded its cases. The life cycle refuses it from every state, in words saying what to do.
  */
-export async function recordDone(deps: PlannerDeps, id: string, by: { id: string; role: string }): Promise<VisitRow> {
-  const v = await visitToClose(deps, id, by);
-  const at = deps.clock.now().toISOString();
-  await atomicOrConflict(
-    deps,
-    [
-      deps.db
-        .updateTable('visits')
-        .set({ status: 'done', closed_at: at, closed_reason: 'done', closed_by: by.id, updated_at: at })
-        .where('id', '=', id)
-        .where('status', 'in', ['booked', 'confirmed'])
-        .compile(),
-      auditEntry(deps, { staffId: by.id, action: 'visit.change', subject: id, details: { done: true } }),
-    ],
-    'visit not completed',
-  );
-  return visitById(deps, id);
+export async function recordDone(deps: PlannerDeps, id: string): Promise<never> {
+  const v = await visitById(deps, id);
+  nextVisitState(v.status, 'mark_done');
+  throw new AppError('conflict', 'a visit is not marked done without an exam', { state: v.status, event: 'mark_done' });
 }
 
 /** Nobody at the door: recorded, and the driver is back in the pool. */
 export async function recordNoShow(deps: PlannerDeps, id: string, by: string | null): Promise<VisitRow> {
   const v = await visitById(deps, id);
-  if (v.status !== 'booked' && v.status !== 'confirmed') throw new AppError('conflict', `only a booked or confirmed visit can be a no-show (this one is ${v.status})`);
+  nextVisitState(v.status, 'record_no_show');
   if (v.date > todayIn(deps.clock.now())) throw new AppError('conflict', `the visit is on ${v.date}: a no-show is recorded on or after that day`);
   const at = deps.clock.now().toISOString();
   await atomicOrConflict(
@@ -142,11 +147,34 @@ export async function recordNoShow(deps: PlannerDeps, id: string, by: string | n
         .updateTable('visits')
         .set({ status: 'no_show', closed_at: at, closed_reason: 'no_show', closed_by: by, updated_at: at })
         .where('id', '=', id)
-        .where('status', 'in', ['booked', 'confirmed'])
+        .where('status', '=', v.status)
         .compile(),
       auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { noShow: true } }),
     ],
     'no-show not recorded',
   );
-  return visitById(deps, id);
+  return landed(deps, v, 'record_no_show');
+}
+
+/**
+ * The crew sets out for the visit, or is at the door (the examiner of the shift, a dispatcher or
+ * an admin), on the visit's day. From then on a re-plan leaves the visit where it is, and the
+ * driver's SMS no longer moves or cancels it.
+ */
+export async function recordProgress(deps: PlannerDeps, id: string, event: 'set_out' | 'arrive', by: { id: string; role: string }): Promise<VisitRow> {
+  const v = await visitById(deps, id);
+  await ownShiftOnly(deps, v, by, 'updates');
+  const to = rowState(nextVisitState(v.status, event));
+  const today = todayIn(deps.clock.now());
+  if (v.date !== today) throw new AppError('conflict', `the visit is on ${v.date}: the crew sets out and arrives on that day`, { state: v.status, event });
+  const at = deps.clock.now().toISOString();
+  await atomicOrConflict(
+    deps,
+    [
+      deps.db.updateTable('visits').set({ status: to, updated_at: at }).where('id', '=', id).where('status', '=', v.status).compile(),
+      auditEntry(deps, { staffId: by.id, action: 'visit.change', subject: id, details: { [event === 'set_out' ? 'enRoute' : 'arrived']: true } }),
+    ],
+    event === 'set_out' ? 'visit not set out' : 'arrival not recorded',
+  );
+  return landed(deps, v, event);
 }

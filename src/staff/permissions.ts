@@ -26,6 +26,8 @@ export const PERMISSIONS = {
   'route-sheet:read': ['admin', 'dispatcher', 'examiner'],
   /** Mark a visit done; an examiner only on their own shifts. */
   'visits:complete': ['admin', 'examiner'],
+  /** The crew sets out for a visit, or is at the door (issue 14); an examiner only on their own shifts. */
+  'visits:progress': ['admin', 'dispatcher', 'examiner'],
   /** Record the exam of a visit; an examiner only on their own shifts. */
   'exams:record': ['admin', 'examiner'],
   /** Exam records with their medical findings: never dispatchers (PIPL Art 28). */

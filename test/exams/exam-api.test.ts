@@ -56,7 +56,8 @@ describe('recording the exam at the door', () => {
     const plan = await (await t.request('/api/plans/2026-11-27', { as: 'dispatcher' })).json();
     expect(JSON.stringify(plan)).not.toMatch(/findings|certificate|"pass"|"items"|heightCm/);
     const visit = await t.deps.db.selectFrom('visits').selectAll().where('id', '=', visits.get(ANNUAL[0])!).executeTakeFirstOrThrow();
-    expect(visit).toMatchObject({ status: 'done', closed_reason: 'exam' });
+    // issue 14: the exam-closed visit's status is exam_recorded (was `done`)
+    expect(visit).toMatchObject({ status: 'exam_recorded', closed_reason: 'exam' });
     // Medical data is stored sealed (PIPL Art 28).
     const row = await t.deps.db.selectFrom('exams').select('medical').executeTakeFirstOrThrow();
     expect(row.medical).not.toMatch(/vision|168/);

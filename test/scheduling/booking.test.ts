@@ -112,7 +112,9 @@ describe('cancellations and no-shows', () => {
     expect(allVisits(await preview(t, '2026-11-30'))).toHaveLength(1);
   });
 
-  it('lets the examiner of the shift mark the visit done on the day, and nobody else', async () => {
+  // Issue 14: "done without an exam" stranded the visit's cases, so the route only refuses now;
+  // the examiner's own-shift rule moved to en-route / arrived (test/scheduling/visit-lifecycle.test.ts).
+  it('lets the examiner of the shift set out and arrive on the day, and nobody else; done without an exam is refused', async () => {
     const me = (await (await t.request('/api/me', { as: 'examiner' })).json()) as { id: string };
     await confirmedDrivers(t, [driver(1)]);
     const postalId = await addPerson(t, 'postal', '吴投递');
@@ -121,11 +123,13 @@ describe('cancellations and no-shows', () => {
     const [v] = allVisits(await preview(t));
     await commit(t);
     advance(t, hours(24));
-    expect((await postJson(t, `/api/visits/${v!.id}/done`, {}, 'examiner')).status).toBe(403);
+    expect((await postJson(t, `/api/visits/${v!.id}/en-route`, {}, 'examiner')).status).toBe(403);
     await t.deps.db.updateTable('field_staff').set({ staff_id: me.id }).where('id', '=', other).execute();
-    const res = await postJson(t, `/api/visits/${v!.id}/done`, {}, 'examiner');
-    expect(await res.json()).toMatchObject({ status: 'done', closedReason: 'done' });
-    expect((await postJson(t, `/api/visits/${v!.id}/done`, {}, 'admin')).status).toBe(409);
+    expect(await (await postJson(t, `/api/visits/${v!.id}/en-route`, {}, 'examiner')).json()).toMatchObject({ status: 'en_route' });
+    expect(await (await postJson(t, `/api/visits/${v!.id}/arrived`, {}, 'examiner')).json()).toMatchObject({ status: 'arrived' });
+    const done = await postJson(t, `/api/visits/${v!.id}/done`, {}, 'admin');
+    expect(done.status).toBe(409);
+    expect(((await done.json()) as { error: { message: string } }).error.message).toContain('finished only by recording its exam or a no-show');
   });
 
   it('cancelling a shift tells its booked drivers and frees them', async () => {

@@ -188,7 +188,8 @@ describe('a plan for today', () => {
     await commit(t);
     const morning = await visitRows();
     // The crew closed them (the exam recorded): they no longer take a place, but say where the crew is.
-    await t.deps.db.updateTable('visits').set({ status: 'done' }).where('date', '=', TOMORROW).execute();
+    // issue 14: a finished visit is exam_recorded (closed by its exam), no longer `done`
+    await t.deps.db.updateTable('visits').set({ status: 'exam_recorded', closed_reason: 'exam' }).where('date', '=', TOMORROW).execute();
     await t.deps.db.updateTable('cases').set({ status: 'completed' }).where('file_number', 'in', morning.map((v) => v.file_number)).execute();
     t.clock.set(new Date('2026-11-26T02:00:00Z').toISOString());
     await confirmedDrivers(t, [driver(7, { community: '', lat: '36.4300', lng: '116.0000' })]);

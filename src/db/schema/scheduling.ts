@@ -41,8 +41,9 @@ export interface ShiftsTable {
 }
 export type ShiftRow = Selectable<ShiftsTable>;
 
-export const ACTIVE_VISIT_STATUSES = ['planned', 'booked', 'confirmed'] as const;
-export const VISIT_STATUSES = ['planned', 'booked', 'confirmed', 'done', 'no_show', 'cancelled'] as const;
+/** The visit life cycle's states (issue 14): the table and its words are in src/scheduling/visit-lifecycle.ts. */
+export const ACTIVE_VISIT_STATUSES = ['planned', 'booked', 'confirmed', 'en_route', 'arrived'] as const;
+export const VISIT_STATUSES = ['planned', 'booked', 'confirmed', 'en_route', 'arrived', 'exam_recorded', 'no_show', 'cancelled'] as const;
 export type VisitStatus = (typeof VISIT_STATUSES)[number];
 
 export interface VisitsTable {

@@ -17,8 +17,8 @@ import { todayIn } from '../../src/shared/time.ts';
 import { CHILD_LEASE_SECONDS, childEnv, copyDatabase, depsOver, killWhen, pick, Reader, removeDir, runCli, tempDir } from './crash-drill.ts';
 
 /** The registry before the import: BASE rows. The import brings NEW rows, the first BASE of them with every 7th changed. */
-const BASE = 10_000;
-const NEW = 25_000;
+const BASE = 5_000;
+const NEW = 12_000;
 
 let work: string;
 let baseDb: string;

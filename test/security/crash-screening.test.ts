@@ -16,7 +16,7 @@ import { addDays } from '../../src/shared/civil-date.ts';
 import { todayIn } from '../../src/shared/time.ts';
 import { CHILD_LEASE_SECONDS, childEnv, copyDatabase, depsOver, killWhen, pick, Reader, removeDir, runCli, tempDir } from './crash-drill.ts';
 
-const LICENCES = 60_000;
+const LICENCES = 30_000;
 const D1 = todayIn(new Date());
 const D2 = addDays(D1, 200);
 

@@ -26,7 +26,7 @@ import {
 } from './plan-rules.ts';
 import { runDueVisitNotices } from './notices.ts';
 import { fixedVisit, fixedVisitsOn, openShiftsOn, planShift, poolOn } from './repository.ts';
-import { ACTIVE_STATES, FINISHED_STATES, statesAllowing, statesWhere, TOLD_STATES } from './visit-lifecycle.ts';
+import { ACTIVE_STATES, FINISHED_STATES, nextVisitState, rowState, statesAllowing, statesWhere, TOLD_STATES } from './visit-lifecycle.ts';
 import { solve } from './vrptw/solve.ts';
 
 /**
@@ -357,7 +357,7 @@ export async function commitPlan(deps: PlannerDeps, date: string, staffId: strin
     queries.push(
       deps.db
         .updateTable('visits')
-        .set((eb) => ({ status: 'booked', revision: eb('revision', '+', 1), booked_at: at, updated_at: at }))
+        .set((eb) => ({ status: rowState(nextVisitState('planned', 'book')), revision: eb('revision', '+', 1), booked_at: at, updated_at: at }))
         .where('id', 'in', chunk)
         .where('status', 'in', statesAllowing('book'))
         .compile(),

@@ -6,7 +6,7 @@ import { auditEntry } from '../staff/audit.ts';
 import { todayIn } from '../shared/time.ts';
 import { minutesOf } from './plan-rules.ts';
 import { atomicOrConflict, noticeInsert, type PlannerDeps } from './planning.ts';
-import { ACTIVE_STATES, nextVisitState, statesWhere, type VisitState } from './visit-lifecycle.ts';
+import { ACTIVE_STATES, nextVisitState, rowState, statesWhere, type VisitState } from './visit-lifecycle.ts';
 
 /** Postal workers and examiners, and their shifts (issue 4). */
 
@@ -149,7 +149,7 @@ export async function cancelShift(deps: PlannerDeps, shiftId: string, by: string
   const at = deps.clock.now().toISOString();
   const queries: CompiledQuery[] = [
     deps.db.deleteFrom('visits').where('shift_id', '=', shiftId).where('status', 'in', statesWhere('shift_cancelled', 'deleted')).compile(),
-    ...booked.flatMap((v) => cancelVisitQueries(deps, v.id, v.status, 'shift_cancelled', by, at)),
+    ...booked.flatMap((v) => cancelVisitQueries(deps, v.id, v.status, 'shift_cancelled', 'shift_cancelled', by, at)),
     deps.db.updateTable('shifts').set({ status: 'cancelled', updated_at: at }).where('id', '=', shiftId).compile(),
     auditEntry(deps, { staffId: by, action: 'shift.cancel', subject: shiftId, details: { visits: booked.length } }),
   ];
@@ -158,11 +158,19 @@ export async function cancelShift(deps: PlannerDeps, shiftId: string, by: string
 }
 
 /** A told visit cancelled (from the state read): a new revision, and the driver is told (decided at send time). */
-export function cancelVisitQueries(deps: PlannerDeps, visitId: string, from: VisitState, reason: string, by: string | null, at: string): CompiledQuery[] {
+export function cancelVisitQueries(
+  deps: PlannerDeps,
+  visitId: string,
+  from: VisitState,
+  event: 'cancel_by_staff' | 'shift_cancelled',
+  reason: string,
+  by: string | null,
+  at: string,
+): CompiledQuery[] {
   return [
     deps.db
       .updateTable('visits')
-      .set((eb) => ({ status: 'cancelled', revision: eb('revision', '+', 1), closed_at: at, closed_reason: reason, closed_by: by, updated_at: at }))
+      .set((eb) => ({ status: rowState(nextVisitState(from, event)), revision: eb('revision', '+', 1), closed_at: at, closed_reason: reason, closed_by: by, updated_at: at }))
       .where('id', '=', visitId)
       .where('status', '=', from)
       .compile(),

@@ -51,7 +51,7 @@ export async function planVisitAnswer(
         queries:
           visit.status === t.to
             ? []
-            : [deps.db.updateTable('visits').set({ status: 'confirmed', confirmed_at: at, updated_at: at }).where('id', '=', visit.id).where('status', '=', visit.status).compile()],
+            : [deps.db.updateTable('visits').set({ status: rowState(t), confirmed_at: at, updated_at: at }).where('id', '=', visit.id).where('status', '=', visit.status).compile()],
         replyText: confirmedSms(appointmentOf(ctx, signature, today)),
         purpose: 'visit_confirmed',
         keepConversation: true,
@@ -62,7 +62,7 @@ export async function planVisitAnswer(
         queries: [
           deps.db
             .updateTable('visits')
-            .set({ status: 'cancelled', closed_at: at, closed_reason: 'driver_declined', updated_at: at })
+            .set({ status: rowState(t), closed_at: at, closed_reason: 'driver_declined', updated_at: at })
             .where('id', '=', visit.id)
             .where('status', '=', visit.status)
             .compile(),

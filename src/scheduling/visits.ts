@@ -78,13 +78,13 @@ export async function cancelVisit(deps: PlannerDeps, id: string, reason: string,
     queries = [
       deps.db
         .updateTable('visits')
-        .set({ status: 'cancelled', closed_at: at, closed_reason: 'removed', closed_by: by, updated_at: at })
+        .set({ status: rowState(t), closed_at: at, closed_reason: 'removed', closed_by: by, updated_at: at })
         .where('id', '=', id)
         .where('status', '=', v.status)
         .compile(),
     ];
   } else {
-    queries = cancelVisitQueries(deps, id, v.status, reason, by, at);
+    queries = cancelVisitQueries(deps, id, v.status, 'cancel_by_staff', reason, by, at);
   }
   await atomicOrConflict(deps, [...queries, auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { cancelled: reason } })], 'visit not cancelled');
   return landed(deps, v, 'cancel_by_staff');
@@ -137,7 +137,7 @@ export async function recordDone(deps: PlannerDeps, id: string): Promise<never> 
 /** Nobody at the door: recorded, and the driver is back in the pool. */
 export async function recordNoShow(deps: PlannerDeps, id: string, by: string | null): Promise<VisitRow> {
   const v = await visitById(deps, id);
-  nextVisitState(v.status, 'record_no_show');
+  const to = rowState(nextVisitState(v.status, 'record_no_show'));
   if (v.date > todayIn(deps.clock.now())) throw new AppError('conflict', `the visit is on ${v.date}: a no-show is recorded on or after that day`);
   const at = deps.clock.now().toISOString();
   await atomicOrConflict(
@@ -145,7 +145,7 @@ export async function recordNoShow(deps: PlannerDeps, id: string, by: string | n
     [
       deps.db
         .updateTable('visits')
-        .set({ status: 'no_show', closed_at: at, closed_reason: 'no_show', closed_by: by, updated_at: at })
+        .set({ status: to, closed_at: at, closed_reason: 'no_show', closed_by: by, updated_at: at })
         .where('id', '=', id)
         .where('status', '=', v.status)
         .compile(),

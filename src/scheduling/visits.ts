@@ -113,8 +113,9 @@ async function ownShiftOnly(deps: PlannerDeps, v: VisitRow, by: { id: string; ro
 }
 
 /**
- * A visit its checkup may be recorded for: booked or confirmed, on or after its day, and - for an
- * examiner - on one of their own shifts (an admin may record any).
+ * A visit its exam may be recorded for: one the life cycle lets `record_exam` (booked, confirmed,
+ * en route, arrived), on or after its day, and - for an examiner - on one of their own shifts
+ * (an admin may record any).
  */
 export async function visitToClose(deps: PlannerDeps, id: string, by: { id: string; role: string }): Promise<VisitRow> {
   const v = await visitById(deps, id);

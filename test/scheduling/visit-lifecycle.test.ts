@@ -171,7 +171,7 @@ const SHRINK_DRIVERS = 100;
 
 let seq = 0;
 /** A visit of `file` in `state` on TOMORROW at 14:00 (a window not begun), serving the driver's open cases. */
-async function placeVisit(file: string, state: VisitState): Promise<string> {
+async function placeVisit(file: string, state: VisitState, date = TOMORROW): Promise<string> {
   const db = t.deps.db;
   const cases = await db.selectFrom('cases').select('id').where('file_number', '=', file).where('status', '=', 'open').where('category', '<>', 'cancellation_notice').execute();
   const conversation = await conversationOf(t, file);
@@ -185,7 +185,7 @@ async function placeVisit(file: string, state: VisitState): Promise<string> {
       file_number: file,
       conversation_id: conversation.id,
       shift_id: shiftId,
-      date: TOMORROW,
+      date,
       status: state,
       seq: ++seq,
       starts_at: '14:10',
@@ -290,7 +290,18 @@ describe('on a real app and SQLite file', () => {
       await t.deps.db.updateTable('visits').set({ status: 'cancelled', closed_reason: 'test_done' }).where('id', '=', id).where('status', 'in', ACTIVE_STATES).execute();
     });
 
-    it('the driver’s SMS confirms or cancels a told visit, and leaves one the crew set out for alone', async () => {
+    it('sets out and arrives only on the visit’s day', async () => {
+    const id = await placeVisit(takeDriver(), 'booked', '2026-11-28');
+    for (const path of ['en-route', 'arrived']) {
+      const res = await postJson(t, `/api/visits/${id}/${path}`, {}, 'dispatcher');
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain('the crew sets out and arrives on that day');
+    }
+    expect((await visitRow(id)).status).toBe('booked');
+    await t.deps.db.updateTable('visits').set({ status: 'cancelled', closed_reason: 'test_done' }).where('id', '=', id).execute();
+  });
+
+  it('the driver’s SMS confirms or cancels a told visit, and leaves one the crew set out for alone', async () => {
       for (const [state, event, expected] of [
         ['booked', 'confirm', 'confirmed'],
         ['confirmed', 'confirm', 'confirmed'],

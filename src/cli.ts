@@ -18,7 +18,7 @@ import { ROLES, type Role } from './staff/permissions.ts';
 import { createApp } from './app.ts';
 import { startOutreach } from './outreach/start.ts';
 import { runDueSteps } from './outreach/steps.ts';
-import { simulateReply } from './outreach/simulator.ts';
+import { simulatedNumber, simulateReply, type SimulatedDriver } from './outreach/simulator.ts';
 import { CASE_CATEGORIES, type CaseCategory } from './screening/case.ts';
 import { maskPhone } from './shared/mask.ts';
 import { addStaff, listStaff } from './staff/repository.ts';
@@ -46,7 +46,7 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
                                         open conversations for drivers with open cases
   outreach run                          send the due SMS and calls now (rate-limited)
   outreach messages [--limit N]         the latest SMS and calls (recorded ones without Twilio)
-  simulate-reply --phone NUMBER (--text TEXT | --digits D)
+  simulate-reply (--phone NUMBER | --file-number F | --case ID) (--text TEXT | --digits D)
                                         play a driver answering by SMS or keypress
   demo-crews --date DATE [--count N] [--hours HH:MM-HH:MM]
                                         add N synthetic crews, each on a shift that date
@@ -279,14 +279,23 @@ async function routeSheetCommand(config: Config, args: string[], out: Out): Prom
 }
 
 async function simulateReplyCommand(config: Config, args: string[], out: Out): Promise<void> {
-  const { values } = parseArgs({ args, options: { phone: { type: 'string' }, text: { type: 'string' }, digits: { type: 'string' } } });
-  if (!values.phone || (values.text === undefined) === (values.digits === undefined)) throw new UsageError('simulate-reply needs --phone and either --text or --digits');
+  const { values } = parseArgs({
+    args,
+    options: { phone: { type: 'string' }, 'file-number': { type: 'string' }, case: { type: 'string' }, text: { type: 'string' }, digits: { type: 'string' } },
+  });
+  const who = [values.phone, values['file-number'], values.case].filter((v) => v !== undefined);
+  if (who.length !== 1 || (values.text === undefined) === (values.digits === undefined)) {
+    throw new UsageError('simulate-reply needs one of --phone, --file-number or --case, and either --text or --digits');
+  }
+  const driver: SimulatedDriver =
+    values.phone !== undefined ? { phone: values.phone } : values['file-number'] !== undefined ? { fileNumber: values['file-number'] } : { caseId: values.case! };
   await withDeps(config, async (deps) => {
-    const result = await simulateReply(deps, createApp(deps), { phone: values.phone!, text: values.text, digits: values.digits });
-    if (result.status === 404) throw new UsageError('no conversation with this number to answer a call of');
+    const phone = await simulatedNumber(deps, driver);
+    const result = await simulateReply(deps, createApp(deps), { phone, text: values.text, digits: values.digits });
+    if (result.status === 404) throw new UsageError('no conversation with this driver to answer a call of: start outreach first');
     if (result.status !== 200) throw new Error(`the webhook answered ${result.status}`);
     out(values.text !== undefined ? `reply SMS: ${result.reply ?? '(none)'}` : `call: ${result.reply}`);
-    out(`conversation: ${result.conversationStatus ?? '(no conversation with this number)'}`);
+    out(`conversation: ${result.conversationStatus ?? '(no conversation with this driver)'}`);
   });
 }
 

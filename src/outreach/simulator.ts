@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import twilio from 'twilio';
+import { AppError } from '../errors.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { normaliseNumber } from './phone.ts';
 import { webhookAccountSid, webhookUrl } from './webhooks.ts';
@@ -27,6 +28,34 @@ export function signedForm(deps: Pick<AppDeps, 'config' | 'twilioAuthToken'>, pa
 }
 
 const sid = (prefix: string) => prefix + randomBytes(16).toString('hex');
+
+/** Who answers: a phone number as the driver's phone sends it, or the driver of a file number or a case. */
+export type SimulatedDriver = { phone: string } | { fileNumber: string } | { caseId: string };
+
+/**
+ * The full number a simulated driver answers from. A masked number (as `outreach messages` prints
+ * it) or one that no licence and no conversation has is refused with what to give instead: a
+ * reply from it would only land in the inbox, and the reader would think the driver answered.
+ */
+export async function simulatedNumber(deps: Pick<AppDeps, 'db'>, driver: SimulatedDriver): Promise<string> {
+  if ('phone' in driver) {
+    if (driver.phone.includes('*')) throw new AppError('validation_failed', 'phone: a masked number cannot answer; give the full number, or --file-number / --case');
+    const phone = normaliseNumber(driver.phone);
+    const known =
+      (await deps.db.selectFrom('conversations').select('id').where('phone', '=', phone).executeTakeFirst()) ??
+      (await deps.db.selectFrom('licences').select('file_number').where('phone', '=', phone).executeTakeFirst());
+    if (!known) throw new AppError('not_found', 'phone: no licence and no conversation has this number');
+    return phone;
+  }
+  const fileNumber =
+    'fileNumber' in driver
+      ? driver.fileNumber
+      : (await deps.db.selectFrom('cases').select('file_number').where('id', '=', driver.caseId).executeTakeFirst())?.file_number;
+  if (fileNumber === undefined) throw new AppError('not_found', 'case: no case with this id');
+  const licence = await deps.db.selectFrom('licences').select('phone').where('file_number', '=', fileNumber).executeTakeFirst();
+  if (!licence) throw new AppError('not_found', 'fileNumber: no licence with this file number');
+  return licence.phone;
+}
 
 export async function simulateReply(
   deps: AppDeps,

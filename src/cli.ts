@@ -83,6 +83,8 @@ async function withDeps<T>(config: Config, fn: (deps: NodeDeps) => Promise<T>): 
   try {
     return await fn(deps);
   } finally {
+    // The recording adapter's status reports of what the command sent land before the exit.
+    await deps.telephony.settle?.();
     await deps.close();
   }
 }

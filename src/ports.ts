@@ -121,6 +121,8 @@ export interface Telephony {
    * Throws a ProviderError when it cannot tell: then nothing may be sent again.
    */
   findSent(query: SentQuery): Promise<ProviderReceipt[]>;
+  /** Resolves once status reports the adapter has still to make are made (a CLI awaits it before it exits). */
+  settle?(): Promise<void>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { openNodeDatabase, type NodeDatabase } from '../db/open-node.ts';
 import type { AppDeps } from '../http/env.ts';
 import { workerParser } from '../registry/parse-in-worker.ts';
 import { randomIds, systemClock } from '../ports.ts';
-import { telephonyFromConfig, webhookAuthToken } from '../outreach/compose.ts';
+import { reportRecordedStatuses, telephonyFromConfig, webhookAuthToken } from '../outreach/compose.ts';
 import { checkDataKey } from '../shared/key-rotation.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createCipher, DataKeyError, loadDataKeys, type DataKeys } from '../shared/personal-data.ts';
@@ -28,7 +28,7 @@ export async function composeNode(config: Config, logger: Logger = createLogger(
     await database.close();
     throw err;
   }
-  return {
+  const deps: NodeDeps = {
     config,
     telephony: telephonyFromConfig(config, logger, systemClock),
     twilioAuthToken: webhookAuthToken(config),
@@ -43,6 +43,8 @@ export async function composeNode(config: Config, logger: Logger = createLogger(
     dataKeys: keys,
     close: database.close,
   };
+  reportRecordedStatuses(deps);
+  return deps;
 }
 
 function dataKeys(config: Config, logger: Logger): DataKeys {

@@ -3,8 +3,10 @@ import type { Config } from '../config.ts';
 import type { Clock, Telephony } from '../ports.ts';
 import type { Logger } from '../shared/logger.ts';
 import { developmentSecret } from '../shared/personal-data.ts';
-import { createRecordingTelephony } from './recording-telephony.ts';
+import type { AppDeps } from '../http/env.ts';
+import { createRecordingTelephony, type RecordingTelephony } from './recording-telephony.ts';
 import { createTwilioTelephony } from './twilio-telephony.ts';
+import { runWebhook, webhookAccountSid } from './webhooks.ts';
 
 /**
  * Twilio when credentials are configured; otherwise the recording adapter, which stores and logs
@@ -31,4 +33,15 @@ export function telephonyFromConfig(config: Config, logger: Logger, clock: Clock
  */
 export function webhookAuthToken(config: Config): string {
   return config.TWILIO_AUTH_TOKEN ?? developmentSecret(join(config.DATA_DIR, 'dev-webhook-secret'));
+}
+
+/**
+ * With the recording adapter, each recorded send then moves on (queued, sent, delivered; a call
+ * to completed) through the very path of Twilio's status callbacks after their checks
+ * (`runWebhook`), so a demo's timeline completes as a real one does (issue 14).
+ */
+export function reportRecordedStatuses(deps: AppDeps): void {
+  const telephony = deps.telephony as Partial<RecordingTelephony>;
+  if (telephony.provider !== 'recording' || !telephony.reportStatusesTo) return;
+  telephony.reportStatusesTo((kind, params) => runWebhook(deps, kind, params), webhookAccountSid(deps.config));
 }

@@ -166,7 +166,7 @@ describe('answers and the staff side', () => {
 
     const timeline = (await (await t.request('/api/outreach/drivers/100000000001/timeline')).json()) as { items: { kind: string; channel: string; status?: string; intent?: string }[] };
     expect(timeline.items.map((i) => [i.kind, i.channel, i.status ?? i.intent])).toEqual([
-      ['message', 'sms', 'sent'],
+      ['message', 'sms', 'queued'], // taken by the recording adapter; no status report is wired here
       ['step', 'sms', 'done'],
       ['answer', 'phone', 'confirm'],
       ['step', 'voice', 'cancelled'],

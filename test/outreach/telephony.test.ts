@@ -225,7 +225,7 @@ describe('recording telephony', () => {
     const call = await telephony.placeCall({ to: DRIVER, twimlUrl: 'https://checkup.example/twiml/reminder' });
 
     expect(telephony.provider).toBe('recording');
-    expect(sms).toEqual({ sid: expect.stringMatching(/^SM[0-9a-f]{32}$/), status: 'sent' });
+    expect(sms).toEqual({ sid: expect.stringMatching(/^SM[0-9a-f]{32}$/), status: 'queued' });
     expect(call).toEqual({ sid: expect.stringMatching(/^CA[0-9a-f]{32}$/), status: 'queued' });
     expect(telephony.sent).toEqual([
       { kind: 'sms', to: DRIVER, body: TEXT, sid: sms.sid, at: new Date('2026-11-26T02:00:00.000Z') },

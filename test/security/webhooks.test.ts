@@ -280,9 +280,9 @@ describe('status ranking (item 4)', () => {
     const statusOf = async (providerSid: string) =>
       (await t.deps.db.selectFrom('messages').select('status').where('provider_sid', '=', providerSid).executeTakeFirstOrThrow()).status;
 
-    // The recording adapter answers a send with `sent`, as Twilio often does.
-    expect(await statusOf(first!)).toBe('sent');
-    for (const [status, expected] of [['sending', 'sent'], ['partially_delivered', 'partially_delivered'], ['sent', 'partially_delivered'], ['delivered', 'delivered'], ['read', 'read']] as const) {
+    // The recording adapter answers a send with `queued`, as Twilio does when it takes one.
+    expect(await statusOf(first!)).toBe('queued');
+    for (const [status, expected] of [['sent', 'sent'], ['sending', 'sent'], ['partially_delivered', 'partially_delivered'], ['sent', 'partially_delivered'], ['delivered', 'delivered'], ['read', 'read']] as const) {
       expect((await post(first!, status)).status).toBe(200);
       expect(await statusOf(first!)).toBe(expected);
     }

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { LicenceRow } from '../db/schema/registry.ts';
+import { formatPhone } from '../shared/phone-display.ts';
 import type { Role } from '../staff/permissions.ts';
 
 export const LicenceSchema = z
@@ -10,7 +11,8 @@ export const LicenceSchema = z
     birthDate: z.string(),
     sex: z.enum(['M', 'F']),
     name: z.string(),
-    phone: z.string(),
+    phone: z.string().openapi({ description: 'E.164, for programs' }),
+    phoneDisplay: z.string().openapi({ description: 'As people write it: 138 0000 0001, 0635-2904665' }),
     phoneKind: z.enum(['mobile', 'landline']),
     address: z.string(),
     community: z.string().nullable(),
@@ -35,6 +37,7 @@ export function licenceView(row: LicenceRow, idNumber: string): z.infer<typeof L
     sex: row.sex,
     name: row.name,
     phone: row.phone,
+    phoneDisplay: formatPhone(row.phone),
     phoneKind: row.phone_kind,
     address: row.address,
     community: row.community,
@@ -54,7 +57,8 @@ export function licenceView(row: LicenceRow, idNumber: string): z.infer<typeof L
 export const DriverSummarySchema = z
   .object({
     name: z.string(),
-    phone: z.string(),
+    phone: z.string().openapi({ description: 'E.164, for programs' }),
+    phoneDisplay: z.string().openapi({ description: 'As people write it: 138 0000 0001, 0635-2904665' }),
     address: z.string(),
     community: z.string().nullable(),
     idNumberMasked: z.string(),
@@ -67,7 +71,7 @@ export const DriverSummarySchema = z
 export type DriverColumns = Pick<LicenceRow, 'name' | 'phone' | 'address' | 'community' | 'id_masked' | 'birth_date' | 'sex' | 'classes'>;
 
 export function driverSummary(row: DriverColumns, role: Role): z.infer<typeof DriverSummarySchema> {
-  const base = { name: row.name, phone: row.phone, address: row.address, community: row.community, idNumberMasked: row.id_masked };
+  const base = { name: row.name, phone: row.phone, phoneDisplay: formatPhone(row.phone), address: row.address, community: row.community, idNumberMasked: row.id_masked };
   // Dispatchers plan visits: contact and place only, ID masked (DESIGN.md roles).
   if (role !== 'admin') return base;
   return { ...base, birthDate: row.birth_date, sex: row.sex, classes: row.classes.split(' ') };

@@ -3,6 +3,7 @@
  * over the data the repository loads. Names, phones and addresses are there because the crew
  * must find and call the driver; no ID number and no medical data.
  */
+import { formatPhone } from '../shared/phone-display.ts';
 import { maskName } from '../shared/mask.ts';
 import { instantAt } from '../shared/time.ts';
 import { clock, dateWithWeekday } from './templates.ts';
@@ -97,7 +98,7 @@ export function routeSheetHtml(sheet: RouteSheet, today: string): string {
   <td>${v.seq}</td>
   <td>${e(clock(v.startsAt))}<br><small>约定 ${e(clock(v.windowStart))}-${e(clock(v.windowEnd))}</small></td>
   <td>${e(v.name)}<br><small>${e(STATUS_WORDS[v.status] ?? v.status)}</small></td>
-  <td>${e(v.phone)}</td>
+  <td>${e(formatPhone(v.phone))}</td>
   <td>${e(v.address)}${v.community ? `<br><small>${e(v.community)}</small>` : ''}</td>
   <td>${v.needs.map(e).join('<br>')}<br><small>约${v.serviceMinutes}分钟</small></td>
 </tr>`,
@@ -126,8 +127,8 @@ export function routeSheetHtml(sheet: RouteSheet, today: string): string {
 <body>
 <h1>上门体检路线单　${e(dateWithWeekday(sheet.date, today))}　${e(clock(sheet.startsAt))}-${e(clock(sheet.endsAt))}</h1>
 <div class="crew">
-  邮政：${e(sheet.postal.name)}（${e(sheet.postal.organisation)}）${e(sheet.postal.phone)}<br>
-  医生：${e(sheet.examiner.name)}（${e(sheet.examiner.organisation)}）${e(sheet.examiner.phone)}<br>
+  邮政：${e(sheet.postal.name)}（${e(sheet.postal.organisation)}）${e(formatPhone(sheet.postal.phone))}<br>
+  医生：${e(sheet.examiner.name)}（${e(sheet.examiner.organisation)}）${e(formatPhone(sheet.examiner.phone))}<br>
   出发：${e(sheet.startLabel)}　返回：${e(sheet.endLabel)}　共 ${sheet.visits.length} 人
 </div>
 <table>
@@ -180,7 +181,7 @@ export function routeSheetIcs(sheet: RouteSheet, now: Date, host: string): strin
       `DTEND:${icsInstant(end)}`,
       `SUMMARY:${icsText(`${v.seq}. 上门体检 ${maskName(v.name)}（${v.stopLabel}）`)}`,
       `LOCATION:${icsText(v.address)}`,
-      `DESCRIPTION:${icsText(`电话 ${v.phone}\n约定 ${v.windowStart}-${v.windowEnd}\n${v.needs.join('、')}`)}`,
+      `DESCRIPTION:${icsText(`电话 ${formatPhone(v.phone)}\n约定 ${v.windowStart}-${v.windowEnd}\n${v.needs.join('、')}`)}`,
       'END:VEVENT',
     ];
   });

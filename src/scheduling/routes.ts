@@ -7,6 +7,7 @@ import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
 import { dateInput, dateOf } from '../http/date-input.ts';
+import { formatPhone } from '../shared/phone-display.ts';
 import { todayIn } from '../shared/time.ts';
 import type { Role } from '../staff/permissions.ts';
 import type { StaffMember } from '../staff/repository.ts';
@@ -32,7 +33,8 @@ const FieldStaffSchema = z
     id: z.string(),
     kind: z.enum(['postal', 'examiner']),
     name: z.string(),
-    phone: z.string(),
+    phone: z.string().openapi({ description: 'E.164, for programs' }),
+    phoneDisplay: z.string().openapi({ description: 'As people write it: 139 0000 0001' }),
     organisation: z.string(),
     staffId: z.string().nullable(),
     active: z.boolean(),
@@ -44,6 +46,7 @@ const fieldStaffView = (r: FieldStaffRow): z.infer<typeof FieldStaffSchema> => (
   kind: r.kind,
   name: r.name,
   phone: r.phone,
+  phoneDisplay: formatPhone(r.phone),
   organisation: r.organisation,
   staffId: r.staff_id,
   active: r.active === 1,

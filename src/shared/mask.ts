@@ -2,6 +2,7 @@
  * Masking for anyone who does not need the full value (RULES.md §6), and for every log line and
  * error message (DESIGN.md "Logs").
  */
+import { formatPhone } from './phone-display.ts';
 
 /** `371502********123X`: first 6, last 4. */
 export function maskIdNumber(id: string): string {
@@ -9,13 +10,9 @@ export function maskIdNumber(id: string): string {
   return id.slice(0, 6) + '*'.repeat(id.length - 10) + id.slice(-4);
 }
 
-/** `138****5678` for a mobile; a landline in its domestic form, `0635****3456`. Accepts E.164. */
+/** `138 **** 5678` for a mobile, `0635-***3456` for a landline: the display of phone-display.ts, masked. */
 export function maskPhone(phone: string): string {
-  const national = phone.startsWith('+86') ? phone.slice(3) : phone;
-  const domestic = national.startsWith('1') || national.startsWith('0') ? national : `0${national}`;
-  if (domestic.length < 8) return '*'.repeat(domestic.length);
-  const head = domestic.startsWith('1') ? 3 : 4;
-  return domestic.slice(0, head) + '*'.repeat(domestic.length - head - 4) + domestic.slice(-4);
+  return formatPhone(phone, { masked: true });
 }
 
 /** `张*`, `张**`: the surname (first character) and one star per other character. */

@@ -156,7 +156,7 @@ describe('route sheets', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
     const html = await res.text();
     expect(html).toContain('上门体检路线单');
-    expect(html).toContain('13600000001');
+    expect(html).toContain('136 0000 0001'); // as people write it (issue 14)
     expect(html).toContain('降级换证（换为 C1）');
     expect(html).toContain('&#60;b&#62;孙&#60;/b&#62;测');
     expect(html).not.toContain('<b>孙</b>');

@@ -223,7 +223,7 @@ describe('screening through the API', () => {
     const [asAdmin] = (await cases('?fileNumber=371500000001')).items;
     const [asDispatcher] = (await cases('?fileNumber=371500000001', 'dispatcher')).items;
     expect(asDispatcher!.driver).toEqual({
-      name: '测试甲', phone: '+8613800000001', address: '山东省聊城市东昌府区测试路1号', community: '水城花园',
+      name: '测试甲', phone: '+8613800000001', phoneDisplay: '138 0000 0001', address: '山东省聊城市东昌府区测试路1号', community: '水城花园',
       idNumberMasked: expect.stringMatching(/^371502\*{8}\d{3}[\dX]$/),
     });
     expect(asAdmin!.driver).toMatchObject({ birthDate: '1964-01-10', sex: 'M', classes: ['B2'] });

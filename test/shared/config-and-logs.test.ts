@@ -34,7 +34,7 @@ describe('masking and log scrubbing (RULES.md §6)', () => {
   it('masks an ID number, a mobile, a landline and a name', () => {
     expect(maskIdNumber('11010519491231002X')).toBe('110105********002X');
     expect(maskPhone('+8613812345678')).toBe('138****5678');
-    expect(maskPhone('+866358123456')).toBe('0635***3456');
+    expect(maskPhone('+866358123456')).toBe('0635-***3456');
     expect(maskName('张三')).toBe('张*');
     expect(maskName('欧阳小明')).toBe('欧***');
   });

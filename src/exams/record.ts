@@ -46,7 +46,8 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
   const visit = await visitToClose(deps, visitId, by);
   const { cases, held, needsCognitiveTest, examiner } = await examContext(deps.db, visit);
   const now = deps.clock.now();
-  const certificate = checkInput(input, visit.date, now, examiner.organisation);
+  const certificate = checkInput(input, visit.date, now, examiner.organisation, needsCognitiveTest);
+  input = { ...input, findings: { ...input.findings, cognitiveTest: input.findings.cognitiveTest ?? null } };
   const result = assessExam(input.findings, { classes: held, needsCognitiveTest });
   const outcomes = outcomesOf(result, input.findings, { held, cases, certificateValidUntil: certificate.validUntil, needsCognitiveTest });
 
@@ -155,8 +156,12 @@ function outcomeQueries(
 }
 
 /** Times and certificate, checked against the visit's day and the clock; every problem at once. */
-function checkInput(input: ExamInput, visitDate: string, now: Date, organisation: string): CertificateOfExam {
+function checkInput(input: ExamInput, visitDate: string, now: Date, organisation: string, needsCognitiveTest: boolean): CertificateOfExam {
   const problems: FieldIssue[] = [];
+  // Asked exactly when a case of the visit needs it (RULES.md §3); a driver who will not take it fails it.
+  if (needsCognitiveTest && (input.findings.cognitiveTest ?? null) === null) {
+    problems.push({ field: 'findings.cognitiveTest', code: 'required', message: 'required, pass or fail: a case of this visit needs the 三力测试 (RULES.md §3)' });
+  }
   const started = Date.parse(input.startedAt);
   const ended = Date.parse(input.endedAt);
   if (todayIn(new Date(started)) !== visitDate) problems.push({ field: 'startedAt', code: 'other_day', message: `must be on the visit's day, ${visitDate} (China time)` });

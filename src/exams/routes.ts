@@ -25,7 +25,11 @@ const FindingsSchema = z
     upperLimbsNormal: z.boolean(),
     lowerLimbs: z.strictObject({ normal: z.boolean(), lengthDifferenceCm: z.number().min(0).max(100) }),
     trunkAndNeckNormal: z.boolean(),
-    cognitiveTest: z.enum(['pass', 'fail']).nullable().openapi({ description: '三力测试; null when not taken' }),
+    cognitiveTest: z
+      .enum(['pass', 'fail'])
+      .nullable()
+      .optional()
+      .openapi({ description: '三力测试 (RULES.md §3): required, pass or fail, exactly when the exam form says needsCognitiveTest; otherwise leave it out (a value given is kept, and judges nothing)' }),
   })
   .openapi('ExamFindings');
 

@@ -35,7 +35,8 @@ export interface ExamFindings {
   lowerLimbs: { normal: boolean; lengthDifferenceCm: number };
   trunkAndNeckNormal: boolean;
   /** 三力测试, when a case needs it (Art 73 para 3). */
-  cognitiveTest: 'pass' | 'fail' | null;
+  /** 三力测试; null or absent when not taken (asked only when a case needs it). */
+  cognitiveTest?: 'pass' | 'fail' | null | undefined;
 }
 
 export type ExamItem = 'height' | 'vision_left' | 'vision_right' | 'colour' | 'hearing_left' | 'hearing_right' | 'upper_limbs' | 'lower_limbs' | 'trunk_neck' | 'cognitive_test';

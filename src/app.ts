@@ -11,6 +11,7 @@ import { screeningRoutes } from './screening/routes.ts';
 import { staffRoutes } from './staff/routes.ts';
 import { outreachRoutes } from './outreach/routes.ts';
 import { twilioWebhooks } from './outreach/webhooks.ts';
+import { meRoutes } from './scheduling/me-routes.ts';
 import { schedulingRoutes } from './scheduling/routes.ts';
 import { apiReferencePage } from './http/api-reference.ts';
 import { examRoutes } from './exams/routes.ts';
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', screeningRoutes());
   app.route('/', outreachRoutes());
   app.route('/', schedulingRoutes());
+  app.route('/', meRoutes());
   app.route('/', examRoutes());
   app.route('/', submissionRoutes());
   app.route('/', twilioWebhooks());

@@ -274,7 +274,7 @@ async function routeSheetCommand(config: Config, args: string[], out: Out): Prom
     const sheet = await routeSheetOf(deps.db, values.shift!);
     if (!sheet) throw new UsageError('no shift with this id');
     const now = deps.clock.now();
-    const text = values.ics ? routeSheetIcs(sheet, now, new URL(config.PUBLIC_BASE_URL).host) : routeSheetHtml(sheet, todayIn(now));
+    const text = values.ics ? routeSheetIcs(sheet, now, config.PUBLIC_BASE_URL) : routeSheetHtml(sheet, todayIn(now));
     await writeFile(values.out!, text);
     out(`wrote the route sheet of ${sheet.visits.length} visits to ${values.out}`);
   });

@@ -156,13 +156,13 @@ export async function activeVisitsOfShifts(db: Kysely<DB>, shiftIds: readonly st
 }
 
 /** A shift with its crew and its visits in route order (the route sheet, the plan view). */
-export async function routeSheetOf(db: Kysely<DB>, shiftId: string): Promise<(RouteSheet & { examinerStaffId: string | null; status: string }) | null> {
+export async function routeSheetOf(db: Kysely<DB>, shiftId: string): Promise<(RouteSheet & { examinerStaffId: string | null; postalStaffId: string | null; status: string }) | null> {
   const shift = await db
     .selectFrom('shifts as s')
     .innerJoin('field_staff as p', 'p.id', 's.postal_id')
     .innerJoin('field_staff as e', 'e.id', 's.examiner_id')
     .selectAll('s')
-    .select(['p.name as p_name', 'p.phone as p_phone', 'p.organisation as p_org', 'e.name as e_name', 'e.phone as e_phone', 'e.organisation as e_org', 'e.staff_id as e_staff'])
+    .select(['p.name as p_name', 'p.phone as p_phone', 'p.organisation as p_org', 'e.name as e_name', 'e.phone as e_phone', 'e.organisation as e_org', 'e.staff_id as e_staff', 'p.staff_id as p_staff'])
     .where('s.id', '=', shiftId)
     .executeTakeFirst();
   if (!shift) return null;
@@ -191,6 +191,7 @@ export async function routeSheetOf(db: Kysely<DB>, shiftId: string): Promise<(Ro
     postal: { name: shift.p_name, phone: shift.p_phone, organisation: shift.p_org },
     examiner: { name: shift.e_name, phone: shift.e_phone, organisation: shift.e_org },
     examinerStaffId: shift.e_staff,
+    postalStaffId: shift.p_staff,
     visits: visits.map((v) => ({
       id: v.id,
       seq: v.seq,
@@ -205,7 +206,17 @@ export async function routeSheetOf(db: Kysely<DB>, shiftId: string): Promise<(Ro
       phone: v.phone,
       address: v.address,
       community: v.community,
-      needs: needsOf((JSON.parse(v.cases) as string[]).flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []))),
+      lat: v.lat,
+      lng: v.lng,
+      ...sheetCases((JSON.parse(v.cases) as string[]).flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []))),
     })),
+  };
+}
+
+function sheetCases(cases: { id: string; category: string; target_classes: string | null; needs_cognitive_test: number }[]) {
+  return {
+    needs: needsOf(cases),
+    cases: cases.map((c) => ({ id: c.id, category: c.category, needsCognitiveTest: c.needs_cognitive_test === 1 })),
+    needsCognitiveTest: cases.some((c) => c.needs_cognitive_test === 1),
   };
 }

@@ -22,8 +22,14 @@ export interface SheetVisit {
   phone: string;
   address: string;
   community: string | null;
+  /** Where the crew stops: the driver's door or the community gate. */
+  lat: number;
+  lng: number;
   /** What the visit must cover, in words (e.g. 年度身体条件证明, 降级换证 → C1, 三力测试). */
   needs: string[];
+  /** The cases the visit serves, and whether one needs the 三力测试 (RULES.md §3). */
+  cases: { id: string; category: string; needsCognitiveTest: boolean }[];
+  needsCognitiveTest: boolean;
 }
 
 export interface RouteSheet {
@@ -95,7 +101,7 @@ export function routeSheetHtml(sheet: RouteSheet, today: string): string {
       const body = stop.visits
         .map(
           (v) => `<tr>
-  <td>${v.seq}</td>
+  <td>${v.seq}<br><small class="visit-id">访视编号<br>${e(v.id)}</small></td>
   <td>${e(clock(v.startsAt))}<br><small>约定 ${e(clock(v.windowStart))}-${e(clock(v.windowEnd))}</small></td>
   <td>${e(v.name)}<br><small>${e(STATUS_WORDS[v.status] ?? v.status)}</small></td>
   <td>${e(formatPhone(v.phone))}</td>
@@ -168,7 +174,9 @@ export function foldLine(line: string): string {
   return out.join('\r\n ');
 }
 
-export function routeSheetIcs(sheet: RouteSheet, now: Date, host: string): string {
+/** `baseUrl`: PUBLIC_BASE_URL, the one source of every absolute URL the service hands out. */
+export function routeSheetIcs(sheet: RouteSheet, now: Date, baseUrl: string): string {
+  const host = new URL(baseUrl).host;
   const stamp = icsInstant(now);
   const events = sheet.visits.map((v) => {
     const start = instantAt(sheet.date, v.startsAt);
@@ -181,7 +189,8 @@ export function routeSheetIcs(sheet: RouteSheet, now: Date, host: string): strin
       `DTEND:${icsInstant(end)}`,
       `SUMMARY:${icsText(`${v.seq}. 上门体检 ${maskName(v.name)}（${v.stopLabel}）`)}`,
       `LOCATION:${icsText(v.address)}`,
-      `DESCRIPTION:${icsText(`电话 ${formatPhone(v.phone)}\n约定 ${v.windowStart}-${v.windowEnd}\n${v.needs.join('、')}`)}`,
+      `DESCRIPTION:${icsText(`访视编号 ${v.id}\n电话 ${formatPhone(v.phone)}\n约定 ${v.windowStart}-${v.windowEnd}\n${v.needs.join('、')}`)}`,
+      `URL:${baseUrl}/api/visits/${v.id}/exam-form`,
       'END:VEVENT',
     ];
   });

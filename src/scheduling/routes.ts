@@ -176,8 +176,8 @@ const PlanSchema = z
       .openapi({ description: 'The latest preview of the date' }),
     shifts: z.array(
       ShiftSchema.extend({
-        postal: z.object({ name: z.string(), phone: z.string() }),
-        examiner: z.object({ name: z.string(), phone: z.string() }),
+        postal: z.object({ name: z.string(), phone: z.string(), phoneDisplay: z.string() }),
+        examiner: z.object({ name: z.string(), phone: z.string(), phoneDisplay: z.string() }),
         visits: z.array(VisitSchema),
       }),
     ),
@@ -238,8 +238,8 @@ async function planView(db: Kysely<DB>, date: string, role: Role): Promise<z.inf
     run: run && figures ? runView(run, figures, listed.length) : null,
     shifts: shifts.map((s) => ({
       ...shiftView(s),
-      postal: { name: s.p_name, phone: s.p_phone },
-      examiner: { name: s.e_name, phone: s.e_phone },
+      postal: { name: s.p_name, phone: s.p_phone, phoneDisplay: formatPhone(s.p_phone) },
+      examiner: { name: s.e_name, phone: s.e_phone, phoneDisplay: formatPhone(s.e_phone) },
       visits: visits.filter((v) => v.shift_id === s.id).map((v) => visitView(v, role)),
     })),
     unplanned: stillOut.map((u) => {
@@ -465,7 +465,9 @@ const routeSheetIcsRoute = apiRoute('route-sheet:read', {
 async function sheetFor(deps: AppDeps, staff: StaffMember, shiftId: string) {
   const sheet = await routeSheetOf(deps.db, shiftId);
   if (!sheet) throw new AppError('not_found', 'no shift with this id');
-  if (staff.role === 'examiner' && sheet.examinerStaffId !== staff.id) throw new AppError('forbidden', 'an examiner sees only the route sheets of their own shifts');
+  // The crew's own accounts (examiner, or the postal worker if linked to one) see their own sheet.
+  const own = sheet.examinerStaffId === staff.id || sheet.postalStaffId === staff.id;
+  if (staff.role === 'examiner' && !own) throw new AppError('forbidden', 'an examiner sees only the route sheets of their own shifts');
   return sheet;
 }
 
@@ -534,8 +536,7 @@ export function schedulingRoutes() {
     .openapi(routeSheetIcsRoute, async (c) => {
       const deps = c.get('deps');
       const sheet = await sheetFor(c.get('deps'), c.get('staff'), c.req.valid('param').id);
-      const host = new URL(deps.config.PUBLIC_BASE_URL).host;
-      return c.body(routeSheetIcs(sheet, deps.clock.now(), host), 200, {
+      return c.body(routeSheetIcs(sheet, deps.clock.now(), deps.config.PUBLIC_BASE_URL), 200, {
         'Content-Type': 'text/calendar; charset=utf-8',
         'Content-Disposition': `attachment; filename="route-${sheet.date}.ics"`,
       });

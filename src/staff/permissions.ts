@@ -39,6 +39,8 @@ export const PERMISSIONS = {
   'submissions:manage': ['admin'],
   'staff:manage': ['admin'],
   'audit:read': ['admin'],
+  /** My own shifts and visits as a crew member (issue 14): whoever is linked to field staff. */
+  'field:self': ['admin', 'dispatcher', 'examiner'],
   /** Who am I: every signed-in role. */
   'self:read': ['admin', 'dispatcher', 'examiner'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -1,0 +1,187 @@
+import { z } from '@hono/zod-openapi';
+import { AppError } from '../errors.ts';
+import { dateInput, dateOf } from '../http/date-input.ts';
+import type { AppDeps } from '../http/env.ts';
+import { apiRoute } from '../http/route.ts';
+import { createRouter } from '../http/router.ts';
+import { addDays, daysBetween } from '../shared/civil-date.ts';
+import { formatPhone } from '../shared/phone-display.ts';
+import { todayIn } from '../shared/time.ts';
+import type { StaffMember } from '../staff/repository.ts';
+import { routeSheetOf } from './repository.ts';
+import type { RouteSheet } from './route-sheet.ts';
+
+/**
+ * The people at the door find their own work (issue 14): the shifts and the visits of the
+ * signed-in account's own crew member (field_staff.staff_id), as postal worker or examiner, with
+ * what the route sheet and the exam need. Nobody else's: an account linked to no crew member gets
+ * an empty answer with `linked: false` (a dispatcher or admin usually is not one).
+ */
+
+const MAX_RANGE_DAYS = 31;
+
+const ShiftSchema = z
+  .object({
+    id: z.string(),
+    date: z.string(),
+    startsAt: z.string(),
+    endsAt: z.string(),
+    status: z.string(),
+    as: z.enum(['postal', 'examiner']).openapi({ description: 'The part the signed-in person plays in the crew' }),
+    startLabel: z.string(),
+    visits: z.number().int().openapi({ description: 'Visits not cancelled' }),
+    links: z.object({ routeSheet: z.string(), routeSheetIcs: z.string(), visits: z.string() }),
+  })
+  .openapi('MyShift');
+
+const VisitSchema = z
+  .object({
+    id: z.string(),
+    seq: z.number().int(),
+    status: z.string(),
+    startsAt: z.string(),
+    windowStart: z.string(),
+    windowEnd: z.string(),
+    serviceMinutes: z.number().int(),
+    stop: z.object({ label: z.string(), atGate: z.boolean(), lat: z.number(), lng: z.number() }),
+    driver: z.object({ name: z.string(), phone: z.string(), phoneDisplay: z.string(), address: z.string(), community: z.string().nullable() }),
+    needs: z.array(z.string()),
+    cases: z.array(z.object({ id: z.string(), category: z.string(), needsCognitiveTest: z.boolean() })),
+    needsCognitiveTest: z.boolean().openapi({ description: 'The exam must record the 三力测试 (RULES.md §3)' }),
+    links: z.object({ examForm: z.string(), exam: z.string(), enRoute: z.string(), arrived: z.string(), noShow: z.string() }),
+  })
+  .openapi('MyVisit');
+
+const myShifts = apiRoute('field:self', {
+  method: 'get',
+  path: '/api/me/shifts',
+  summary: 'My shifts as a postal worker or examiner (default: today and the next 7 days)',
+  request: { query: z.strictObject({ from: dateInput('Default today').optional(), to: dateInput('Default 7 days after from').optional() }) },
+  responses: {
+    200: {
+      description: 'The shifts of the signed-in crew member, by date and start',
+      content: { 'application/json': { schema: z.object({ linked: z.boolean(), items: z.array(ShiftSchema) }) } },
+    },
+  },
+});
+
+const myVisits = apiRoute('field:self', {
+  method: 'get',
+  path: '/api/me/visits',
+  summary: 'My visits of a day, in route order, with what the route sheet and the exam need',
+  request: { query: z.strictObject({ date: dateInput('Default today').optional() }) },
+  responses: {
+    200: {
+      description: 'Each of my shifts that day with its visits',
+      content: {
+        'application/json': {
+          schema: z.object({
+            date: z.string(),
+            linked: z.boolean(),
+            shifts: z.array(
+              z.object({
+                shiftId: z.string(),
+                startsAt: z.string(),
+                endsAt: z.string(),
+                crew: z.object({ postal: z.object({ name: z.string(), phoneDisplay: z.string() }), examiner: z.object({ name: z.string(), phoneDisplay: z.string() }) }),
+                visits: z.array(VisitSchema),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+  },
+});
+
+/** The crew members the account is (normally one), and the shifts they are in between two dates. */
+async function shiftsOf(deps: AppDeps, staff: StaffMember, from: string, to: string) {
+  const people = await deps.db.selectFrom('field_staff').select(['id', 'kind']).where('staff_id', '=', staff.id).execute();
+  if (people.length === 0) return { linked: false, rows: [] };
+  const ids = people.map((p) => p.id);
+  const rows = await deps.db
+    .selectFrom('shifts as s')
+    .select(['s.id', 's.date', 's.starts_at', 's.ends_at', 's.status', 's.start_label', 's.postal_id'])
+    .select((eb) => eb.selectFrom('visits as v').select(eb.fn.countAll<number>().as('n')).whereRef('v.shift_id', '=', 's.id').where('v.status', '<>', 'cancelled').as('visits'))
+    .where((eb) => eb.or([eb('s.postal_id', 'in', ids), eb('s.examiner_id', 'in', ids)]))
+    .where('s.date', '>=', from)
+    .where('s.date', '<=', to)
+    .orderBy('s.date')
+    .orderBy('s.starts_at')
+    .orderBy('s.id')
+    .execute();
+  return { linked: true, rows: rows.map((r) => ({ ...r, as: ids.includes(r.postal_id) ? ('postal' as const) : ('examiner' as const) })) };
+}
+
+function visitView(base: string, v: RouteSheet['visits'][number]): z.infer<typeof VisitSchema> {
+  const api = `${base}/api/visits/${v.id}`;
+  return {
+    id: v.id,
+    seq: v.seq,
+    status: v.status,
+    startsAt: v.startsAt,
+    windowStart: v.windowStart,
+    windowEnd: v.windowEnd,
+    serviceMinutes: v.serviceMinutes,
+    stop: { label: v.stopLabel, atGate: v.stopKey.startsWith('c:'), lat: v.lat, lng: v.lng },
+    // As on the route sheet: the crew greets the driver by name and calls the number (RULES.md §6: they need it).
+    driver: { name: v.name, phone: v.phone, phoneDisplay: formatPhone(v.phone), address: v.address, community: v.community },
+    needs: v.needs,
+    cases: v.cases,
+    needsCognitiveTest: v.needsCognitiveTest,
+    links: { examForm: `${api}/exam-form`, exam: `${api}/exam`, enRoute: `${api}/en-route`, arrived: `${api}/arrived`, noShow: `${api}/no-show` },
+  };
+}
+
+export function meRoutes() {
+  return createRouter()
+    .openapi(myShifts, async (c) => {
+      const deps = c.get('deps');
+      const from = dateOf(deps, c.req.valid('query').from) ?? todayIn(deps.clock.now());
+      const to = dateOf(deps, c.req.valid('query').to) ?? addDays(from, 7);
+      if (to < from || daysBetween(from, to) > MAX_RANGE_DAYS) {
+        throw new AppError('validation_failed', `to: must be on or after from, at most ${MAX_RANGE_DAYS} days later`, {
+          issues: [{ field: 'to', code: 'bad_range', message: `must be on or after from, at most ${MAX_RANGE_DAYS} days later` }],
+        });
+      }
+      const { linked, rows } = await shiftsOf(deps, c.get('staff'), from, to);
+      const base = deps.config.PUBLIC_BASE_URL;
+      return c.json(
+        {
+          linked,
+          items: rows.map((r) => ({
+            id: r.id,
+            date: r.date,
+            startsAt: r.starts_at,
+            endsAt: r.ends_at,
+            status: r.status,
+            as: r.as,
+            startLabel: r.start_label,
+            visits: Number(r.visits ?? 0),
+            links: { routeSheet: `${base}/api/shifts/${r.id}/route-sheet`, routeSheetIcs: `${base}/api/shifts/${r.id}/route-sheet.ics`, visits: `${base}/api/me/visits?date=${r.date}` },
+          })),
+        },
+        200,
+      );
+    })
+    .openapi(myVisits, async (c) => {
+      const deps = c.get('deps');
+      const date = dateOf(deps, c.req.valid('query').date) ?? todayIn(deps.clock.now());
+      const { linked, rows } = await shiftsOf(deps, c.get('staff'), date, date);
+      const shifts = [];
+      for (const r of rows.filter((s) => s.status !== 'cancelled')) {
+        const sheet = (await routeSheetOf(deps.db, r.id))!;
+        shifts.push({
+          shiftId: r.id,
+          startsAt: sheet.startsAt,
+          endsAt: sheet.endsAt,
+          crew: {
+            postal: { name: sheet.postal.name, phoneDisplay: formatPhone(sheet.postal.phone) },
+            examiner: { name: sheet.examiner.name, phoneDisplay: formatPhone(sheet.examiner.phone) },
+          },
+          visits: sheet.visits.map((v) => visitView(deps.config.PUBLIC_BASE_URL, v)),
+        });
+      }
+      return c.json({ date, linked, shifts }, 200);
+    });
+}

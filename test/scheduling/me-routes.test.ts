@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeSheetIcs } from '../../src/scheduling/route-sheet.ts';
 import { routeSheetOf } from '../../src/scheduling/repository.ts';
 import { addStaff } from '../../src/staff/repository.ts';
+import { createApp } from '../../src/app.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { PUBLIC_BASE } from '../helpers/outreach.ts';
 import { bookedVisits, driver } from '../helpers/exams.ts';
 import { addCrewShift } from '../helpers/scheduling.ts';
 
 // Issue 14, "the people at the door": an examiner finds their own shifts and visits, with what the
 // route sheet and the exam need; never another crew's; every link from PUBLIC_BASE_URL.
-const BASE = 'https://checkup.example.test';
+const BASE = PUBLIC_BASE; // what the test app configures as PUBLIC_BASE_URL
 const ANNUAL = driver(1);
 const RENEWAL = driver(3, { valid_until: '2027-01-10' });
 
@@ -102,5 +104,22 @@ describe('GET /api/me/shifts and /api/me/visits', () => {
     const sheet = (await routeSheetOf(t.deps.db, body.items[0].id))!;
     const elsewhere = routeSheetIcs(sheet, new Date(), 'https://jianche.lc.example.cn').replace(/\r\n /g, '');
     expect(elsewhere.match(/https?:\/\/[^\s\\]+/g)!.every((u) => u.startsWith('https://jianche.lc.example.cn/'))).toBe(true);
+  });
+
+  it('takes every absolute URL from the configured PUBLIC_BASE_URL, never the request host', async () => {
+    // The same database served under another configured address (e.g. https://checkup.example.cn).
+    const other = createApp({ ...t.deps, config: { ...t.deps.config, PUBLIC_BASE_URL: 'https://checkup.example.cn' } });
+    const as = { headers: { authorization: `Bearer ${t.tokens.examiner}`, host: '127.0.0.1:3000' } };
+    const urls = (text: string) => text.replace(/\r\n /g, '').match(/https?:\/\/[^\s"\\]+/g) ?? [];
+    const shifts = await (await other.request('http://127.0.0.1:3000/api/me/shifts', as)).text();
+    const day = await (await other.request('http://127.0.0.1:3000/api/me/visits', as)).text();
+    const shiftId = (JSON.parse(shifts) as { items: { id: string }[] }).items[0]!.id;
+    const ics = await (await other.request(`http://127.0.0.1:3000/api/shifts/${shiftId}/route-sheet.ics`, as)).text();
+    for (const text of [shifts, day, ics]) {
+      expect(urls(text).length).toBeGreaterThan(0);
+      for (const u of urls(text)) expect(u.startsWith('https://checkup.example.cn/')).toBe(true);
+    }
+    expect(ics).toContain('@checkup.example.cn');
+    expect(`${shifts}${day}${ics}`).not.toMatch(/127\.0\.0\.1|localhost/);
   });
 });

@@ -79,6 +79,8 @@ export const configSchema = z.object({
   TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** A Twilio request not answered in this time is abandoned; an SMS or call claimed longer ago than twice this is reconciled with Twilio (issue 13). */
   TWILIO_TIMEOUT_MS: intFrom(100, 120000).default(10000),
+  /** Without Twilio: the recording adapter reports each status of what it "sent" this long after the previous one (issue 14). */
+  RECORDED_STATUS_STEP_MS: intFrom(1, 60000).default(250),
   /** Planner: minutes of a checkup, and minutes added when a 三力测试 is due. */
   PLANNER_SERVICE_MINUTES: intFrom(1, 240).default(10),
   PLANNER_COGNITIVE_EXTRA_MINUTES: intFrom(0, 240).default(5),

@@ -13,7 +13,7 @@ import { runWebhook, webhookAccountSid } from './webhooks.ts';
  * what would be sent (the embedded default of `npm start`, issue 3).
  */
 export function telephonyFromConfig(config: Config, logger: Logger, clock: Clock): Telephony {
-  if (!config.TWILIO_ACCOUNT_SID || !config.TWILIO_AUTH_TOKEN) return createRecordingTelephony(logger, clock);
+  if (!config.TWILIO_ACCOUNT_SID || !config.TWILIO_AUTH_TOKEN) return createRecordingTelephony(logger, clock, config.RECORDED_STATUS_STEP_MS);
   return createTwilioTelephony(
     {
       accountSid: config.TWILIO_ACCOUNT_SID,

@@ -10,6 +10,7 @@ import { CASE_CATEGORIES } from '../screening/case.ts';
 import { addDays, isCivilDate } from '../shared/civil-date.ts';
 import { dateInput, dateOf } from '../http/date-input.ts';
 import { auditEntry } from '../staff/audit.ts';
+import { formatPhone } from '../shared/phone-display.ts';
 import { todayIn } from '../shared/time.ts';
 import { planAnswer } from './answers.ts';
 import { outreachStats } from './stats.ts';
@@ -135,7 +136,8 @@ const MessageSchema = z
     fileNumber: z.string().nullable(),
     direction: z.enum(['out', 'in']),
     channel: z.enum(['sms', 'voice']),
-    phone: z.string(),
+    phone: z.string().openapi({ description: 'E.164, for programs' }),
+    phoneDisplay: z.string().openapi({ description: 'As people write it: 138 0000 0001, 0635-2904665' }),
     purpose: z.string(),
     body: z.string().nullable(),
     segments: z.number().int().nullable(),
@@ -166,7 +168,7 @@ const inbox = apiRoute('outreach:read', {
       description: 'A page of unmatched replies, oldest first',
       content: {
         'application/json': {
-          schema: pageSchema(z.object({ id: z.string(), at: z.string(), phone: z.string(), channel: z.string(), intent: z.string(), outcome: z.string(), body: z.string().nullable() })),
+          schema: pageSchema(z.object({ id: z.string(), at: z.string(), phone: z.string(), phoneDisplay: z.string(), channel: z.string(), intent: z.string(), outcome: z.string(), body: z.string().nullable() })),
         },
       },
     },
@@ -321,6 +323,7 @@ export function outreachRoutes() {
             direction: m.direction,
             channel: m.channel,
             phone: m.phone,
+            phoneDisplay: formatPhone(m.phone),
             purpose: m.purpose,
             body: m.body,
             segments: m.segments,
@@ -350,7 +353,7 @@ export function outreachRoutes() {
         .limit(limit + 1);
       if (cursor) q = q.where(afterCursor(cursor, ['a.at', 'a.id'], 'asc'));
       const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.at, r.id]);
-      return c.json({ items, nextCursor }, 200);
+      return c.json({ items: items.map((a) => ({ ...a, phoneDisplay: formatPhone(a.phone) })), nextCursor }, 200);
     })
     .openapi(stats, async (c) => {
       const deps = c.get('deps');

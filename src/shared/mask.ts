@@ -10,7 +10,7 @@ export function maskIdNumber(id: string): string {
   return id.slice(0, 6) + '*'.repeat(id.length - 10) + id.slice(-4);
 }
 
-/** `138 **** 5678` for a mobile, `0635-***3456` for a landline: the display of phone-display.ts, masked. */
+/** `138****5678` for a mobile, `0635-***3456` for a landline: the display of phone-display.ts, masked. */
 export function maskPhone(phone: string): string {
   return formatPhone(phone, { masked: true });
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportRecordedStatuses } from '../../src/outreach/compose.ts';
+import { runWebhook, webhookAccountSid } from '../../src/outreach/webhooks.ts';
 import { createRecordingTelephony, type RecordingTelephony } from '../../src/outreach/recording-telephony.ts';
 import { statusRank } from '../../src/outreach/status.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
@@ -20,7 +21,6 @@ describe('the recording adapter reports statuses', () => {
         return recording;
       },
     });
-    reportRecordedStatuses(t.deps);
     await seedDrivers(t, [
       ['100000000001', { phone: '138 0000 0001', name: '王建国', sex: 'M' }],
       ['100000000002', { phone: '0635-8123456', name: '李秀英', sex: 'F' }],
@@ -29,6 +29,14 @@ describe('the recording adapter reports statuses', () => {
   afterAll(() => t.cleanup());
 
   it('an SMS goes queued, sent, delivered and a call queued to completed, each once, never backwards', async () => {
+    // The reports wait for a gate here, so "right after the send" does not depend on speed; they
+    // then take the very function the status webhooks call after their checks.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    recording.reportStatusesTo(async (kind, params) => {
+      await gate;
+      return runWebhook(t.deps, kind, params);
+    }, webhookAccountSid(t.deps.config));
     await startOutreach(t);
     expect((await runSteps(t)).sent).toBe(2);
     // Right after the send: what Twilio answers when it takes one.
@@ -37,6 +45,7 @@ describe('the recording adapter reports statuses', () => {
       { channel: 'sms', status: 'queued' },
       { channel: 'voice', status: 'queued' },
     ]);
+    open();
     await recording.settle();
     const settled = await t.deps.db.selectFrom('messages').select(['channel', 'status', 'provider_sid']).where('direction', '=', 'out').orderBy('channel').execute();
     expect(settled.map((m) => [m.channel, m.status])).toEqual([
@@ -53,9 +62,24 @@ describe('the recording adapter reports statuses', () => {
     for (const statuses of seen) expect(statuses.map(statusRank)).toEqual([...statuses.map(statusRank)].sort((a, b) => a - b));
   });
 
+  it('lists the messages with the number as people write it beside E.164', async () => {
+    const res = await t.request('/api/outreach/messages?channel=voice');
+    const body = (await res.json()) as { items: { phone: string; phoneDisplay: string }[] };
+    expect(body.items[0]).toMatchObject({ phone: '+866358123456', phoneDisplay: '0635-8123456' });
+  });
+
   it('shows delivered in the driver timeline', async () => {
     const res = await t.request('/api/outreach/drivers/100000000001/timeline');
     const body = (await res.json()) as { items: { kind: string; purpose?: string; status?: string }[] };
     expect(body.items.find((i) => i.kind === 'message' && i.purpose === 'notice')?.status).toBe('delivered');
+  });
+
+  it('is wired by the composition root to the same path, and reports a later send too', async () => {
+    reportRecordedStatuses(t.deps);
+    const taken = await recording.sendSms({ to: '+8613800000001', body: 'x', statusCallback: 'https://checkup.example.test/twilio/message-status' });
+    await recording.settle();
+    // No message row has this sid: the status path keeps the reports for the recovery pass, as it does Twilio's.
+    const kept = await t.deps.db.selectFrom('webhook_events').select('dedupe_key').where('dedupe_key', 'like', `%${taken.sid}%`).execute();
+    expect(kept.map((e) => e.dedupe_key).sort()).toEqual([`message_status:${taken.sid}:delivered`, `message_status:${taken.sid}:sent`]);
   });
 });

@@ -151,12 +151,19 @@ describe('route sheets', () => {
     const a = await addCrewShift(t, 1);
     const plan = await preview(t);
     await commit(t);
+    // A landline is shown with its area code and a dash, the Chinese way (issue 14).
+    await t.deps.db.updateTable('licences').set({ phone: '+866352904665', phone_kind: 'landline' }).where('file_number', '=', '300000000002').execute();
     const res = await t.request(`/api/shifts/${a}/route-sheet`, { as: 'dispatcher' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
     const html = await res.text();
     expect(html).toContain('上门体检路线单');
     expect(html).toContain('136 0000 0001'); // as people write it (issue 14)
+    expect(html).toContain('0635-2904665');
+    expect(html).not.toContain('+866352904665');
+    const shown = (await (await t.request(`/api/plans/${TOMORROW}`, { as: 'dispatcher' })).json()) as { shifts: { postal: { phone: string; phoneDisplay: string } }[] };
+    expect(shown.shifts[0]?.postal.phoneDisplay).toMatch(/^1\d{2} \d{4} \d{4}$/);
+    expect(shown.shifts[0]?.postal.phone).toMatch(/^\+861\d{10}$/);
     expect(html).toContain('降级换证（换为 C1）');
     expect(html).toContain('&#60;b&#62;孙&#60;/b&#62;测');
     expect(html).not.toContain('<b>孙</b>');

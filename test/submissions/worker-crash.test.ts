@@ -29,7 +29,7 @@ import { CLI } from '../helpers/program.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const COUNT = 1000;
 /** Runs killed on purpose; then the drain runs without kills. */
-const KILLED_RUNS = 27;
+const KILLED_RUNS = 22;
 /** Past this many runs the loop gives up and the assertions fail, rather than the test hanging. */
 const MAX_RUNS = KILLED_RUNS + 20;
 const TEST_TIMEOUT_MS = 240_000;

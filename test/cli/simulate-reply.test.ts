@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.ts';
 import { openNodeDatabase } from '../../src/db/open-node.ts';
 import { maskPhone } from '../../src/shared/mask.ts';
+import { CLI } from '../helpers/program.ts';
 
 // `simulate-reply` as the README uses it (issue 14): by file number or case as well as by phone,
 // and a masked or unknown number is refused, never silently sent to the inbox.
@@ -62,5 +64,13 @@ describe('npm run cli -- simulate-reply', () => {
     await expect(run('simulate-reply', '--file-number', '999999999999', '--text', '1')).rejects.toThrow(/fileNumber: no licence with this file number/);
     await expect(run('simulate-reply', '--case', 'no-such-case', '--text', '1')).rejects.toThrow(/case: no case with this id/);
     await expect(run('simulate-reply', '--file-number', drivers[0]!.file_number, '--phone', drivers[0]!.phone, '--text', '1')).rejects.toThrow(/one of --phone, --file-number or --case/);
+  });
+
+  it('as the built program: a masked number is one line on stderr, no stack, exit 1', () => {
+    const res = spawnSync(process.execPath, [CLI, 'simulate-reply', '--phone', maskPhone(drivers[0]!.phone), '--text', '1'], { env: { ...process.env }, encoding: 'utf8', timeout: 20_000 });
+    expect(res.status).toBe(1);
+    const lines = res.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/^\s+at /);
   });
 });

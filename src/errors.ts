@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { renderRef, type MessageRef } from './i18n/messages.ts';
 
 /** The closed set of error codes and their HTTP statuses (DESIGN.md "Errors"). */
 export const ERROR_STATUS = {
@@ -21,19 +22,35 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export interface FieldIssue {
   field: string;
   code: string;
+  /** In English (logs); the client reads `text` rendered in its language (src/i18n). */
   message: string;
   line?: number;
+  /** The catalogue sentence; without it the issue's `code` is tried as a key. Not sent as such. */
+  text?: MessageRef;
+}
+
+/** A field issue worded by the catalogue (its English sentence kept as `message`). */
+export function fieldIssue(field: string, code: string, text: MessageRef): FieldIssue {
+  return { field, code, message: renderRef('en', text), text };
 }
 
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
+  /** The catalogue sentence the client reads; without it, the code's generic one + `message`. */
+  readonly text: MessageRef | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: unknown) {
+  constructor(code: ErrorCode, message: string, details?: unknown, text?: MessageRef) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.details = details;
+    this.text = text;
+  }
+
+  /** An error worded by the catalogue; its English sentence is the message (for logs). */
+  static keyed(code: ErrorCode, text: MessageRef, details?: unknown): AppError {
+    return new AppError(code, renderRef('en', text), details, text);
   }
 
   get status(): ContentfulStatusCode {
@@ -43,5 +60,5 @@ export class AppError extends Error {
 
 export function validationError(issues: FieldIssue[]): AppError {
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-  return new AppError('validation_failed', `invalid request: ${summary}`, { issues });
+  return new AppError('validation_failed', `invalid request: ${summary}`, { issues }, { key: 'invalid_request', params: { summary } });
 }

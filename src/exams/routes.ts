@@ -14,7 +14,7 @@ const vision = z
   .number()
   .min(4.0)
   .max(5.3)
-  .refine((v) => Math.abs(v * 10 - Math.round(v * 10)) < 1e-9, 'must be written in tenths (e.g. 4.9)');
+  .refine((v) => Math.abs(v * 10 - Math.round(v * 10)) < 1e-9, 'must_be_tenths');
 
 const FindingsSchema = z
   .strictObject({
@@ -41,7 +41,7 @@ const ExamInputSchema = z
     certificate: z.strictObject({
       number: z.string().trim().min(4).max(40).regex(/^[0-9A-Za-z-]+$/, 'letters, digits and dashes only'),
       institution: z.string().trim().min(2).max(100).optional().openapi({ description: "Default: the examiner's organisation" }),
-      issuedOn: z.string().refine(isCivilDate, 'must be a real date written YYYY-MM-DD').optional().openapi({ description: 'Default: the day of the exam' }),
+      issuedOn: z.string().refine(isCivilDate, 'must_be_civil_date').optional().openapi({ description: 'Default: the day of the exam' }),
     }),
   })
   .openapi('ExamInput');

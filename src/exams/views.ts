@@ -33,10 +33,10 @@ export async function examForm(deps: Deps, visitId: string, by: Caller) {
 /** An exam with its medical part; an examiner sees only the exams of their own shifts. Audited. */
 export async function examDetail(deps: Deps, examId: string, by: Caller) {
   const exam = await deps.db.selectFrom('exams').selectAll().where('id', '=', examId).executeTakeFirst();
-  if (!exam) throw new AppError('not_found', 'no exam with this id');
+  if (!exam) throw AppError.keyed('not_found', { key: 'exam_not_found' });
   if (by.role === 'examiner') {
     const own = await deps.db.selectFrom('field_staff').select('id').where('id', '=', exam.examiner_id).where('staff_id', '=', by.id).executeTakeFirst();
-    if (!own) throw new AppError('forbidden', 'an examiner sees only the exams of their own shifts');
+    if (!own) throw AppError.keyed('forbidden', { key: 'examiner_own_exams' });
   }
   await deps.atomic([auditEntry(deps, { staffId: by.id, action: 'exam.view', subject: exam.id })]);
   return examView(deps, exam);
@@ -115,7 +115,7 @@ export async function followUps(deps: Pick<Deps, 'db'>, filter: { status: 'open'
 /** Staff close a follow-up: `revisit` puts the driver back in the planner's pool. */
 export async function resolveFollowUp(deps: Deps, caseId: string, r: { resolution: 'revisit' | 'handled'; note: string | null }, by: string): Promise<void> {
   const open = await deps.db.selectFrom('exam_cases').select('exam_id').where('case_id', '=', caseId).where('outcome', '=', 'follow_up').where('resolved_at', 'is', null).executeTakeFirst();
-  if (!open) throw new AppError('not_found', 'no open follow-up for this case');
+  if (!open) throw AppError.keyed('not_found', { key: 'follow_up_not_found' });
   const at = deps.clock.now().toISOString();
   const [update] = await deps.atomic([
     deps.db
@@ -127,5 +127,5 @@ export async function resolveFollowUp(deps: Deps, caseId: string, r: { resolutio
       .compile(),
     auditEntry(deps, { staffId: by, action: 'follow_up.resolve', subject: caseId, details: { resolution: r.resolution } }),
   ]);
-  if (Number(update?.numAffectedRows ?? 0) === 0) throw new AppError('conflict', 'the follow-up was closed meanwhile');
+  if (Number(update?.numAffectedRows ?? 0) === 0) throw AppError.keyed('conflict', { key: 'follow_up_closed' });
 }

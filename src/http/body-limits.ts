@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { AppError } from '../errors.ts';
+import { AppError, fieldIssue } from '../errors.ts';
 import type { Config } from '../config.ts';
 import type { AppEnv } from './env.ts';
 
@@ -62,8 +62,8 @@ export function bodyLimitOf(method: string, path: string, config: Pick<Config, '
 }
 
 function tooLarge(limit: { bytes: number; setting: string }): AppError {
-  return new AppError('payload_too_large', `the request body is larger than ${limit.bytes} bytes (${limit.setting})`, {
-    issues: [{ field: 'body', code: 'too_large', message: `larger than ${limit.bytes} bytes` }],
+  return AppError.keyed('payload_too_large', { key: 'body_too_large', params: { bytes: limit.bytes, setting: limit.setting } }, {
+    issues: [fieldIssue('body', 'too_large', { key: 'too_large', params: { bytes: limit.bytes } })],
   });
 }
 
@@ -126,9 +126,7 @@ async function readAtMost(stream: ReadableStream<Uint8Array>, limit: { bytes: nu
   const chunks: Uint8Array[] = [];
   let size = 0;
   const unreadable = () =>
-    new AppError('validation_failed', 'the request body could not be read to its end', {
-      issues: [{ field: 'body', code: 'aborted', message: 'the body ended early' }],
-    });
+    AppError.keyed('validation_failed', { key: 'upload_unreadable' }, { issues: [fieldIssue('body', 'aborted', { key: 'aborted' })] });
   for await (const chunk of countedBody(stream, limit.bytes, { tooLarge: () => tooLarge(limit), unreadable })) {
     chunks.push(chunk);
     size += chunk.byteLength;

@@ -11,7 +11,7 @@ import type { AppDeps } from './env.ts';
 export function dateInput(description?: string) {
   return z
     .string()
-    .refine(isDateInput, `must be a date: ${DATE_INPUT_FORMS}`)
+    .refine(isDateInput, 'must_be_date_input')
     .openapi({ description: description ? `${description}. ${DATE_INPUT_FORMS}` : DATE_INPUT_FORMS, example: '2026-12-07' });
 }
 

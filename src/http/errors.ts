@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { AppError, type ErrorCode } from '../errors.ts';
+import { localizeError } from '../i18n/localize.ts';
+import { negotiateLocale } from '../i18n/locale.ts';
 import type { AppEnv } from './env.ts';
 import { maskedPath } from './middleware.ts';
 
@@ -23,13 +25,17 @@ export function renderError(err: Error, c: Context<AppEnv>): Response {
   else {
     // Unexpected: log the stack (scrubbed by the logger), show nothing of it.
     c.get('deps')?.logger.error('unhandled error', { requestId, error: err.message, stack: err.stack });
-    appError = new AppError('internal', 'internal error; quote the request id when reporting it');
+    appError = AppError.keyed('internal', { key: 'internal_error' });
   }
-  const body = { error: { code: appError.code, message: appError.message, details: appError.details, requestId } };
+  // zh-CN unless Accept-Language prefers English (issue 14); codes stay as they are.
+  const locale = negotiateLocale(c.req.header('accept-language'));
+  const { message, details } = localizeError(appError, locale);
+  c.header('Content-Language', locale);
+  const body = { error: { code: appError.code, message, details, requestId } };
   return c.json(body, appError.status);
 }
 
 /** The path is echoed masked: a mistyped URL may hold an ID number or a phone. */
 export function renderNotFound(c: Context<AppEnv>): Response {
-  return renderError(new AppError('not_found', `no route ${c.req.method} ${maskedPath(c.req.path)}`), c);
+  return renderError(AppError.keyed('not_found', { key: 'no_route', params: { method: c.req.method, path: maskedPath(c.req.path) } }), c);
 }

@@ -153,10 +153,10 @@ export function requirePermission(permission: Permission): MiddlewareHandler<App
       }
       if (retryAfter > 0) throw tooManyFailures(c, retryAfter);
       c.header('WWW-Authenticate', 'Bearer');
-      throw new AppError('unauthorized', 'a valid API token is required: Authorization: Bearer TOKEN');
+      throw AppError.keyed('unauthorized', { key: 'token_required' });
     }
     if (!can(staff.role, permission)) {
-      throw new AppError('forbidden', `the role ${staff.role} may not do this (needs ${permission})`);
+      throw AppError.keyed('forbidden', { key: 'role_forbidden', params: { role: staff.role, permission } });
     }
     c.set('staff', staff);
     await next();
@@ -165,7 +165,5 @@ export function requirePermission(permission: Permission): MiddlewareHandler<App
 
 function tooManyFailures(c: Context<AppEnv>, seconds: number): AppError {
   c.header('Retry-After', String(seconds));
-  return new AppError('too_many_requests', `too many failed token attempts from this client; try again in ${seconds} s`, {
-    retryAfterSeconds: seconds,
-  });
+  return AppError.keyed('too_many_requests', { key: 'too_many_token_failures', params: { seconds } }, { retryAfterSeconds: seconds });
 }

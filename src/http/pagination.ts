@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { sql, type RawBuilder } from 'kysely';
-import { AppError } from '../errors.ts';
+import { AppError, fieldIssue, validationError } from '../errors.ts';
 
 /** `?limit=&cursor=` answered with `{ items, nextCursor }` (issue 2). */
 export const pageQuery = {
@@ -22,9 +22,7 @@ export function decodeCursor<T extends readonly (string | number)[]>(cursor: str
   } catch {
     // fall through
   }
-  throw new AppError('validation_failed', 'cursor: not a cursor returned by this list', {
-    issues: [{ field: 'cursor', code: 'invalid_cursor', message: 'not a cursor returned by this list' }],
-  });
+  throw validationError([fieldIssue('cursor', 'invalid_cursor', { key: 'invalid_cursor' })]);
 }
 
 /** Given `limit + 1` rows, the page and the cursor of the next one. */

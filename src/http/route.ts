@@ -1,7 +1,9 @@
 import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { validationError, type FieldIssue } from '../errors.ts';
+import { fieldIssue, validationError, type FieldIssue } from '../errors.ts';
+import { isMessageKey, type MessageRef } from '../i18n/messages.ts';
+import { DATE_INPUT_FORMS } from '../shared/date-words.ts';
 import type { Permission } from '../staff/permissions.ts';
 import type { AppEnv } from './env.ts';
 import { requirePermission } from './middleware.ts';
@@ -81,9 +83,9 @@ export function declaredQueryOnly(schema: unknown): MiddlewareHandler<AppEnv> {
     for (const [name, values] of Object.entries(c.req.queries())) {
       const field = name.length > MAX_FIELD_CHARS ? `${name.slice(0, MAX_FIELD_CHARS)}…` : name;
       if (names && !names.has(name)) {
-        issues.push({ field, code: 'unknown_parameter', message: 'unknown query parameter' });
+        issues.push(fieldIssue(field, 'unknown_parameter', { key: 'unknown_parameter', params: { where: 'query' } }));
       } else if (values.length > 1 && !multi.has(name)) {
-        issues.push({ field, code: 'repeated_parameter', message: `given ${values.length} times; give it once` });
+        issues.push(fieldIssue(field, 'repeated_parameter', { key: 'repeated_parameter', params: { count: values.length } }));
       }
       if (issues.length >= MAX_QUERY_ISSUES) break;
     }
@@ -96,10 +98,25 @@ export function declaredQueryOnly(schema: unknown): MiddlewareHandler<AppEnv> {
 export function issuesFromZod(error: z.ZodError, where: string): FieldIssue[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: key, code: 'unknown_parameter', message: `unknown ${where} parameter` }));
+      return issue.keys.map((key) => fieldIssue(key, 'unknown_parameter', { key: 'unknown_parameter', params: { where } }));
     }
-    return [{ field: issue.path.join('.') || where, code: issue.code, message: issue.message }];
+    const field = issue.path.join('.') || where;
+    // A refinement's message is a catalogue key (e.g. `.refine(isCivilDate, 'must_be_civil_date')`).
+    if (issue.message === 'must_be_date_input') return [fieldIssue(field, issue.code, { key: issue.message, params: { forms: DATE_INPUT_FORMS } })];
+    if (isMessageKey(issue.message)) return [fieldIssue(field, issue.code, { key: issue.message } as MessageRef)];
+    return [{ field, code: issue.code, message: issue.message, text: zodText(issue) }];
   });
+}
+
+/** zod's own checks: zh-CN from the catalogue, English as zod words it (no input is echoed). */
+function zodText(issue: z.core.$ZodIssue): MessageRef {
+  const detail = issue.message;
+  if (issue.code === 'invalid_type') return { key: 'zod_invalid_type', params: { expected: String(issue.expected), detail } };
+  if (issue.code === 'too_small') return { key: 'zod_too_small', params: { minimum: String(issue.minimum), detail } };
+  if (issue.code === 'too_big') return { key: 'zod_too_big', params: { maximum: String(issue.maximum), detail } };
+  if (issue.code === 'invalid_format') return { key: 'zod_invalid_format', params: { detail } };
+  if (issue.code === 'invalid_value') return { key: 'zod_invalid_value', params: { detail } };
+  return { key: 'zod_other', params: { detail } };
 }
 
 /** Every route's validation failure becomes our 400 shape instead of zod's default. */

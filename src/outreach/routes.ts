@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
-import { AppError, validationError } from '../errors.ts';
+import { AppError, fieldIssue, validationError } from '../errors.ts';
 import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
@@ -19,7 +19,7 @@ import { runDueSteps } from './steps.ts';
 import { driverTimeline, TimelineItemSchema } from './timeline.ts';
 
 const CONVERSATION_STATUSES = ['active', 'unreachable', 'confirmed', 'declined', 'reschedule', 'opted_out', 'closed'] as const;
-const civilDate = z.string().refine(isCivilDate, 'must be a real date written YYYY-MM-DD');
+const civilDate = z.string().refine(isCivilDate, 'must_be_civil_date');
 
 const ConversationSchema = z
   .object({
@@ -291,8 +291,8 @@ export function outreachRoutes() {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const conversation = await deps.db.selectFrom('conversations').select(['phone', 'status']).where('id', '=', id).executeTakeFirst();
-      if (!conversation) throw new AppError('not_found', 'no conversation with this id');
-      if (conversation.status === 'closed') throw new AppError('conflict', 'the conversation is closed');
+      if (!conversation) throw AppError.keyed('not_found', { key: 'conversation_not_found' });
+      if (conversation.status === 'closed') throw AppError.keyed('conflict', { key: 'conversation_closed' });
       const staffId = c.get('staff').id;
       const plan = await planAnswer(
         deps,
@@ -360,7 +360,7 @@ export function outreachRoutes() {
       const query = c.req.valid('query');
       const to = dateOf(deps, query.to) ?? todayIn(deps.clock.now());
       const from = dateOf(deps, query.from) ?? addDays(to, -6);
-      if (from > to) throw validationError([{ field: 'from', code: 'after_to', message: 'must not be after to' }]);
+      if (from > to) throw validationError([fieldIssue('from', 'after_to', { key: 'after_to' })]);
       return c.json({ from, to, rows: await outreachStats(deps.db, from, to) }, 200);
     });
 }

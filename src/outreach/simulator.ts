@@ -39,21 +39,21 @@ export type SimulatedDriver = { phone: string } | { fileNumber: string } | { cas
  */
 export async function simulatedNumber(deps: Pick<AppDeps, 'db'>, driver: SimulatedDriver): Promise<string> {
   if ('phone' in driver) {
-    if (driver.phone.includes('*')) throw new AppError('validation_failed', 'phone: a masked number cannot answer; give the full number, or --file-number / --case');
+    if (driver.phone.includes('*')) throw AppError.keyed('validation_failed', { key: 'simulate_masked_phone' });
     const phone = normaliseNumber(driver.phone);
     const known =
       (await deps.db.selectFrom('conversations').select('id').where('phone', '=', phone).executeTakeFirst()) ??
       (await deps.db.selectFrom('licences').select('file_number').where('phone', '=', phone).executeTakeFirst());
-    if (!known) throw new AppError('not_found', 'phone: no licence and no conversation has this number');
+    if (!known) throw AppError.keyed('not_found', { key: 'simulate_unknown_phone' });
     return phone;
   }
   const fileNumber =
     'fileNumber' in driver
       ? driver.fileNumber
       : (await deps.db.selectFrom('cases').select('file_number').where('id', '=', driver.caseId).executeTakeFirst())?.file_number;
-  if (fileNumber === undefined) throw new AppError('not_found', 'case: no case with this id');
+  if (fileNumber === undefined) throw AppError.keyed('not_found', { key: 'simulate_unknown_case' });
   const licence = await deps.db.selectFrom('licences').select('phone').where('file_number', '=', fileNumber).executeTakeFirst();
-  if (!licence) throw new AppError('not_found', 'fileNumber: no licence with this file number');
+  if (!licence) throw AppError.keyed('not_found', { key: 'simulate_unknown_file_number' });
   return licence.phone;
 }
 

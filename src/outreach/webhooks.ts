@@ -68,7 +68,7 @@ async function readSignedForm(c: Context<AppEnv>): Promise<SignedForm> {
   const fields = c.req.header('content-type')?.startsWith('application/x-www-form-urlencoded') ? formFields(await c.req.text()) : new Map<string, string[]>();
   const url = deps.config.PUBLIC_BASE_URL + c.req.path + new URL(c.req.url).search;
   if (!signature || !signatureMatches(deps.twilioAuthToken, signature, url, signedParams(fields))) {
-    throw new AppError('forbidden', 'X-Twilio-Signature is missing or does not match this request');
+    throw AppError.keyed('forbidden', { key: 'twilio_signature' });
   }
   return { fields, signature: signatureDigest(url, signature) };
 }
@@ -151,7 +151,7 @@ const QUERY: Record<string, readonly [RegExp, string]> = {
 };
 
 function issue(field: string, code: string, message: string): FieldIssue {
-  return { field: field.slice(0, 64), code, message };
+  return { field: field.slice(0, 64), code, message, text: { key: 'twilio_field', params: { rule: message } } };
 }
 
 function formIssues(fields: Map<string, string[]>): FieldIssue[] {
@@ -191,7 +191,7 @@ function checkedParams(deps: Deps, kind: WebhookKind, fields: Map<string, string
   const account = params.AccountSid;
   const accountProblems = shapeIssues(params, { AccountSid: 'account' }, true);
   if (accountProblems.length === 0 && account!.toLowerCase() !== webhookAccountSid(deps.config).toLowerCase()) {
-    throw new AppError('forbidden', "AccountSid is not this service's Twilio account");
+    throw AppError.keyed('forbidden', { key: 'twilio_account' });
   }
   const spec = FIELDS[kind];
   const issues = [...accountProblems, ...shapeIssues(params, spec.required, true), ...shapeIssues(params, spec.optional ?? {}, false)];
@@ -210,7 +210,7 @@ function checkedParams(deps: Deps, kind: WebhookKind, fields: Map<string, string
 function required(params: Params, ...names: string[]): void {
   const missing = names.filter((n) => !params[n]);
   if (missing.length > 0) {
-    throw validationError(missing.map((field) => ({ field, code: 'required', message: 'Twilio always sends this field' })));
+    throw validationError(missing.map((field) => issue(field, 'required', 'Twilio always sends this field')));
   }
 }
 

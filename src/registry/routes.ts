@@ -150,7 +150,7 @@ const showLicence = apiRoute('licences:read-full', {
 
 async function requireImport(c: { get(key: 'deps'): { db: Parameters<typeof getImport>[0] } }, id: string): Promise<ImportRow> {
   const row = await getImport(c.get('deps').db, id);
-  if (!row) throw new AppError('not_found', 'no import with this id');
+  if (!row) throw AppError.keyed('not_found', { key: 'import_not_found' });
   return row;
 }
 
@@ -219,7 +219,7 @@ export function registryRoutes() {
       const deps = c.get('deps');
       const { fileNumber } = c.req.valid('param');
       const row = await getLicence(deps.db, fileNumber);
-      if (!row) throw new AppError('not_found', 'no licence with this file number');
+      if (!row) throw AppError.keyed('not_found', { key: 'licence_not_found' });
       await deps.atomic([auditEntry(deps, { staffId: c.get('staff').id, action: 'licence.view_full_id', subject: fileNumber })]);
       return c.json(licenceView(row, deps.cipher.decrypt(row.id_cipher)), 200);
     });

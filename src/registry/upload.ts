@@ -1,6 +1,7 @@
 import busboy, { type Busboy, type FileInfo, type FieldInfo } from 'busboy';
 import type { Readable } from 'node:stream';
-import { AppError, type FieldIssue } from '../errors.ts';
+import { AppError, fieldIssue, type FieldIssue } from '../errors.ts';
+import type { MessageRef } from '../i18n/messages.ts';
 import { countedBody, MULTIPART_LIMITS } from '../http/body-limits.ts';
 
 const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/plain']);
@@ -24,27 +25,27 @@ export async function readUpload(request: Request, maxBytes: number): Promise<Up
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) throw invalid('body', 'missing', 'the request has no body: send the registry CSV');
+  if (!request.body) throw invalid('body', 'missing', { key: 'upload_no_body' });
   if (CSV_TYPES.has(type)) return { source: counted(request.body, maxBytes), filename: null };
   if (type === 'multipart/form-data') return multipartFile(request, request.body, maxBytes);
-  throw new AppError('unsupported_media_type', 'send the registry as text/csv or as the file field of multipart/form-data', {
-    issues: [{ field: 'content-type', code: 'unsupported', message: `expected text/csv or multipart/form-data, got ${type || 'none'}` }],
+  throw AppError.keyed('unsupported_media_type', { key: 'upload_unsupported_type' }, {
+    issues: [fieldIssue('content-type', 'unsupported', { key: 'unsupported_type', params: { type: type || 'none' } })],
   });
 }
 
 function tooLarge(maxBytes: number, field = 'body'): AppError {
-  return new AppError('payload_too_large', `the upload is larger than ${maxBytes} bytes (MAX_IMPORT_BYTES)`, {
-    issues: [{ field, code: 'too_large', message: `larger than ${maxBytes} bytes` }],
+  return AppError.keyed('payload_too_large', { key: 'upload_too_large', params: { bytes: maxBytes } }, {
+    issues: [fieldIssue(field, 'too_large', { key: 'too_large', params: { bytes: maxBytes } })],
   });
 }
 
 /** A 400 naming the part (or header) and the reason; busboy's messages are fixed texts, no data. */
-function invalid(field: string, code: string, message: string): AppError {
-  const issue: FieldIssue = { field, code, message };
-  return new AppError('invalid_file', `invalid upload: ${field}: ${message}`, { issues: [issue] });
+function invalid(field: string, code: string, text: MessageRef): AppError {
+  const issue: FieldIssue = fieldIssue(field, code, text);
+  return AppError.keyed('invalid_file', { key: 'invalid_upload', params: { summary: `${field}: ${issue.message}` } }, { issues: [issue] });
 }
 
-const unreadable = () => invalid('body', 'aborted', 'the request body could not be read to its end');
+const unreadable = () => invalid('body', 'aborted', { key: 'upload_unreadable' });
 
 /** The raw body, counted against MAX_IMPORT_BYTES; a read error (the client went away) becomes a 400. */
 function counted(body: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
@@ -70,7 +71,7 @@ function multipartFile(request: Request, body: ReadableStream<Uint8Array>, maxBy
       });
     } catch (err) {
       const issue = busboyIssue(err);
-      reject(invalid('content-type', issue.code, issue.message));
+      reject(invalid('content-type', issue.code, issue.text));
       return;
     }
     const file = new FileQueue(() => stop());
@@ -91,11 +92,11 @@ function multipartFile(request: Request, body: ReadableStream<Uint8Array>, maxBy
     parser.on('file', (name: string | undefined, stream: Readable, info: FileInfo) => {
       stream.on('error', (err) => {
         const issue = busboyIssue(err);
-        fail(invalid(partName(name), issue.code, issue.message));
+        fail(invalid(partName(name), issue.code, issue.text));
       });
       if (name !== 'file') {
         stream.resume();
-        fail(invalid(partName(name), 'unexpected_part', 'only one file part is accepted, named "file"'));
+        fail(invalid(partName(name), 'unexpected_part', { key: 'upload_unexpected_part' }));
         return;
       }
       started = true;
@@ -106,16 +107,16 @@ function multipartFile(request: Request, body: ReadableStream<Uint8Array>, maxBy
       const problem = fieldProblem(name, info);
       if (problem) fail(problem);
     });
-    parser.on('partsLimit', () => fail(invalid('body', 'too_many_parts', `more than ${MULTIPART_LIMITS.parts} parts`)));
-    parser.on('filesLimit', () => fail(invalid('file', 'too_many_files', 'more than one file part')));
-    parser.on('fieldsLimit', () => fail(invalid('body', 'too_many_fields', `more than ${MULTIPART_LIMITS.fields} fields`)));
+    parser.on('partsLimit', () => fail(invalid('body', 'too_many_parts', { key: 'upload_too_many_parts', params: { max: MULTIPART_LIMITS.parts } })));
+    parser.on('filesLimit', () => fail(invalid('file', 'too_many_files', { key: 'upload_too_many_files' })));
+    parser.on('fieldsLimit', () => fail(invalid('body', 'too_many_fields', { key: 'upload_too_many_fields', params: { max: MULTIPART_LIMITS.fields } })));
     parser.on('error', (err) => {
       const issue = busboyIssue(err);
-      fail(invalid(started ? 'file' : 'body', issue.code, issue.message));
+      fail(invalid(started ? 'file' : 'body', issue.code, issue.text));
     });
     parser.on('close', () => {
       if (failure) return;
-      if (!started) fail(invalid('file', 'missing', 'the multipart body has no file part named "file"'));
+      if (!started) fail(invalid('file', 'missing', { key: 'upload_no_file' }));
       else file.end();
     });
     const feeder = new BodyFeeder(body, parser, maxBytes, fail);
@@ -126,12 +127,12 @@ function multipartFile(request: Request, body: ReadableStream<Uint8Array>, maxBy
 /** What is wrong with a form field beside the file, if anything (its value is ignored). */
 function fieldProblem(name: string | undefined, info: FieldInfo): AppError | null {
   // busboy takes a part for a file only with a filename (or application/octet-stream).
-  if (name === 'file') return invalid('file', 'not_a_file', 'the part "file" must be a file upload (with a filename)');
-  if (info.nameTruncated) return invalid('part name', 'too_long', `a part name is longer than ${MULTIPART_LIMITS.fieldNameSize} bytes`);
+  if (name === 'file') return invalid('file', 'not_a_file', { key: 'upload_not_a_file' });
+  if (info.nameTruncated) return invalid('part name', 'too_long', { key: 'upload_long_part_name', params: { max: MULTIPART_LIMITS.fieldNameSize } });
   if (!info.valueTruncated) return null;
   const field = partName(name);
-  return new AppError('payload_too_large', `invalid upload: ${field}: longer than ${MULTIPART_LIMITS.fieldSize} bytes`, {
-    issues: [{ field, code: 'too_large', message: `a field is at most ${MULTIPART_LIMITS.fieldSize} bytes` }],
+  return AppError.keyed('payload_too_large', { key: 'upload_field_too_large', params: { field, bytes: MULTIPART_LIMITS.fieldSize } }, {
+    issues: [fieldIssue(field, 'too_large', { key: 'field_too_large', params: { bytes: MULTIPART_LIMITS.fieldSize } })],
   });
 }
 
@@ -148,12 +149,12 @@ function cleanFilename(name: string | undefined): string | null {
 }
 
 /** busboy's error as our issue; its messages are fixed texts, but ours say what to fix. */
-function busboyIssue(err: unknown): { code: string; message: string } {
+function busboyIssue(err: unknown): { code: string; text: MessageRef } {
   const text = err instanceof Error ? err.message : '';
-  if (/unexpected end of (form|file)/i.test(text)) return { code: 'truncated', message: 'the body ends before the closing boundary of the multipart form' };
-  if (/boundary not found/i.test(text)) return { code: 'no_boundary', message: 'the content type has no multipart boundary' };
-  if (/malformed part header/i.test(text)) return { code: 'malformed', message: 'a part header is malformed or longer than 16 KB' };
-  return { code: 'malformed', message: 'the multipart body could not be parsed' };
+  if (/unexpected end of (form|file)/i.test(text)) return { code: 'truncated', text: { key: 'multipart_truncated' } };
+  if (/boundary not found/i.test(text)) return { code: 'no_boundary', text: { key: 'multipart_no_boundary' } };
+  if (/malformed part header/i.test(text)) return { code: 'malformed', text: { key: 'multipart_bad_header' } };
+  return { code: 'malformed', text: { key: 'multipart_malformed' } };
 }
 
 /**

@@ -21,7 +21,7 @@ import { addFieldStaff, cancelShift, createShift } from './shifts.ts';
 import { cancelVisit, changeVisit, recordDone, recordNoShow, recordProgress } from './visits.ts';
 
 const civilDate = dateInput();
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, Asia/Shanghai)');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must_be_hhmm');
 const id = (name: string) => z.string().uuid().openapi({ param: { name, in: 'path' } });
 const dateParam = z.object({ date: civilDate.openapi({ param: { name: 'date', in: 'path' }, example: 'tomorrow' }) });
 const lat = z.number().min(-90).max(90);
@@ -464,10 +464,10 @@ const routeSheetIcsRoute = apiRoute('route-sheet:read', {
 
 async function sheetFor(deps: AppDeps, staff: StaffMember, shiftId: string) {
   const sheet = await routeSheetOf(deps.db, shiftId);
-  if (!sheet) throw new AppError('not_found', 'no shift with this id');
+  if (!sheet) throw AppError.keyed('not_found', { key: 'shift_not_found' });
   // The crew's own accounts (examiner, or the postal worker if linked to one) see their own sheet.
   const own = sheet.examinerStaffId === staff.id || sheet.postalStaffId === staff.id;
-  if (staff.role === 'examiner' && !own) throw new AppError('forbidden', 'an examiner sees only the route sheets of their own shifts');
+  if (staff.role === 'examiner' && !own) throw AppError.keyed('forbidden', { key: 'examiner_own_sheets' });
   return sheet;
 }
 

@@ -169,7 +169,7 @@ export function screeningRoutes() {
     })
     .openapi(showRun, async (c) => {
       const row = await c.get('deps').db.selectFrom('screening_runs').selectAll().where('id', '=', c.req.valid('param').id).executeTakeFirst();
-      if (!row) throw new AppError('not_found', 'no screening run with this id');
+      if (!row) throw AppError.keyed('not_found', { key: 'screening_run_not_found' });
       return c.json(runView(row), 200);
     })
     .openapi(cases, async (c) => {

@@ -172,10 +172,7 @@ async function startRun(deps: ScreeningDeps, timing: LeaseTiming, params: Screen
   } catch (err) {
     // The unique index of the one running run: a live run holds the lease.
     if (/UNIQUE constraint failed: screening_runs\.status/.test((err as Error).message)) {
-      throw new AppError(
-        'conflict',
-        `a screening run is already in progress; try again when it has finished (a run whose process stopped is taken over ${timing.leaseMs / 1000} s after its last heartbeat)`,
-      );
+      throw AppError.keyed('conflict', { key: 'screening_in_progress', params: { leaseSeconds: timing.leaseMs / 1000 } });
     }
     throw err;
   }

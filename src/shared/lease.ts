@@ -29,7 +29,7 @@ export function deadBefore(now: Date, timing: LeaseTiming): string {
 
 /** The error of a job that was taken over while it ran (its heartbeat stalled for a whole lease). */
 export function leaseLost(what: string): AppError {
-  return new AppError('conflict', `the ${what} was taken over by another process after its heartbeat stopped; it stored nothing`);
+  return AppError.keyed('conflict', { key: 'lease_lost', params: { what } });
 }
 
 export interface Heartbeat {

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { SUBMISSION_STATUSES, type SubmissionRow } from '../db/schema/submissions.ts';
-import { AppError } from '../errors.ts';
+import { AppError, fieldIssue, validationError } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
 import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
@@ -80,7 +80,7 @@ const listRoute = apiRoute('submissions:read', {
   method: 'get',
   path: '/api/submissions',
   summary: 'The 12123 submissions, newest first, by status',
-  request: { query: z.strictObject({ status: z.enum(SUBMISSION_STATUSES).optional(), fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').optional(), ...pageQuery }) },
+  request: { query: z.strictObject({ status: z.enum(SUBMISSION_STATUSES).optional(), fileNumber: z.string().regex(/^\d{12}$/, 'must_be_12_digits').optional(), ...pageQuery }) },
   responses: { 200: ok('A page of submissions', pageSchema(SubmissionSchema)) },
 });
 
@@ -134,7 +134,7 @@ export function submissionRoutes() {
       const to = dateOf(deps, q.to) ?? todayIn(deps.clock.now());
       const from = dateOf(deps, q.from) ?? addDays(to, -6);
       if (from > to || daysBetween(from, to) > 366) {
-        throw new AppError('validation_failed', 'from: must be on or before to, at most 366 days apart', { issues: [{ field: 'from', code: 'bad_range', message: 'must be on or before to, at most 366 days apart' }] });
+        throw validationError([fieldIssue('from', 'bad_range', { key: 'bad_range' })]);
       }
       return c.json({ promiseMinutes: PROMISE_MINUTES, queue: await queueNow(deps), days: await dailyFigures(deps.db, from, to) }, 200);
     })
@@ -150,7 +150,7 @@ export function submissionRoutes() {
     .openapi(oneRoute, async (c) => {
       const db = c.get('deps').db;
       const s = await db.selectFrom('submissions').selectAll().where('id', '=', c.req.valid('param').id).executeTakeFirst();
-      if (!s) throw new AppError('not_found', 'no submission with this id');
+      if (!s) throw AppError.keyed('not_found', { key: 'submission_not_found' });
       const events = await db.selectFrom('submission_events').selectAll().where('submission_id', '=', s.id).orderBy('at').execute();
       return c.json(
         { ...view(s), payload: JSON.parse(s.payload) as unknown, events: events.map((e) => ({ at: e.at, kind: e.kind, httpStatus: e.http_status, error: e.error, staffId: e.staff_id })) },
@@ -171,7 +171,7 @@ export function submissionRoutes() {
       const deps = c.get('deps');
       const body = c.req.valid('json');
       if (!body.ids === !body.all) {
-        throw new AppError('validation_failed', 'give either ids or all: true', { issues: [{ field: 'ids', code: 'ids_or_all', message: 'give either ids or all: true' }] });
+        throw validationError([fieldIssue('ids', 'ids_or_all', { key: 'ids_or_all' })]);
       }
       const ids = body.ids ?? (await deps.db.selectFrom('submissions').select('id').where('status', '=', 'dead').execute()).map((r) => r.id);
       const staffId = c.get('staff').id;

@@ -15,7 +15,7 @@ describe('the app shell', () => {
   });
 
   it('answers an unknown route with the error shape and a request id', async () => {
-    const res = await t.app.request('/nope', { headers: { 'x-request-id': 'abc-123' } });
+    const res = await t.app.request('/nope', { headers: { 'x-request-id': 'abc-123', 'accept-language': 'en' } });
     expect(res.status).toBe(404);
     expect(res.headers.get('x-request-id')).toBe('abc-123');
     expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'no route GET /nope', requestId: 'abc-123' } });

@@ -57,7 +57,7 @@ describe('a multipart upload, in process', () => {
     const error = await issueOf(res);
     expect(error.code).toBe('invalid_file');
     expect(error.details.issues?.[0]).toMatchObject({ field: 'file', code: 'truncated' });
-    expect(error.message).toContain('closing boundary');
+    expect(error.message).toContain('结束边界');
     const imports = await t.deps.db.selectFrom('imports').select(['id', 'status', 'error']).execute();
     expect(imports).toHaveLength(1);
     expect(imports[0]).toMatchObject({ id: error.details.importId ?? imports[0]!.id, status: 'failed' });

@@ -1,9 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { access, constants, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.ts';
 import { writeRegistryCsv } from './demo/demo-data.ts';
 import { AppError } from './errors.ts';
+import { localizeError } from './i18n/localize.ts';
+import { localeFromEnv, type Locale } from './i18n/locale.ts';
+import { render } from './i18n/messages.ts';
 import { composeNode, type NodeDeps } from './entry/compose-node.ts';
 import { installProcessGuard, operatorMessage } from './entry/process-guard.ts';
 import { recoverInterruptedWork } from './recovery.ts';
@@ -92,18 +95,20 @@ async function withDeps<T>(config: Config, fn: (deps: NodeDeps) => Promise<T>): 
 async function importCommand(config: Config, args: string[], out: Out): Promise<void> {
   const file = args[0];
   if (!file) throw new UsageError('import needs a FILE');
+  // A missing or unreadable file is an operator's mistake: one line (missingFileMessage), not a stream error.
+  await access(file, constants.R_OK);
   await withDeps(config, async (deps) => {
     await recoverInterruptedWork(deps);
     const outcome = await importRegistry(deps, { source: createReadStream(file), staffId: null, origin: 'cli', filename: file });
     const row = await getImport(deps.db, outcome.id);
     // The figures add up (issue 14): every row is inserted, updated, unchanged or rejected.
-    out(
-      `import ${outcome.id}: ${row?.total_rows} rows, ${row?.inserted} inserted, ${row?.updated} updated, ${row?.unchanged} unchanged, ${row?.rejected} rejected` +
-        ` (${row?.inserted} + ${row?.updated} + ${row?.unchanged} + ${row?.rejected} = ${row?.total_rows})`,
-    );
-    for (const w of JSON.parse(row?.warnings ?? '[]') as string[]) out(`warning: ${w}`);
-    for (const e of outcome.errors) out(`line ${e.line}: ${e.field}: ${e.message} (${e.code})`);
-    if ((row?.rejected ?? 0) > outcome.errors.length) out(`... all ${row?.rejected} rejected rows: GET /api/registry/imports/${outcome.id}/errors`);
+    const locale = localeFromEnv();
+    const rejected = row?.rejected ?? 0;
+    const counts = { total: row?.total_rows ?? 0, inserted: row?.inserted ?? 0, updated: row?.updated ?? 0, unchanged: row?.unchanged ?? 0, rejected };
+    out(render(locale, 'import_summary', { id: outcome.id, ...counts }));
+    for (const w of JSON.parse(row?.warnings ?? '[]') as string[]) out(render(locale, 'import_warning', { warning: w }));
+    for (const e of outcome.errors) out(render(locale, 'import_row_error', { line: e.line, field: e.field, message: e.message, code: e.code }));
+    if (rejected > outcome.errors.length) out(render(locale, 'import_more_rejected', { rejected, id: outcome.id }));
   });
 }
 
@@ -121,10 +126,22 @@ async function screenCommand(config: Config, args: string[], out: Out): Promise<
     });
     const c = JSON.parse(run.counts) as Record<string, number>;
     // The figures add up (issue 14), written out as the sums they are; the counts follow as JSON.
+    const n = (k: string) => c[k] ?? 0;
     out(
-      `screening ${run.id} as of ${run.as_of}: ${run.licences_screened} licences screened;` +
-        ` flagged ${c.flaggedTotal} = created ${c.created} + reopened ${c.reopened} + updated ${c.updated} + unchanged ${c.unchanged} + already completed ${c.alreadyCompleted};` +
-        ` open before ${c.updated! + c.unchanged! + c.superseded! + c.lapsed!} = updated ${c.updated} + unchanged ${c.unchanged} + superseded ${c.superseded} + lapsed ${c.lapsed}`,
+      render(localeFromEnv(), 'screening_summary', {
+        id: run.id,
+        asOf: run.as_of,
+        screened: run.licences_screened,
+        flagged: n('flaggedTotal'),
+        created: n('created'),
+        reopened: n('reopened'),
+        updated: n('updated'),
+        unchanged: n('unchanged'),
+        alreadyCompleted: n('alreadyCompleted'),
+        openBefore: n('updated') + n('unchanged') + n('superseded') + n('lapsed'),
+        superseded: n('superseded'),
+        lapsed: n('lapsed'),
+      }),
     );
     out(JSON.stringify(c, null, 2));
   });
@@ -354,14 +371,24 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2);
   if (LONG_RUNNING.has(argv[0] ?? '')) installProcessGuard(createLogger({ write: (l) => process.stderr.write(l + '\n') })).started();
   runCli(argv).catch((err: unknown) => {
-    const line = err instanceof AppError ? err.message : operatorMessage(err);
+    const locale = localeFromEnv();
+    const line = err instanceof AppError ? localizeError(err, locale).message : (missingFileMessage(err, locale) ?? operatorMessage(err));
     // An unknown or malformed option (node:util parseArgs) is a usage mistake too: no stack.
     if (isParseArgsError(err)) console.error(`${err.message}\n\n${USAGE}`);
     else if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
-    else if (line !== null) console.error(`error: ${line}`);
+    else if (line !== null) console.error(render(locale, 'cli_error', { line }));
     else console.error(err);
     process.exit(err instanceof UsageError || isParseArgsError(err) ? 2 : 1);
   });
+}
+
+/** A file named on the command line that is not there (e.g. `import FILE`): one line, no stack. */
+function missingFileMessage(err: unknown, locale: Locale): string | null {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.path !== 'string') return null;
+  if (e.code === 'ENOENT') return render(locale, 'import_file_missing', { file: e.path });
+  if (e.code === 'EACCES' || e.code === 'EISDIR') return render(locale, 'import_file_unreadable', { file: e.path, reason: e.code });
+  return null;
 }
 
 function isParseArgsError(err: unknown): err is Error {

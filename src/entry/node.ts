@@ -5,6 +5,8 @@ import { loadConfig, type Config } from '../config.ts';
 import { recoverInterruptedWork } from '../recovery.ts';
 import { startDailyScreening } from '../screening/daily.ts';
 import { createLogger } from '../shared/logger.ts';
+import { localeFromEnv } from '../i18n/locale.ts';
+import { render } from '../i18n/messages.ts';
 import { composeNode } from './compose-node.ts';
 import { installProcessGuard, operatorMessage, StartupError } from './process-guard.ts';
 import { startOutreachLoop } from '../outreach/loop.ts';
@@ -56,12 +58,14 @@ function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: Config): Pr
   });
 }
 
+/** Worded in the operator's language (LANG / LC_ALL, src/i18n/locale.ts). */
 function listenError(err: NodeJS.ErrnoException, config: Config): Error {
-  const where = `port ${config.PORT} on ${config.HOST}`;
-  if (err.code === 'EADDRINUSE') return new StartupError(`${where} is in use: stop the other process or set PORT`);
-  if (err.code === 'EACCES') return new StartupError(`${where} needs privileges this user lacks: set PORT above 1023 (and put a proxy in front)`);
-  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return new StartupError(`HOST ${config.HOST} is not an address of this machine: set HOST`);
-  return new StartupError(`cannot listen on ${where}: ${err.message}`);
+  const locale = localeFromEnv();
+  const where = { port: config.PORT, host: config.HOST };
+  if (err.code === 'EADDRINUSE') return new StartupError(render(locale, 'port_in_use', where));
+  if (err.code === 'EACCES') return new StartupError(render(locale, 'port_needs_privilege', where));
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return new StartupError(render(locale, 'host_not_local', { host: config.HOST }));
+  return new StartupError(render(locale, 'cannot_listen', { ...where, reason: err.message }));
 }
 
 main().catch((err: unknown) => {

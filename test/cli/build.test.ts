@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sdc-build-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function launch(...args: string[]) {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATA_KEY: '6b'.repeat(32), LOG_LEVEL: 'warn' };
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATA_KEY: '6b'.repeat(32), LOG_LEVEL: 'warn', LANG: 'en_US.UTF-8' };
   return spawnSync(process.execPath, ['scripts/launch.mjs', 'cli.ts', ...args], { cwd: ROOT, env, encoding: 'utf8' });
 }
 

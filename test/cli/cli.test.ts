@@ -19,6 +19,10 @@ describe('npm run cli', () => {
     process.env.DATA_DIR = dir;
     delete process.env.DATABASE_PATH;
     delete process.env.DATA_KEY;
+    // These cases read the English lines; test/cli/messages.test.ts covers the Chinese default.
+    process.env.LANG = 'en_US.UTF-8';
+    delete process.env.LC_ALL;
+    delete process.env.LC_MESSAGES;
   });
   afterAll(() => {
     process.env = saved;

@@ -117,13 +117,23 @@ describe.concurrent('refusals at start-up: one line, exit 1', () => {
   });
 
   it('refuses a malformed key with one line naming DATA_KEY: the CLI', async () => {
-    const line = await oneLineExit(cli({ ...folder(), DATA_KEY: 'ab'.repeat(31) }, 'staff', 'list'));
+    const line = await oneLineExit(cli({ ...folder(), DATA_KEY: 'ab'.repeat(31), LANG: 'en_US.UTF-8' }, 'staff', 'list'));
     expect(line).toBe('error: invalid configuration: DATA_KEY: must be 32 bytes written as 64 hex digits or base64 (generate one with: openssl rand -base64 32)');
   });
 
-  it('says that the port is in use', async () => {
-    const line = await oneLineExit(server({ ...folder(), DATA_KEY: key(), PORT: String(port) }));
-    expect(line).toBe(`port ${port} on 127.0.0.1 is in use: stop the other process or set PORT`);
+  it('says that the port is in use: in Chinese by default, in English with LANG=en_US.UTF-8', async () => {
+    const zh = await oneLineExit(server({ ...folder(), DATA_KEY: key(), PORT: String(port) }));
+    expect(zh).toBe(`127.0.0.1 上的端口 ${port} 已被占用：请停止占用它的进程，或设置 PORT`);
+    const en = await oneLineExit(server({ ...folder(), DATA_KEY: key(), PORT: String(port), LANG: 'en_US.UTF-8' }));
+    expect(en).toBe(`port ${port} on 127.0.0.1 is in use: stop the other process or set PORT`);
+  });
+
+  it('says that the import file is missing: one line, exit 1, in the operator\'s language', async () => {
+    const missing = join(dir, 'no-such-file.csv');
+    const zh = await oneLineExit(cli({ ...folder(), DATA_KEY: key() }, 'import', missing));
+    expect(zh).toBe(`错误：找不到导入文件 ${missing}：请检查路径`);
+    const en = await oneLineExit(cli({ ...folder(), DATA_KEY: key(), LC_ALL: 'C' }, 'import', missing));
+    expect(en).toBe(`error: the import file ${missing} does not exist: check the path`);
   });
 
   it('says that the database file is not SQLite', async () => {

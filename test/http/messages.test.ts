@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../../src/errors.ts';
 import { localeFromEnv, negotiateLocale } from '../../src/i18n/locale.ts';
-import { MESSAGES, templateParams, type MessageKey } from '../../src/i18n/messages.ts';
+import { MESSAGES, render, templateParams, type MessageKey } from '../../src/i18n/messages.ts';
 import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
 
 const CJK = /[\u4e00-\u9fff]/;
@@ -29,6 +29,14 @@ describe('the message catalogue', () => {
         const wordedInEnglish = en.has(p) || /^(detail|rule)$/.test([...en][0] ?? '');
         expect(wordedInEnglish, `${key}: {${p}}`).toBe(true);
       }
+    }
+  });
+
+  it('renders every template whole when given the params its templates name (no `{name}` left)', () => {
+    for (const key of keys) {
+      const names = new Set([...templateParams(MESSAGES[key].en), ...templateParams(MESSAGES[key]['zh-CN'])]);
+      const params = Object.fromEntries([...names].map((n) => [n, 'x']));
+      for (const locale of ['zh-CN', 'en'] as const) expect(render(locale, key, params), `${key} ${locale}`).not.toMatch(/\{\w+\}/);
     }
   });
 

@@ -66,6 +66,7 @@ function childEnv(): NodeJS.ProcessEnv {
     PATH: process.env.PATH,
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     HOME: process.env.HOME ?? dir,
+    LANG: 'en_US.UTF-8',
     DATA_DIR: dir,
     DATABASE_PATH: dbPath,
     DATA_KEY: SYNTHETIC_DATA_KEY,

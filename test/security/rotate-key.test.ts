@@ -32,7 +32,7 @@ interface Run {
 }
 
 function cli(keys: { DATA_KEY?: Buffer; DATA_KEY_PREVIOUS?: Buffer }, ...argv: string[]): Run {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATABASE_PATH: path, LOG_LEVEL: 'error' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATABASE_PATH: path, LOG_LEVEL: 'error', LANG: 'en_US.UTF-8' };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
   if (keys.DATA_KEY) env.DATA_KEY = keys.DATA_KEY.toString('base64');
   if (keys.DATA_KEY_PREVIOUS) env.DATA_KEY_PREVIOUS = keys.DATA_KEY_PREVIOUS.toString('hex');

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.ts';
 import { writeRegistryCsv } from './demo/demo-data.ts';
 import { AppError } from './errors.ts';
-import { localizeError } from './i18n/localize.ts';
+import { localizeError, localizeRowError } from './i18n/localize.ts';
 import { localeFromEnv, type Locale } from './i18n/locale.ts';
 import { render } from './i18n/messages.ts';
 import { composeNode, type NodeDeps } from './entry/compose-node.ts';
@@ -107,7 +107,7 @@ async function importCommand(config: Config, args: string[], out: Out): Promise<
     const counts = { total: row?.total_rows ?? 0, inserted: row?.inserted ?? 0, updated: row?.updated ?? 0, unchanged: row?.unchanged ?? 0, rejected };
     out(render(locale, 'import_summary', { id: outcome.id, ...counts }));
     for (const w of JSON.parse(row?.warnings ?? '[]') as string[]) out(render(locale, 'import_warning', { warning: w }));
-    for (const e of outcome.errors) out(render(locale, 'import_row_error', { line: e.line, field: e.field, message: e.message, code: e.code }));
+    for (const e of outcome.errors) out(render(locale, 'import_row_error', { line: e.line, field: e.field, message: localizeRowError(e, locale).message, code: e.code }));
     if (rejected > outcome.errors.length) out(render(locale, 'import_more_rejected', { rejected, id: outcome.id }));
   });
 }

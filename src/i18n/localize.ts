@@ -1,6 +1,6 @@
 import { AppError, type FieldIssue } from '../errors.ts';
 import type { Locale } from './locale.ts';
-import { genericMessage, isMessageKey, render, renderRef } from './messages.ts';
+import { genericMessage, isMessageKey, render, renderRef, type MessageRef } from './messages.ts';
 
 /** An issue as the client reads it: the catalogue's sentence in `locale`; `text` is not sent. */
 export function localizeIssue(issue: FieldIssue, locale: Locale): Omit<FieldIssue, 'text'> {
@@ -10,6 +10,16 @@ export function localizeIssue(issue: FieldIssue, locale: Locale): Omit<FieldIssu
   else if (isMessageKey(issue.code) && !/\{\w+\}/.test(render('en', issue.code))) message = render(locale, issue.code);
   else message = locale === 'en' ? issue.message : `${render(locale, 'issue_generic')}：${issue.message}`;
   return { ...rest, message };
+}
+
+/**
+ * A rejected registry row's error in `locale`: in English as stored ("file_number must be ..."),
+ * in zh-CN as field then reason. A row stored before the catalogue (no `text`) keeps its English.
+ */
+export function localizeRowError<E extends { field: string; message: string; text?: MessageRef }>(e: E, locale: Locale): Omit<E, 'text'> {
+  const { text, ...rest } = e;
+  if (locale === 'en') return rest;
+  return { ...rest, message: text ? `${e.field}：${renderRef(locale, text)}` : `${render(locale, 'issue_generic')}：${e.message}` };
 }
 
 function issuesOf(details: unknown): FieldIssue[] | null {

@@ -99,6 +99,36 @@ export const MESSAGES = {
   /** Twilio is the client of the webhooks: the English rule is kept as its detail. */
   twilio_field: { 'zh-CN': '不符合 Twilio 参数格式（{rule}）', en: '{rule}' },
 
+  // --- registry rows: the reason after the field name (src/registry/validate.ts) ---
+  row_required: { 'zh-CN': '为必填项', en: 'is required' },
+  row_file_number_digits: { 'zh-CN': '必须正好是 12 位数字', en: 'must be exactly 12 digits' },
+  row_id_number_shape: { 'zh-CN': '必须是 18 位：17 位数字，再加一位数字或 X', en: 'must be 18 characters: 17 digits, then a digit or X' },
+  row_id_number_checksum: { 'zh-CN': '校验码错误（GB 11643-1999）', en: 'has a wrong check character (GB 11643-1999)' },
+  row_birth_out_of_range: { 'zh-CN': '所含的出生日期晚于今天或早于 120 年前', en: 'holds a birth date in the future or more than 120 years ago' },
+  row_birth_not_a_date: { 'zh-CN': '所含的出生日期不是真实的日期', en: 'holds a birth date that is not a real calendar date' },
+  row_too_long: { 'zh-CN': '最多 {max} 个字符', en: 'must be at most {max} characters' },
+  row_control_characters: { 'zh-CN': '不能包含换行符或控制字符', en: 'must not contain line breaks or control characters' },
+  row_phone: {
+    'zh-CN': '必须是大陆手机号（1[3-9] 加 9 位数字，可带 +86、0086 或 86 前缀），或写作 0 + 区号 + 号码的固定电话（共 10 到 12 位）',
+    en: 'must be a mainland mobile number (1[3-9] + 9 digits, optionally after +86, 0086 or 86) or a landline written 0 + area code + number (10 to 12 digits)',
+  },
+  row_unknown_class: { 'zh-CN': '含有不是准驾车型的代号（{classes}）', en: 'holds a code that is not a licence class ({classes})' },
+  row_no_class: { 'zh-CN': '必须至少有一个准驾车型', en: 'must hold at least one licence class' },
+  row_date_format: { 'zh-CN': '必须是日期，写作 YYYY-MM-DD、YYYY/M/D 或 YYYYMMDD', en: 'must be a date written YYYY-MM-DD, YYYY/M/D or YYYYMMDD' },
+  row_not_a_date: { 'zh-CN': '不是真实的日期', en: 'is not a real calendar date' },
+  row_after_import_day: { 'zh-CN': '晚于导入当天', en: 'is after the day of import' },
+  row_status: { 'zh-CN': '必须是 active/正常、cancelled/注销 或 revoked/吊销', en: 'must be active/正常, cancelled/注销 or revoked/吊销' },
+  row_degrees: { 'zh-CN': '必须是十进制的度数', en: 'must be a decimal number of degrees' },
+  row_degrees_range: { 'zh-CN': '必须在 -{limit} 到 {limit} 之间', en: 'must be between -{limit} and {limit}' },
+  row_lng_needs_lat: { 'zh-CN': '在给出 lat 时为必填项', en: 'is required when lat is given' },
+  row_lat_needs_lng: { 'zh-CN': '在给出 lng 时为必填项', en: 'is required when lng is given' },
+  row_before_18: { 'zh-CN': '早于持证人 18 周岁生日', en: "is before the holder's 18th birthday" },
+  row_extension_range: { 'zh-CN': '必须在持证人 63 周岁生日到 66 周岁生日前一天之间', en: "must fall between the holder's 63rd birthday and the day before the 66th" },
+  row_before_birth: { 'zh-CN': '早于持证人的出生日期', en: "is before the holder's birth date" },
+  row_valid_until_order: { 'zh-CN': '必须晚于 first_issued_on', en: 'must be after first_issued_on' },
+  row_extension_class: { 'zh-CN': '仅适用于持有 A1、A2、A3、B1、B2、M、N 或 P 的驾驶证', en: 'is only allowed for a licence holding A1, A2, A3, B1, B2, M, N or P' },
+  row_duplicate: { 'zh-CN': '已在文件中较早的一行出现', en: 'already appears on an earlier row of the file' },
+
   // --- zod's own checks (issue code = zod's code) and our refinements ---
   zod_invalid_type: { 'zh-CN': '类型不对：应为 {expected}', en: '{detail}' },
   zod_too_small: { 'zh-CN': '太小或太短（至少 {minimum}）', en: '{detail}' },
@@ -144,6 +174,8 @@ export const MESSAGES = {
 } as const satisfies Record<string, Record<Locale, string>>;
 
 export type MessageKey = keyof typeof MESSAGES;
+/** The reasons of a registry row's cells (read after the field name). */
+export type RowMessageKey = Extract<MessageKey, `row_${string}`>;
 
 /** The `{name}`s of a template, as a union of names. */
 type ParamNames<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | ParamNames<Rest> : never;

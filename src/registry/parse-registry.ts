@@ -92,7 +92,7 @@ function validateRecords(records: CsvRecord[], header: Header, seen: FileNumbers
 }
 
 function duplicateError(line: number): RowError {
-  return rowError(line, 'file_number', new FieldProblem('duplicate', 'already appears on an earlier row of the file'));
+  return rowError(line, 'file_number', new FieldProblem('duplicate', { key: 'row_duplicate' }));
 }
 
 /**

@@ -155,7 +155,7 @@ export function rejectRows(
   return bulkInsert(
     'import_rejected_rows',
     ['import_id', 'line', 'cells_cipher', 'errors'],
-    rows.map((r) => [importId, r.line, r.cellsCipher, JSON.stringify(r.errors.map(({ field, code, message }) => ({ field, code, message })))]),
+    rows.map((r) => [importId, r.line, r.cellsCipher, JSON.stringify(r.errors.map(({ field, code, message, text }) => ({ field, code, message, text })))]),
   );
 }
 

@@ -1,6 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import { AppError } from '../errors.ts';
+import { localizeRowError } from '../i18n/localize.ts';
+import { negotiateLocale } from '../i18n/locale.ts';
+import type { MessageRef } from '../i18n/messages.ts';
 import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
@@ -11,6 +14,9 @@ import { getImport, getLicence } from './repository.ts';
 import { readUpload } from './upload.ts';
 import { toCsvLine } from './csv-write.ts';
 import { licenceView, LicenceSchema } from './licence-view.ts';
+
+/** A row error as stored in import_rejected_rows.errors (text: since the catalogue). */
+type StoredRowError = { field: string; code: string; message: string; text?: MessageRef };
 
 const RowErrorSchema = z
   .object({ line: z.number().int(), field: z.string(), code: z.string(), message: z.string() })
@@ -161,7 +167,9 @@ export function registryRoutes() {
       const upload = await readUpload(c.req.raw, deps.config.MAX_IMPORT_BYTES);
       const outcome = await importRegistry(deps, { ...upload, staffId: c.get('staff').id, origin: 'api' });
       const row = await requireImport(c, outcome.id);
-      return c.json({ ...importView(row), errors: outcome.errors }, 201);
+      const locale = negotiateLocale(c.req.header('accept-language'));
+      c.header('Content-Language', locale);
+      return c.json({ ...importView(row), errors: outcome.errors.map((e) => localizeRowError(e, locale)) }, 201);
     })
     .openapi(listImports, async (c) => {
       const { limit, cursor } = c.req.valid('query');
@@ -178,9 +186,11 @@ export function registryRoutes() {
       let q = c.get('deps').db.selectFrom('import_rejected_rows').select(['line', 'errors']).where('import_id', '=', id).orderBy('line').limit(limit + 1);
       if (cursor) q = q.where(afterCursor(cursor, ['line'], 'asc'));
       const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.line]);
+      const locale = negotiateLocale(c.req.header('accept-language'));
       const flat = items.flatMap((r) =>
-        (JSON.parse(r.errors) as Array<{ field: string; code: string; message: string }>).map((e) => ({ line: r.line, ...e })),
+        (JSON.parse(r.errors) as StoredRowError[]).map((e) => ({ line: r.line, ...localizeRowError(e, locale) })),
       );
+      c.header('Content-Language', locale);
       return c.json({ items: flat, nextCursor }, 200);
     })
     .openapi(rejectedCsv, async (c) => {
@@ -190,6 +200,8 @@ export function registryRoutes() {
         auditEntry(deps, { staffId: c.get('staff').id, action: 'registry.rejected_rows.download', subject: row.id, details: { rows: row.rejected } }),
       ]);
       const header = row.header ? (JSON.parse(row.header) as string[]) : null;
+      const locale = negotiateLocale(c.req.header('accept-language'));
+      c.header('Content-Language', locale);
       c.header('Content-Type', 'text/csv; charset=utf-8');
       c.header('Content-Disposition', `attachment; filename="rejected-${row.id}.csv"`);
       return stream(c, async (out) => {
@@ -207,7 +219,8 @@ export function registryRoutes() {
           if (rows.length === 0) break;
           const text = rows.map((r) => {
             const cells = JSON.parse(deps.cipher.decrypt(r.cells_cipher)) as string[];
-            const errors = (JSON.parse(r.errors) as Array<{ field: string; message: string }>).map((e) => `${e.field}: ${e.message}`);
+            // The stable code in brackets, the words in the reader's language (Accept-Language).
+            const errors = (JSON.parse(r.errors) as StoredRowError[]).map((e) => `${localizeRowError(e, locale).message} (${e.code})`);
             return toCsvLine([String(r.line), ...cells, errors.join('; ')]);
           });
           await out.write(text.join(''));

@@ -6,6 +6,7 @@
  * reason and never the value: cells are personal data (RULES.md §6, DESIGN.md "Logs").
  */
 import { addDays, addYears, daysInMonth, formatYmd, isCivilDate, type CivilDate } from '../shared/civil-date.ts';
+import { renderRef, type MessageParams, type MessageRef, type RowMessageKey } from '../i18n/messages.ts';
 import { REGISTRY_FIELDS, type ColumnMap, type RegistryField } from './columns.ts';
 import { unescapeFormulaCell } from './csv-write.ts';
 import { parseIdNumber, type IdNumberInfo } from './id-number.ts';
@@ -41,23 +42,34 @@ export interface RowError {
   code: RowErrorCode;
   /** Names the field and the reason; never the value. */
   message: string;
+  /** The reason as a catalogue sentence (read with the field in front: localizeRowError). */
+  text?: MessageRef;
 }
 
 export type RowResult = { record: LicenceRecord } | { errors: RowError[] };
 
-/** Why a cell failed. `reason` reads after the field name: "file_number must be 12 digits". */
+/**
+ * Why a cell failed. `reason` reads after the field name: "file_number must be 12 digits"; `text`
+ * is its catalogue sentence (src/i18n/messages.ts), rendered in the reader's language.
+ */
 export class FieldProblem {
   readonly code: RowErrorCode;
   readonly reason: string;
+  readonly text: MessageRef;
 
-  constructor(code: RowErrorCode, reason: string) {
+  constructor(code: RowErrorCode, text: MessageRef) {
     this.code = code;
-    this.reason = reason;
+    this.text = text;
+    this.reason = renderRef('en', text);
   }
 }
 
+function problem<K extends RowMessageKey>(code: RowErrorCode, key: K, ...params: [MessageParams<K>] extends [Record<string, never>] ? [] : [MessageParams<K>]): FieldProblem {
+  return new FieldProblem(code, { key, params: params[0] } as MessageRef);
+}
+
 export function rowError(line: number, field: RegistryField, problem: FieldProblem): RowError {
-  return { line, field, code: problem.code, message: `${field} ${problem.reason}.` };
+  return { line, field, code: problem.code, message: `${field} ${problem.reason}.`, text: problem.text };
 }
 
 /**
@@ -77,12 +89,12 @@ function cellAt(cells: readonly string[], index: number | null): string {
 
 // --- single-column parsers ----------------------------------------------------------------------
 
-const REQUIRED = new FieldProblem('required', 'is required');
+const REQUIRED = problem('required', 'row_required');
 
 /** RULES.md §2: 12 digits, the key of the record. */
 export function parseFileNumber(value: string): string | FieldProblem {
   if (value === '') return REQUIRED;
-  return /^\d{12}$/.test(value) ? value : new FieldProblem('invalid_format', 'must be exactly 12 digits');
+  return /^\d{12}$/.test(value) ? value : problem('invalid_format', 'row_file_number_digits');
 }
 
 /** RULES.md §6 (GB 11643-1999) via parseIdNumber; the birth-date fault is split in two codes. */
@@ -91,15 +103,15 @@ export function parseIdNumberCell(value: string, today: CivilDate): IdNumberInfo
   const result = parseIdNumber(value, today);
   if (typeof result !== 'string') return result;
   if (result === 'format') {
-    return new FieldProblem('invalid_format', 'must be 18 characters: 17 digits, then a digit or X');
+    return problem('invalid_format', 'row_id_number_shape');
   }
   if (result === 'checksum') {
-    return new FieldProblem('invalid_checksum', 'has a wrong check character (GB 11643-1999)');
+    return problem('invalid_checksum', 'row_id_number_checksum');
   }
   const birth = formatYmd(Number(value.slice(6, 10)), Number(value.slice(10, 12)), Number(value.slice(12, 14)));
   return isCivilDate(birth)
-    ? new FieldProblem('out_of_range', 'holds a birth date in the future or more than 120 years ago')
-    : new FieldProblem('invalid_date', 'holds a birth date that is not a real calendar date');
+    ? problem('out_of_range', 'row_birth_out_of_range')
+    : problem('invalid_date', 'row_birth_not_a_date');
 }
 
 export const MAX_NAME_LENGTH = 50;
@@ -108,10 +120,10 @@ export const MAX_NAME_LENGTH = 50;
 export function parseName(value: string): string | FieldProblem {
   if (value === '') return REQUIRED;
   if (codePointsOver(value, MAX_NAME_LENGTH)) {
-    return new FieldProblem('too_long', `must be at most ${MAX_NAME_LENGTH} characters`);
+    return problem('too_long', 'row_too_long', { max: MAX_NAME_LENGTH });
   }
   if (/\p{Cc}/u.test(value)) {
-    return new FieldProblem('invalid_format', 'must not contain line breaks or control characters');
+    return problem('invalid_format', 'row_control_characters');
   }
   return value;
 }
@@ -137,11 +149,7 @@ export function parsePhone(value: string): Phone | FieldProblem {
   if (mobile) return { phone: `+86${mobile[1]}`, phoneKind: 'mobile' };
   const landline = LANDLINE.exec(digits);
   if (landline) return { phone: `+86${landline[1]}`, phoneKind: 'landline' };
-  return new FieldProblem(
-    'invalid_format',
-    'must be a mainland mobile number (1[3-9] + 9 digits, optionally after +86, 0086 or 86) ' +
-      'or a landline written 0 + area code + number (10 to 12 digits)',
-  );
+  return problem('invalid_format', 'row_phone');
 }
 
 /** [choice] Sanity limits that RULES.md leaves open: longer cells are garbage, not addresses. */
@@ -151,7 +159,7 @@ export const MAX_COMMUNITY_LENGTH = 100;
 export function parseAddress(value: string): string | FieldProblem {
   if (value === '') return REQUIRED;
   return codePointsOver(value, MAX_ADDRESS_LENGTH)
-    ? new FieldProblem('too_long', `must be at most ${MAX_ADDRESS_LENGTH} characters`)
+    ? problem('too_long', 'row_too_long', { max: MAX_ADDRESS_LENGTH })
     : value;
 }
 
@@ -159,15 +167,12 @@ export function parseAddress(value: string): string | FieldProblem {
 export function parseCommunity(value: string): string | null | FieldProblem {
   if (value === '') return null;
   return codePointsOver(value, MAX_COMMUNITY_LENGTH)
-    ? new FieldProblem('too_long', `must be at most ${MAX_COMMUNITY_LENGTH} characters`)
+    ? problem('too_long', 'row_too_long', { max: MAX_COMMUNITY_LENGTH })
     : value;
 }
 
 const CLASS_CODES = new Set<string>(LICENCE_CLASSES);
-const UNKNOWN_CLASS = new FieldProblem(
-  'unknown_value',
-  `holds a code that is not a licence class (${LICENCE_CLASSES.join(' ')})`,
-);
+const UNKNOWN_CLASS = problem('unknown_value', 'row_unknown_class', { classes: LICENCE_CLASSES.join(' ') });
 
 /**
  * RULES.md §2: codes written together (`A2D`) or separated by spaces , ， 、 /; case-insensitive;
@@ -189,7 +194,7 @@ export function parseClasses(value: string): LicenceClass[] | FieldProblem {
     codes.push(code as LicenceClass);
     i += code.length;
   }
-  if (codes.length === 0) return new FieldProblem('required', 'must hold at least one licence class');
+  if (codes.length === 0) return problem('required', 'row_no_class');
   return codes.length === 1 ? codes : canonicalClasses(codes);
 }
 
@@ -199,8 +204,8 @@ function isClassSeparator(c: string): boolean {
 
 // YYYY-MM-DD | YYYY/M/D (one or two digits) | YYYYMMDD (RULES.md §2).
 const DATE = /^(\d{4})(?:-(\d{2})-(\d{2})|\/(\d{1,2})\/(\d{1,2})|(\d{2})(\d{2}))$/;
-const BAD_DATE_FORMAT = new FieldProblem('invalid_format', 'must be a date written YYYY-MM-DD, YYYY/M/D or YYYYMMDD');
-const NOT_A_DATE = new FieldProblem('invalid_date', 'is not a real calendar date');
+const BAD_DATE_FORMAT = problem('invalid_format', 'row_date_format');
+const NOT_A_DATE = problem('invalid_date', 'row_not_a_date');
 
 /** RULES.md §2: YYYY-MM-DD, YYYY/M/D (1-2 digit month and day) or YYYYMMDD, a real date. */
 export function parseDate(value: string): CivilDate | FieldProblem {
@@ -243,7 +248,7 @@ export function parseOptionalDate(value: string): CivilDate | null | FieldProble
   return value === '' ? null : parseDate(value);
 }
 
-const NOT_AFTER_TODAY = new FieldProblem('out_of_range', 'is after the day of import');
+const NOT_AFTER_TODAY = problem('out_of_range', 'row_after_import_day');
 
 /** RULES.md §2: required, not after the day of import (the Bday(18) bound is a cross-check). */
 export function parseFirstIssuedOn(value: string, today: CivilDate): CivilDate | FieldProblem {
@@ -281,7 +286,7 @@ export function parseStatus(value: string): LicenceStatus | FieldProblem {
   return (
     STATUSES.get(value) ??
     STATUSES.get(value.toLowerCase()) ??
-    new FieldProblem('unknown_value', 'must be active/正常, cancelled/注销 or revoked/吊销')
+    problem('unknown_value', 'row_status')
   );
 }
 
@@ -290,10 +295,10 @@ const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 /** RULES.md §2: optional WGS-84 degrees within ±limit, ends included. */
 export function parseCoordinate(value: string, limit: 90 | 180): number | null | FieldProblem {
   if (value === '') return null;
-  if (!DECIMAL.test(value)) return new FieldProblem('invalid_format', 'must be a decimal number of degrees');
+  if (!DECIMAL.test(value)) return problem('invalid_format', 'row_degrees');
   const degrees = Number(value) + 0; // + 0 turns -0 into 0
   if (Math.abs(degrees) <= limit) return degrees;
-  return new FieldProblem('out_of_range', `must be between -${limit} and ${limit}`);
+  return problem('out_of_range', 'row_degrees_range', { limit });
 }
 
 function codePointsOver(value: string, max: number): boolean {
@@ -384,8 +389,8 @@ function parseColumns(cells: readonly string[], col: ColumnMap, today: CivilDate
 
 /** RULES.md §2: lat and lng are given together or not at all. */
 function checkCoordinatePair(hasLat: boolean, hasLng: boolean, r: Reporter): void {
-  if (hasLat && !hasLng) r.report('lng', new FieldProblem('required', 'is required when lat is given'));
-  if (hasLng && !hasLat) r.report('lat', new FieldProblem('required', 'is required when lng is given'));
+  if (hasLat && !hasLng) r.report('lng', problem('required', 'row_lng_needs_lat'));
+  if (hasLng && !hasLat) r.report('lat', problem('required', 'row_lat_needs_lng'));
 }
 
 /** Bounds from the birth date inside the ID number (RULES.md §6: the birth date used everywhere). */
@@ -393,19 +398,19 @@ function checkAgainstBirth(row: Checked, r: Reporter): void {
   const birth = row.id?.birthDate;
   if (birth === undefined) return;
   if (row.firstIssuedOn !== undefined && row.firstIssuedOn < addYears(birth, 18)) {
-    r.report('first_issued_on', new FieldProblem('out_of_range', "is before the holder's 18th birthday"));
+    r.report('first_issued_on', problem('out_of_range', 'row_before_18'));
   }
   // Art 65 para 1: an extension runs from 63 for at most three years: Bday(63) .. Bday(66) - 1.
   const ext = row.extensionUntil;
   if (ext != null && (ext < addYears(birth, 63) || ext > addDays(addYears(birth, 66), -1))) {
     r.report(
       'extension_until',
-      new FieldProblem('out_of_range', "must fall between the holder's 63rd birthday and the day before the 66th"),
+      problem('out_of_range', 'row_extension_range'),
     );
   }
   const cert = row.lastCertSubmittedOn;
   if (cert != null && cert < birth) {
-    r.report('last_cert_submitted_on', new FieldProblem('out_of_range', "is before the holder's birth date"));
+    r.report('last_cert_submitted_on', problem('out_of_range', 'row_before_birth'));
   }
 }
 
@@ -414,12 +419,12 @@ const EXTENDABLE = new Set<LicenceClass>(['A1', 'A2', 'A3', 'B1', 'B2', 'M', 'N'
 
 function checkLicence(row: Checked, r: Reporter): void {
   if (row.validUntil != null && row.firstIssuedOn !== undefined && row.validUntil <= row.firstIssuedOn) {
-    r.report('valid_until', new FieldProblem('inconsistent', 'must be after first_issued_on'));
+    r.report('valid_until', problem('inconsistent', 'row_valid_until_order'));
   }
   if (row.extensionUntil != null && row.classes !== undefined && !row.classes.some((c) => EXTENDABLE.has(c))) {
     r.report(
       'extension_until',
-      new FieldProblem('inconsistent', 'is only allowed for a licence holding A1, A2, A3, B1, B2, M, N or P'),
+      problem('inconsistent', 'row_extension_class'),
     );
   }
 }

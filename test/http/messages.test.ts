@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../../src/errors.ts';
 import { localeFromEnv, negotiateLocale } from '../../src/i18n/locale.ts';
 import { MESSAGES, render, templateParams, type MessageKey } from '../../src/i18n/messages.ts';
-import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
+import { createTestApp, postCsv, postJson, type TestApp } from '../helpers/app.ts';
+import { csv, row } from '../helpers/registry-csv.ts';
 
 const CJK = /[\u4e00-\u9fff]/;
 const keys = Object.keys(MESSAGES) as MessageKey[];
@@ -16,7 +17,8 @@ describe('the message catalogue', () => {
       expect(zh.trim(), key).not.toBe('');
       expect(en.trim(), key).not.toBe('');
       expect(CJK.test(zh), `${key} zh-CN`).toBe(true);
-      expect(CJK.test(en), `${key} en`).toBe(false);
+      // row_status quotes the Chinese values a registry cell may hold (正常, 注销, 吊销).
+      if (key !== 'row_status') expect(CJK.test(en), `${key} en`).toBe(false);
     }
   });
 
@@ -184,6 +186,24 @@ describe('error messages on real requests', () => {
     expect(zh.body.error.message.startsWith('与当前状态冲突：')).toBe(true);
     expect(zh.body.error.message).toContain(en.body.error.message);
     expect(en.body.error.message).not.toMatch(/[\u4e00-\u9fff]/);
+  });
+
+  it("a registry import's row errors in both languages, codes unchanged, and in the rejected-rows CSV", async () => {
+    const posted = await postCsv(t, csv([row('371500000901', { status: 'lost' })]));
+    expect(posted.status).toBe(201);
+    const { id, errors } = (await posted.json()) as { id: string; errors: Array<{ field: string; code: string; message: string }> };
+    expect(errors[0]).toMatchObject({ field: 'status', code: 'unknown_value', message: 'status：必须是 active/正常、cancelled/注销 或 revoked/吊销' });
+    expect(errors[0]).not.toHaveProperty('text');
+    const page = async (lang?: string) => {
+      const res = await t.request(`/api/registry/imports/${id}/errors`, { headers: lang ? { 'accept-language': lang } : {} });
+      return ((await res.json()) as { items: Array<{ code: string; message: string }> }).items;
+    };
+    const [zh, en] = [await page(), await page('en')];
+    expect(zh.map((e) => e.code)).toEqual(en.map((e) => e.code));
+    expect(zh[0]!.message).toBe('status：必须是 active/正常、cancelled/注销 或 revoked/吊销');
+    expect(en[0]!.message).toBe('status must be active/正常, cancelled/注销 or revoked/吊销.');
+    const rejected = await (await t.request(`/api/registry/imports/${id}/rejected.csv`, { headers: { 'accept-language': 'en' } })).text();
+    expect(rejected).toContain('status must be active/正常, cancelled/注销 or revoked/吊销. (unknown_value)');
   });
 
   it('a 401 and a 403 in both languages', async () => {

@@ -137,7 +137,7 @@ describe('POST /api/registry/imports', () => {
     expect(lines[0]).toBe(['line', ...HEADER, 'errors'].join(','));
     expect(lines).toHaveLength(8);
     expect(lines[1]).toContain(rows[0]![1]!); // the full ID number, for correction
-    expect(lines[1]).toMatch(/status: /);
+    expect(lines[1]).toMatch(/status：.+ \(unknown_value\)/); // zh-CN words, the stable code
     const audit = await t.deps.db.selectFrom('audit_log').select('action').where('action', '=', 'registry.rejected_rows.download').execute();
     expect(audit).toHaveLength(1);
   });

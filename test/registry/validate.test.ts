@@ -496,6 +496,7 @@ describe('validateRow: error reporting', () => {
       field: 'file_number',
       code: 'invalid_format',
       message: 'file_number must be exactly 12 digits.',
+      text: { key: 'row_file_number_digits' },
     });
   });
 

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { sql, type RawBuilder } from 'kysely';
-import { AppError, fieldIssue, validationError } from '../errors.ts';
+import { fieldIssue, validationError } from '../errors.ts';
 
 /** `?limit=&cursor=` answered with `{ items, nextCursor }` (issue 2). */
 export const pageQuery = {

@@ -1,6 +1,6 @@
 import type { CompiledQuery } from 'kysely';
 import type { ExamRow } from '../db/schema/submissions.ts';
-import { AppError, validationError, type FieldIssue } from '../errors.ts';
+import { AppError, fieldIssue, validationError, type FieldIssue } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
 import { nextVisitState, rowState } from '../scheduling/visit-lifecycle.ts';
 import { visitToClose } from '../scheduling/visits.ts';
@@ -95,9 +95,9 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
     await deps.atomic(queries);
   } catch (err) {
     const message = err instanceof Error ? err.message : '';
-    if (/visit_not_open|UNIQUE constraint failed: exams\.visit_id/.test(message)) throw new AppError('conflict', 'the visit was closed meanwhile (an exam recorded, or cancelled)');
+    if (/visit_not_open|UNIQUE constraint failed: exams\.visit_id/.test(message)) throw AppError.keyed('conflict', { key: 'visit_closed_meanwhile' });
     if (/UNIQUE constraint failed: exams\.certificate_number/.test(message)) {
-      throw validationError([{ field: 'certificate.number', code: 'duplicate', message: 'another exam already has this certificate number' }]);
+      throw validationError([fieldIssue('certificate.number', 'duplicate', { key: 'certificate_number_taken' })]);
     }
     throw err;
   }
@@ -160,17 +160,17 @@ function checkInput(input: ExamInput, visitDate: string, now: Date, organisation
   const problems: FieldIssue[] = [];
   // Asked exactly when a case of the visit needs it (RULES.md §3); a driver who will not take it fails it.
   if (needsCognitiveTest && (input.findings.cognitiveTest ?? null) === null) {
-    problems.push({ field: 'findings.cognitiveTest', code: 'required', message: 'required, pass or fail: a case of this visit needs the 三力测试 (RULES.md §3)' });
+    problems.push(fieldIssue('findings.cognitiveTest', 'required', { key: 'cognitive_test_required' }));
   }
   const started = Date.parse(input.startedAt);
   const ended = Date.parse(input.endedAt);
-  if (todayIn(new Date(started)) !== visitDate) problems.push({ field: 'startedAt', code: 'other_day', message: `must be on the visit's day, ${visitDate} (China time)` });
-  if (ended < started) problems.push({ field: 'endedAt', code: 'before_start', message: 'must not be before startedAt' });
-  else if (ended - started > LONGEST_EXAM_MS) problems.push({ field: 'endedAt', code: 'too_long', message: 'an exam at the door takes minutes, not more than 3 hours' });
-  if (ended > now.getTime() + CLOCK_SKEW_MS) problems.push({ field: 'endedAt', code: 'in_future', message: 'must not be in the future' });
+  if (todayIn(new Date(started)) !== visitDate) problems.push(fieldIssue('startedAt', 'other_day', { key: 'exam_on_visit_day', params: { date: visitDate } }));
+  if (ended < started) problems.push(fieldIssue('endedAt', 'before_start', { key: 'not_before_started_at' }));
+  else if (ended - started > LONGEST_EXAM_MS) problems.push(fieldIssue('endedAt', 'too_long', { key: 'exam_too_long' }));
+  if (ended > now.getTime() + CLOCK_SKEW_MS) problems.push(fieldIssue('endedAt', 'in_future', { key: 'not_in_future' }));
   const issuedOn = input.certificate.issuedOn ?? visitDate;
-  if (issuedOn < visitDate) problems.push({ field: 'certificate.issuedOn', code: 'before_exam', message: `must not be before the exam (${visitDate})` });
-  if (issuedOn > todayIn(now)) problems.push({ field: 'certificate.issuedOn', code: 'in_future', message: 'must not be in the future' });
+  if (issuedOn < visitDate) problems.push(fieldIssue('certificate.issuedOn', 'before_exam', { key: 'not_before_exam', params: { date: visitDate } }));
+  if (issuedOn > todayIn(now)) problems.push(fieldIssue('certificate.issuedOn', 'in_future', { key: 'not_in_future' }));
   if (problems.length > 0) throw validationError(problems);
   return {
     number: input.certificate.number,

@@ -72,6 +72,133 @@ export const MESSAGES = {
   twilio_signature: { 'zh-CN': 'X-Twilio-Signature 缺失或与本请求不符', en: 'X-Twilio-Signature is missing or does not match this request' },
   twilio_account: { 'zh-CN': 'AccountSid 不是本服务的 Twilio 账户', en: "AccountSid is not this service's Twilio account" },
 
+  // --- scheduling: visits, shifts, plans (src/scheduling) ---
+  visit_not_found: { 'zh-CN': '没有这个编号的预约', en: 'no visit with this id' },
+  visit_does_not_fit: { 'zh-CN': '该预约排不进这个班次（班次时间，或已告知司机的时间窗）', en: 'the visit does not fit into the shift (its hours, or windows already told to drivers)' },
+  visit_changed_meanwhile: { 'zh-CN': '该预约在此期间已有变化；请重新加载后再试', en: 'the visit changed meanwhile; reload it and try again' },
+  examiner_own_visits_record: { 'zh-CN': '体检医生只能为自己班次的预约记录结果', en: 'an examiner records only the visits of their own shifts' },
+  examiner_own_visits_update: { 'zh-CN': '体检医生只能更新自己班次的预约', en: 'an examiner updates only the visits of their own shifts' },
+  visit_exam_before_day: { 'zh-CN': '该预约在 {date}：体检在当天或之后记录', en: 'the visit is on {date}: its exam is recorded on or after that day' },
+  visit_no_show_before_day: { 'zh-CN': '该预约在 {date}：未到场在当天或之后记录', en: 'the visit is on {date}: a no-show is recorded on or after that day' },
+  visit_crew_on_day: { 'zh-CN': '该预约在 {date}：工作人员只能在当天出发和到达', en: 'the visit is on {date}: the crew sets out and arrives on that day' },
+  visit_done_needs_exam: { 'zh-CN': '没有体检的预约不能标记为完成', en: 'a visit is not marked done without an exam' },
+  shift_is_cancelled: { 'zh-CN': '该班次已取消', en: 'the shift is cancelled' },
+  shift_other_date: { 'zh-CN': '必须是 {date}（该预约的日期）的班次', en: "must be a shift on {date}, the visit's date" },
+  shift_already_cancelled: { 'zh-CN': '该班次已经取消', en: 'the shift is already cancelled' },
+  staff_already_linked: { 'zh-CN': 'staffId：该账户已关联到其他人', en: 'staffId: this account is already linked to someone' },
+  phone_mobile_or_landline: { 'zh-CN': '必须是手机号或固定电话号码', en: 'must be a mobile or landline number' },
+  unknown_staff: { 'zh-CN': '没有这个编号的工作人员账户', en: 'no staff account with this id' },
+  examiner_account_only: { 'zh-CN': '体检医生只能关联体检医生账户', en: 'an examiner links to an examiner account' },
+  unknown_field_staff: { 'zh-CN': '没有这个编号的邮递员或体检医生', en: 'no postal worker or examiner with this id' },
+  must_be_postal_worker: { 'zh-CN': '必须是邮递员', en: 'must be a postal worker' },
+  must_be_medical_examiner: { 'zh-CN': '必须是体检医生', en: 'must be a medical examiner' },
+  no_longer_active: { 'zh-CN': '已停用', en: 'is no longer active' },
+  later_than_starts_at: { 'zh-CN': '必须晚于 startsAt', en: 'must be later than startsAt' },
+  today_or_later: { 'zh-CN': '必须是今天或以后', en: 'must be today or later' },
+  incomplete_area: { 'zh-CN': '圆形区域需要同时给出 center 和 radiusKm', en: 'a circle needs both center and radiusKm' },
+  range_after_from: { 'zh-CN': '必须不早于 from，且最多晚 {days} 天', en: 'must be on or after from, at most {days} days later' },
+  no_open_shift: { 'zh-CN': '{date} 没有开放的班次：请先创建班次', en: 'no open shift on {date}: create shifts first' },
+  nothing_to_commit: { 'zh-CN': '{date} 没有可提交的内容：请先预览计划', en: 'nothing to commit on {date}: preview a plan first' },
+  /** A racing writer made the change fail: `what` is one of the `what_` sentences. */
+  conflict_shift_full: { 'zh-CN': '{what}：班次将超出容量', en: '{what}: a shift would be over its capacity' },
+  conflict_shift_overlap: { 'zh-CN': '{what}：有工作人员将同时在两个时间重叠的班次中', en: '{what}: a crew member would be in two overlapping shifts' },
+  conflict_shift_closed: { 'zh-CN': '{what}：该班次已取消', en: '{what}: the shift is cancelled' },
+  conflict_driver_taken: { 'zh-CN': '{what}：此期间已有司机被安排了预约；请再试一次', en: '{what}: a driver was given a visit meanwhile; try again' },
+  what_visit_not_changed: { 'zh-CN': '预约未修改', en: 'visit not changed' },
+  what_visit_not_cancelled: { 'zh-CN': '预约未取消', en: 'visit not cancelled' },
+  what_no_show_not_recorded: { 'zh-CN': '未到场未记录', en: 'no-show not recorded' },
+  what_visit_not_set_out: { 'zh-CN': '出发未记录', en: 'visit not set out' },
+  what_arrival_not_recorded: { 'zh-CN': '到达未记录', en: 'arrival not recorded' },
+  what_plan_changed: { 'zh-CN': '计划在计算期间已有变化', en: 'the plan changed while it was computed' },
+  what_commit: { 'zh-CN': '提交未完成', en: 'commit' },
+  what_shift_not_created: { 'zh-CN': '班次未创建', en: 'shift not created' },
+  what_shift_not_cancelled: { 'zh-CN': '班次未取消', en: 'shift not cancelled' },
+
+  // --- why a driver is not planned (plan-rules.ts UNPLANNED_REASONS; the reason code stays) ---
+  unplanned_no_visit_needed: { 'zh-CN': '未结案件都不需要上门（只有注销通知）', en: 'the open cases need no visit (a cancellation notice only)' },
+  unplanned_no_location: { 'zh-CN': '没有坐标，所在小区也没有已知坐标', en: 'no coordinates and no community with known coordinates' },
+  unplanned_asked_for_later_date: { 'zh-CN': '司机要求改到以后的日期', en: 'the driver asked for a later date' },
+  unplanned_too_early: { 'zh-CN': '在这一天开具的证明会在案件开启前过期（RULES.md §5）', en: 'a certificate issued on this date would expire before the case opens (RULES.md §5)' },
+  unplanned_lapsed: { 'zh-CN': '所有需要上门的案件在这一天都已失效', en: 'every case needing a visit has lapsed on this date' },
+  unplanned_no_shift_in_area: { 'zh-CN': '这一天没有覆盖司机所在小区或区域的班次', en: 'no shift on this date covers the driver’s community or area' },
+  unplanned_outside_shift_hours: { 'zh-CN': '没有班次能在班次时间内、按司机的上午/下午偏好到达', en: 'no shift can reach the driver inside the shift hours and the driver’s morning/afternoon preference' },
+  unplanned_shifts_full: { 'zh-CN': '班次已被同等或更紧急的司机排满', en: 'the shifts are full with drivers of equal or higher urgency' },
+  unplanned_fixed_infeasible: { 'zh-CN': '已固定或已预约的预约不再适合其班次（时间或承诺的时间窗）：保持原样', en: 'a pinned or booked visit no longer fits its shift (hours or promised window): left as it was' },
+  unplanned_day_too_short: {
+    'zh-CN': '今天剩余时间太短：没有班次能在班次（或司机的上午/下午）结束前从工作人员所在处到达司机',
+    en: 'today’s remaining time is too short: no shift can reach the driver from where its crew is before the shift (or the driver’s morning/afternoon) ends',
+  },
+  unplanned_window_begun: { 'zh-CN': '计划的时间窗在提交前已开始：未预约（请重新预览，把司机排到今天稍后）', en: 'the planned window began before the commit: not booked (preview again to place the driver later today)' },
+
+  // --- the visit life cycle's refusals (visit-lifecycle.ts): the event, the state, and why ---
+  visit_refused: { 'zh-CN': '不能{event}：预约当前{state}；{why}', en: 'cannot {event}: the visit is {state}; {why}' },
+  visit_state_planned: { 'zh-CN': '为计划草稿', en: 'planned (a draft)' },
+  visit_state_booked: { 'zh-CN': '已预约', en: 'booked' },
+  visit_state_confirmed: { 'zh-CN': '已由司机确认', en: 'confirmed by the driver' },
+  visit_state_en_route: { 'zh-CN': '在途中', en: 'en route' },
+  visit_state_arrived: { 'zh-CN': '已到门口', en: 'arrived at the door' },
+  visit_state_exam_recorded: { 'zh-CN': '已关闭，体检已记录', en: 'closed with its exam recorded' },
+  visit_state_no_show: { 'zh-CN': '已关闭，记为未到场', en: 'closed as a no-show' },
+  visit_state_cancelled: { 'zh-CN': '已取消', en: 'cancelled' },
+  visit_event_book: { 'zh-CN': '预约（提交计划）', en: 'book (commit the plan)' },
+  visit_event_confirm: { 'zh-CN': '确认（司机回复 1）', en: 'confirm (the driver answers 1)' },
+  visit_event_pin: { 'zh-CN': '固定或移到同一天的另一个班次', en: 'pin or move to another shift of its date' },
+  visit_event_reschedule: { 'zh-CN': '改到另一天（司机要求）', en: 'move to another date (the driver asks)' },
+  visit_event_set_out: { 'zh-CN': '出发（工作人员在路上）', en: 'set out (the crew is on its way)' },
+  visit_event_arrive: { 'zh-CN': '到达（工作人员到门口）', en: 'arrive (the crew is at the door)' },
+  visit_event_record_exam: { 'zh-CN': '记录体检', en: 'record the exam' },
+  visit_event_record_no_show: { 'zh-CN': '记录未到场', en: 'record a no-show' },
+  visit_event_mark_done: { 'zh-CN': '不经体检标记完成', en: 'mark done without an exam' },
+  visit_event_cancel_by_staff: { 'zh-CN': '取消（工作人员）', en: 'cancel (staff)' },
+  visit_event_cancel_by_driver: { 'zh-CN': '取消（司机拒绝）', en: 'cancel (the driver declines)' },
+  visit_event_shift_cancelled: { 'zh-CN': '取消其班次', en: 'cancel its shift' },
+  visit_event_replan: { 'zh-CN': '重新规划其日期', en: 're-plan its date' },
+  refused_not_told: { 'zh-CN': '尚未告知司机：请先提交计划', en: 'the driver has not been told yet: commit the plan first' },
+  refused_draft_only: {
+    'zh-CN': '调度员只能固定或移动草稿：要重新安排司机，请取消已预约的预约',
+    en: 'only a draft is pinned or moved by the dispatcher: cancel a booked visit to plan the driver again',
+  },
+  refused_on_the_way: { 'zh-CN': '工作人员已在途中：请在门口记录体检或未到场', en: 'the crew is on its way: record the exam or the no-show at the door' },
+  refused_at_the_door: { 'zh-CN': '工作人员已到门口：请记录体检或未到场', en: 'the crew is at the door: record the exam or the no-show' },
+  refused_no_done: {
+    'zh-CN': '预约只有记录体检或未到场才算完成；请记录体检，或取消预约以便重新安排其案件',
+    en: 'a visit is finished only by recording its exam or a no-show; record the exam, or cancel the visit so that its cases are planned again',
+  },
+  refused_closed_exam: { 'zh-CN': '该预约已关闭（体检已记录）', en: 'the visit is already closed (its exam is recorded)' },
+  refused_closed_no_show: { 'zh-CN': '该预约已关闭（无人在家；司机将被重新安排）', en: 'the visit is already closed (nobody was at the door; the driver is planned again)' },
+  refused_closed_cancelled: { 'zh-CN': '该预约已关闭（已取消；司机将被重新安排）', en: 'the visit is already closed (cancelled; the driver is planned again)' },
+  refused_booked_already: { 'zh-CN': '该预约已经预约过了', en: 'the visit is booked already' },
+  refused_confirmed_already: { 'zh-CN': '该预约已预约并已确认', en: 'the visit is booked and confirmed already' },
+  refused_underway_already: { 'zh-CN': '该预约已在进行中', en: 'the visit is under way already' },
+  refused_set_out_already: { 'zh-CN': '工作人员已经出发', en: 'the crew has set out already' },
+  refused_arrived_already: { 'zh-CN': '工作人员已经到达', en: 'the crew has arrived already' },
+
+  // --- exams (src/exams/record.ts) ---
+  visit_closed_meanwhile: { 'zh-CN': '该预约在此期间已关闭（已记录体检，或已取消）', en: 'the visit was closed meanwhile (an exam recorded, or cancelled)' },
+  certificate_number_taken: { 'zh-CN': '已有另一份体检使用这个证明编号', en: 'another exam already has this certificate number' },
+  cognitive_test_required: {
+    'zh-CN': '必填，pass 或 fail：该预约的某个案件需要三力测试（RULES.md §3）',
+    en: 'required, pass or fail: a case of this visit needs the cognitive (three-ability) test (RULES.md §3)',
+  },
+  exam_on_visit_day: { 'zh-CN': '必须在预约当天 {date}（北京时间）', en: "must be on the visit's day, {date} (China time)" },
+  not_before_started_at: { 'zh-CN': '不能早于 startedAt', en: 'must not be before startedAt' },
+  exam_too_long: { 'zh-CN': '上门体检只需几分钟，不能超过 3 小时', en: 'an exam at the door takes minutes, not more than 3 hours' },
+  not_in_future: { 'zh-CN': '不能晚于现在', en: 'must not be in the future' },
+  not_before_exam: { 'zh-CN': '不能早于体检（{date}）', en: 'must not be before the exam ({date})' },
+
+  // --- a registry file rejected as a whole (CsvFileError): the English detail names the line and what ---
+  csv_not_utf8: { 'zh-CN': '第 {line} 行：文件不是有效的 UTF-8 文本；请另存为“CSV UTF-8”（Excel 默认保存为 GBK/ANSI）', en: '{detail}' },
+  csv_unbalanced_quote: { 'zh-CN': '第 {line} 行：引号不成对', en: '{detail}' },
+  csv_record_too_large: { 'zh-CN': '第 {line} 行：记录过长（没有闭合的引号可能导致这种情况）', en: '{detail}' },
+  csv_empty_file: { 'zh-CN': '第 {line} 行：文件为空，没有表头行', en: '{detail}' },
+  csv_cell_count: { 'zh-CN': '第 {line} 行：单元格数与表头的列数不同', en: '{detail}' },
+  csv_missing_column: { 'zh-CN': '第 {line} 行：缺少必需的列', en: '{detail}' },
+  csv_duplicate_column: { 'zh-CN': '第 {line} 行：有列出现了两次', en: '{detail}' },
+  /** The same, with what the English detail names (read from it) in the zh-CN sentence. */
+  csv_missing_column_named: { 'zh-CN': '第 {line} 行：缺少必需的列：{columns}', en: '{detail}' },
+  csv_cell_count_of: { 'zh-CN': '第 {line} 行：该行有 {cells} 个单元格，但表头有 {width} 列', en: '{detail}' },
+  csv_record_longer_than: { 'zh-CN': '第 {line} 行：记录超过 {bytes} 字节（没有闭合的引号可能导致这种情况）', en: '{detail}' },
+
   // --- field issues (FieldIssue keys; most are the issue's own code) ---
   unknown_parameter: { 'zh-CN': '未知参数（{where}）', en: 'unknown {where} parameter' },
   repeated_parameter: { 'zh-CN': '给出了 {count} 次；只能给一次', en: 'given {count} times; give it once' },
@@ -180,7 +307,8 @@ export type RowMessageKey = Extract<MessageKey, `row_${string}`>;
 /** The `{name}`s of a template, as a union of names. */
 type ParamNames<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | ParamNames<Rest> : never;
 type NamesOf<K extends MessageKey> = ParamNames<(typeof MESSAGES)[K]['zh-CN']> | ParamNames<(typeof MESSAGES)[K]['en']>;
-export type ParamValue = string | number;
+/** A parameter may itself be a catalogue sentence (a state's words, what was not done): rendered in the same locale. */
+export type ParamValue = string | number | MessageRef;
 /** The parameters a key's templates use, in either language: all must be given. */
 export type MessageParams<K extends MessageKey> = [NamesOf<K>] extends [never] ? Record<string, never> : Record<NamesOf<K>, ParamValue>;
 
@@ -201,7 +329,11 @@ export function render<K extends MessageKey>(locale: Locale, key: K, ...rest: [N
 export function render(locale: Locale, key: MessageKey, params?: Record<string, ParamValue>): string;
 export function render(locale: Locale, key: MessageKey, params: Record<string, ParamValue> = {}): string {
   const template: string = MESSAGES[key][locale];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : whole));
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    if (!Object.hasOwn(params, name)) return whole;
+    const value = params[name]!;
+    return typeof value === 'object' ? renderRef(locale, value) : String(value);
+  });
 }
 
 /** A ref rendered (for callers holding a MessageRef of unknown key). */

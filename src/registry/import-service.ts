@@ -1,4 +1,5 @@
 import { AppError } from '../errors.ts';
+import type { MessageRef } from '../i18n/messages.ts';
 import type { AppDeps } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
 import { auditEntry } from '../staff/audit.ts';
@@ -105,7 +106,7 @@ async function runImport(deps: ImportDeps, input: ImportInput, importId: string,
     ]);
     deps.logger.warn('registry import rejected', { importId, ...fileError });
     if (err instanceof AppError) throw err;
-    if (err instanceof CsvFileError) throw new AppError('invalid_file', err.message, { importId, ...fileError });
+    if (err instanceof CsvFileError) throw csvFileError(err, { importId, ...fileError });
     throw err;
   }
 
@@ -145,6 +146,26 @@ export async function withDeadImportsTakenOver(
       if (!isGuardFailure(err) || attempt >= 3) throw err;
     }
   }
+}
+
+/** A file rejected as a whole: the reason in the caller's language, the line-numbered English as the detail. */
+function csvFileError(err: CsvFileError, details: unknown): AppError {
+  return AppError.keyed('invalid_file', csvFileText(err), details);
+}
+
+/**
+ * The catalogue sentence of a file error. What its English names (columns, counts; never a cell)
+ * is read back from it for the zh-CN sentence; when it cannot be, the sentence without it.
+ */
+function csvFileText(err: CsvFileError): MessageRef {
+  const base = { line: err.line, detail: err.message };
+  const columns = err.code === 'missing_column' ? /columns?: (.+?)\.?$/.exec(err.message) : null;
+  if (columns) return { key: 'csv_missing_column_named', params: { ...base, columns: columns[1]! } };
+  const cells = err.code === 'cell_count' ? /has (\d+) cells but the header has (\d+)/.exec(err.message) : null;
+  if (cells) return { key: 'csv_cell_count_of', params: { ...base, cells: cells[1]!, width: cells[2]! } };
+  const bytes = err.code === 'record_too_large' ? /longer than (\d+) bytes/.exec(err.message) : null;
+  if (bytes) return { key: 'csv_record_longer_than', params: { ...base, bytes: bytes[1]! } };
+  return { key: `csv_${err.code}`, params: base };
 }
 
 function describeFailure(err: unknown): { line: number | null; code: string; message: string } {

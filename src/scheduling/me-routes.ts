@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { AppError } from '../errors.ts';
+import { fieldIssue, validationError } from '../errors.ts';
 import { dateInput, dateOf } from '../http/date-input.ts';
 import type { AppDeps } from '../http/env.ts';
 import { apiRoute } from '../http/route.ts';
@@ -140,9 +140,7 @@ export function meRoutes() {
       const from = dateOf(deps, c.req.valid('query').from) ?? todayIn(deps.clock.now());
       const to = dateOf(deps, c.req.valid('query').to) ?? addDays(from, 7);
       if (to < from || daysBetween(from, to) > MAX_RANGE_DAYS) {
-        throw new AppError('validation_failed', `to: must be on or after from, at most ${MAX_RANGE_DAYS} days later`, {
-          issues: [{ field: 'to', code: 'bad_range', message: `must be on or after from, at most ${MAX_RANGE_DAYS} days later` }],
-        });
+        throw validationError([fieldIssue('to', 'bad_range', { key: 'range_after_from', params: { days: MAX_RANGE_DAYS } })]);
       }
       const { linked, rows } = await shiftsOf(deps, c.get('staff'), from, to);
       const base = deps.config.PUBLIC_BASE_URL;

@@ -3,6 +3,7 @@
  * and how urgently, where the stops are, which shifts may serve whom; then the vehicle-routing
  * problem handed to the engine (src/scheduling/vrptw) and the plan read back from its solution.
  */
+import type { MessageKey } from '../i18n/messages.ts';
 import type { CaseCategory } from '../screening/case.ts';
 import { addMonths, daysBetween } from '../shared/civil-date.ts';
 import { haversineKm, type Point, type TravelTable } from './geo.ts';
@@ -82,19 +83,20 @@ export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
   afternoonStarts: '13:00',
 };
 
+/** Why a driver is not planned: the code the API returns, and the catalogue key of its words (zh-CN, English). */
 export const UNPLANNED_REASONS = {
-  no_visit_needed: 'the open cases need no visit (a cancellation notice only)',
-  no_location: 'no coordinates and no community with known coordinates',
-  asked_for_later_date: 'the driver asked for a later date',
-  too_early: 'a certificate issued on this date would expire before the case opens (RULES.md §5)',
-  lapsed: 'every case needing a visit has lapsed on this date',
-  no_shift_in_area: 'no shift on this date covers the driver’s community or area',
-  outside_shift_hours: 'no shift can reach the driver inside the shift hours and the driver’s 上午/下午 preference',
-  shifts_full: 'the shifts are full with drivers of equal or higher urgency',
-  fixed_infeasible: 'a pinned or booked visit no longer fits its shift (hours or promised window): left as it was',
-  day_too_short: 'today’s remaining time is too short: no shift can reach the driver from where its crew is before the shift (or the driver’s 上午/下午) ends',
-  window_begun: 'the planned window began before the commit: not booked (preview again to place the driver later today)',
-} as const;
+  no_visit_needed: 'unplanned_no_visit_needed',
+  no_location: 'unplanned_no_location',
+  asked_for_later_date: 'unplanned_asked_for_later_date',
+  too_early: 'unplanned_too_early',
+  lapsed: 'unplanned_lapsed',
+  no_shift_in_area: 'unplanned_no_shift_in_area',
+  outside_shift_hours: 'unplanned_outside_shift_hours',
+  shifts_full: 'unplanned_shifts_full',
+  fixed_infeasible: 'unplanned_fixed_infeasible',
+  day_too_short: 'unplanned_day_too_short',
+  window_begun: 'unplanned_window_begun',
+} as const satisfies Record<string, MessageKey>;
 export type UnplannedReason = keyof typeof UNPLANNED_REASONS;
 
 export interface Unplanned {

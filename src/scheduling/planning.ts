@@ -2,7 +2,8 @@ import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
 import type { CompiledQuery } from 'kysely';
 import type { ShiftRow } from '../db/schema/scheduling.ts';
-import { AppError, validationError } from '../errors.ts';
+import { AppError, fieldIssue, validationError } from '../errors.ts';
+import { render, type MessageKey } from '../i18n/messages.ts';
 import type { AppDeps } from '../http/env.ts';
 import { addDays } from '../shared/civil-date.ts';
 import { instantAt, todayIn, ZONE } from '../shared/time.ts';
@@ -87,7 +88,7 @@ export function planNow(now: Date, date: string): number | null {
 
 /** A plan for a date before today is refused (the crew cannot go back in time). */
 export function refusePast(deps: Pick<PlannerDeps, 'clock'>, date: string): void {
-  if (date < todayIn(deps.clock.now())) throw validationError([{ field: 'date', code: 'in_the_past', message: 'must be today or later' }]);
+  if (date < todayIn(deps.clock.now())) throw validationError([fieldIssue('date', 'in_the_past', { key: 'today_or_later' })]);
 }
 
 /** Whether the told window of a visit on `date` has begun at `now` (its start is before now). */
@@ -197,15 +198,19 @@ export interface PlanRunSummary {
 }
 
 /** Conflicts from a racing writer (a driver booked meanwhile, a shift filled) become a 409. */
-export async function atomicOrConflict(deps: PlannerDeps, queries: CompiledQuery[], what: string): Promise<void> {
+/** What was not done, as a catalogue key (src/i18n/messages.ts `what_*`). */
+export type ConflictWhat = Extract<MessageKey, `what_${string}`>;
+
+export async function atomicOrConflict(deps: PlannerDeps, queries: CompiledQuery[], whatKey: ConflictWhat): Promise<void> {
   try {
     await deps.atomic(queries);
   } catch (err) {
     const message = err instanceof Error ? err.message : '';
-    if (/shift_full/.test(message)) throw new AppError('conflict', `${what}: a shift would be over its capacity`);
-    if (/shift_overlap/.test(message)) throw new AppError('conflict', `${what}: a crew member would be in two overlapping shifts`);
-    if (/shift_closed/.test(message)) throw new AppError('conflict', `${what}: the shift is cancelled`);
-    if (/UNIQUE constraint failed: visits\.file_number/.test(message)) throw new AppError('conflict', `${what}: a driver was given a visit meanwhile; try again`);
+    const what = { key: whatKey } as const;
+    if (/shift_full/.test(message)) throw AppError.keyed('conflict', { key: 'conflict_shift_full', params: { what } });
+    if (/shift_overlap/.test(message)) throw AppError.keyed('conflict', { key: 'conflict_shift_overlap', params: { what } });
+    if (/shift_closed/.test(message)) throw AppError.keyed('conflict', { key: 'conflict_shift_closed', params: { what } });
+    if (/UNIQUE constraint failed: visits\.file_number/.test(message)) throw AppError.keyed('conflict', { key: 'conflict_driver_taken', params: { what } });
     throw err;
   }
 }
@@ -213,7 +218,7 @@ export async function atomicOrConflict(deps: PlannerDeps, queries: CompiledQuery
 export async function previewPlan(deps: PlannerDeps, date: string, choice: SolveChoice & { staffId: string | null }): Promise<PlanRunSummary> {
   refusePast(deps, date);
   const shifts = await openShiftsOn(deps.db, date);
-  if (shifts.length === 0) throw new AppError('conflict', `no open shift on ${date}: create shifts first`);
+  if (shifts.length === 0) throw AppError.keyed('conflict', { key: 'no_open_shift', params: { date } });
   const [drivers, fixedRows] = await Promise.all([poolOn(deps.db, date), fixedVisitsOn(deps.db, date)]);
   const drafts = new Set(fixedRows.filter((v) => v.status === 'planned').map((v) => v.id));
   const fixed = fixedRows.map((v) => ({ ...fixedVisit(v, { keepPromise: true }), startsAt: v.starts_at }));
@@ -253,7 +258,7 @@ export async function previewPlan(deps: PlannerDeps, date: string, choice: Solve
         })
         .compile(),
     ],
-    'the plan changed while it was computed',
+    'what_plan_changed',
   );
   deps.logger.info('plan previewed', { date, planned, unplanned: plan.unplanned.length, ms: Math.round(computed.elapsedMs) });
   return {
@@ -344,7 +349,7 @@ export async function commitPlan(deps: PlannerDeps, date: string, staffId: strin
     .orderBy('id')
     .execute();
   const drafts = visits.filter((v) => v.status === 'planned');
-  if (drafts.length === 0) throw new AppError('conflict', `nothing to commit on ${date}: preview a plan first`);
+  if (drafts.length === 0) throw AppError.keyed('conflict', { key: 'nothing_to_commit', params: { date } });
   const now = deps.clock.now();
   const at = now.toISOString();
   // Checked again now: a plan previewed in the morning may be committed after its first windows began.
@@ -373,7 +378,7 @@ export async function commitPlan(deps: PlannerDeps, date: string, staffId: strin
     bookedIds: ids,
   };
   queries.push(auditEntry(deps, { staffId, action: 'plan.commit', subject: date, details: { booked: ids.length, leftOut: late.length } }));
-  await atomicOrConflict(deps, queries, 'commit');
+  await atomicOrConflict(deps, queries, 'what_commit');
   deps.logger.info('plan committed', { date, booked: ids.length, leftOut: late.length });
   return summary;
 }
@@ -417,7 +422,8 @@ export async function commitAndSend(deps: PlannerDeps & Pick<AppDeps, 'telephony
   };
 }
 
-const reasonLine = (u: Unplanned) => `  ${u.fileNumber}  ${u.reason}  ${UNPLANNED_REASONS[u.reason]}`;
+// The CLI's plan lines are English (their figures' words are); the reason read from the catalogue.
+const reasonLine = (u: Unplanned) => `  ${u.fileNumber}  ${u.reason}  ${render('en', UNPLANNED_REASONS[u.reason])}`;
 
 /** What `plan preview` prints: the figures as a sum, then each driver left out with the reason. */
 export function previewLines(r: PlanRunSummary): string[] {

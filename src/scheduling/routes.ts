@@ -3,6 +3,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
 import { VISIT_STATUSES, type FieldStaffRow, type ShiftRow } from '../db/schema/scheduling.ts';
 import { AppError } from '../errors.ts';
+import { negotiateLocale, type Locale } from '../i18n/locale.ts';
+import { render } from '../i18n/messages.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
@@ -210,7 +212,7 @@ function runView(
   };
 }
 
-async function planView(db: Kysely<DB>, date: string, role: Role): Promise<z.infer<typeof PlanSchema>> {
+async function planView(db: Kysely<DB>, date: string, role: Role, locale: Locale): Promise<z.infer<typeof PlanSchema>> {
   const [shifts, visits, run] = await Promise.all([
     db
       .selectFrom('shifts as s')
@@ -244,7 +246,7 @@ async function planView(db: Kysely<DB>, date: string, role: Role): Promise<z.inf
     })),
     unplanned: stillOut.map((u) => {
       const l = byFile.get(u.fileNumber);
-      return { fileNumber: u.fileNumber, reason: u.reason, message: UNPLANNED_REASONS[u.reason], driver: l ? driverSummary(l, role) : null };
+      return { fileNumber: u.fileNumber, reason: u.reason, message: render(locale, UNPLANNED_REASONS[u.reason]), driver: l ? driverSummary(l, role) : null };
     }),
   };
 }
@@ -471,6 +473,13 @@ async function sheetFor(deps: AppDeps, staff: StaffMember, shiftId: string) {
   return sheet;
 }
 
+/** The caller's language for the words a view carries (the unplanned reasons); said in Content-Language. */
+function viewLocale(c: { req: { header(name: string): string | undefined }; header(name: string, value: string): void }): Locale {
+  const locale = negotiateLocale(c.req.header('accept-language'));
+  c.header('Content-Language', locale);
+  return locale;
+}
+
 export function schedulingRoutes() {
   return createRouter()
     .openapi(addFieldStaffRoute, async (c) => c.json(fieldStaffView(await addFieldStaff(c.get('deps'), c.req.valid('json'), c.get('staff').id)), 201))
@@ -495,14 +504,15 @@ export function schedulingRoutes() {
       const date = dateOf(c.get('deps'), c.req.valid('param').date);
       const body = c.req.valid('json') ?? {};
       await previewPlan(c.get('deps'), date, { ...body, staffId: c.get('staff').id });
-      return c.json(await planView(c.get('deps').db, date, c.get('staff').role), 200);
+      return c.json(await planView(c.get('deps').db, date, c.get('staff').role, viewLocale(c)), 200);
     })
-    .openapi(planRoute, async (c) => c.json(await planView(c.get('deps').db, dateOf(c.get('deps'), c.req.valid('param').date), c.get('staff').role), 200))
+    .openapi(planRoute, async (c) => c.json(await planView(c.get('deps').db, dateOf(c.get('deps'), c.req.valid('param').date), c.get('staff').role, viewLocale(c)), 200))
     .openapi(commitRoute, async (c) => {
       const deps = c.get('deps');
       // The appointments go out now rather than at the next tick (inside the window and the rate).
       const r = await commitAndSend(deps, dateOf(deps, c.req.valid('param').date), c.get('staff').id);
-      return c.json({ ...r, leftOut: r.leftOut.map((u) => ({ ...u, message: UNPLANNED_REASONS[u.reason] })) }, 200);
+      const locale = viewLocale(c);
+      return c.json({ ...r, leftOut: r.leftOut.map((u) => ({ ...u, message: render(locale, UNPLANNED_REASONS[u.reason]) })) }, 200);
     })
     .openapi(changeVisitRoute, async (c) => {
       const v = await changeVisit(c.get('deps'), c.req.valid('param').id, c.req.valid('json'), c.get('staff').id);

@@ -1,6 +1,6 @@
 import type { CompiledQuery } from 'kysely';
 import type { FieldStaffKind, FieldStaffRow, ShiftRow } from '../db/schema/scheduling.ts';
-import { AppError, validationError, type FieldIssue } from '../errors.ts';
+import { AppError, fieldIssue, validationError, type FieldIssue } from '../errors.ts';
 import { normaliseNumber } from '../outreach/phone.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { todayIn } from '../shared/time.ts';
@@ -20,12 +20,12 @@ export interface FieldStaffInput {
 
 export async function addFieldStaff(deps: PlannerDeps, input: FieldStaffInput, by: string | null): Promise<FieldStaffRow> {
   const phone = normaliseNumber(input.phone);
-  if (!/^\+[1-9]\d{6,14}$/.test(phone)) throw validationError([{ field: 'phone', code: 'invalid_phone', message: 'must be a mobile or landline number' }]);
+  if (!/^\+[1-9]\d{6,14}$/.test(phone)) throw validationError([fieldIssue('phone', 'invalid_phone', { key: 'phone_mobile_or_landline' })]);
   if (input.staffId) {
     const account = await deps.db.selectFrom('staff').select(['role']).where('id', '=', input.staffId).executeTakeFirst();
-    if (!account) throw validationError([{ field: 'staffId', code: 'unknown_staff', message: 'no staff account with this id' }]);
+    if (!account) throw validationError([fieldIssue('staffId', 'unknown_staff', { key: 'unknown_staff' })]);
     if (input.kind === 'examiner' && account.role !== 'examiner') {
-      throw validationError([{ field: 'staffId', code: 'wrong_role', message: 'an examiner links to an examiner account' }]);
+      throw validationError([fieldIssue('staffId', 'wrong_role', { key: 'examiner_account_only' })]);
     }
   }
   const at = deps.clock.now().toISOString();
@@ -47,7 +47,7 @@ export async function addFieldStaff(deps: PlannerDeps, input: FieldStaffInput, b
     ]);
   } catch (err) {
     if (err instanceof Error && /UNIQUE constraint failed: field_staff\.staff_id/.test(err.message)) {
-      throw new AppError('conflict', 'staffId: this account is already linked to someone');
+      throw AppError.keyed('conflict', { key: 'staff_already_linked' });
     }
     throw err;
   }
@@ -82,9 +82,9 @@ async function crewIssues(deps: PlannerDeps, input: ShiftInput): Promise<FieldIs
   const issues: FieldIssue[] = [];
   const check = (field: 'postalId' | 'examinerId', id: string, kind: FieldStaffKind) => {
     const p = people.find((x) => x.id === id);
-    if (!p) issues.push({ field, code: 'unknown_field_staff', message: 'no postal worker or examiner with this id' });
-    else if (p.kind !== kind) issues.push({ field, code: 'wrong_kind', message: `must be a ${kind === 'postal' ? 'postal worker' : 'medical examiner'}` });
-    else if (p.active !== 1) issues.push({ field, code: 'inactive', message: 'is no longer active' });
+    if (!p) issues.push(fieldIssue(field, 'unknown_field_staff', { key: 'unknown_field_staff' }));
+    else if (p.kind !== kind) issues.push(fieldIssue(field, 'wrong_kind', { key: kind === 'postal' ? 'must_be_postal_worker' : 'must_be_medical_examiner' }));
+    else if (p.active !== 1) issues.push(fieldIssue(field, 'inactive', { key: 'no_longer_active' }));
   };
   check('postalId', input.postalId, 'postal');
   check('examinerId', input.examinerId, 'examiner');
@@ -93,11 +93,11 @@ async function crewIssues(deps: PlannerDeps, input: ShiftInput): Promise<FieldIs
 
 export async function createShift(deps: PlannerDeps, input: ShiftInput, by: string | null): Promise<ShiftRow> {
   const issues: FieldIssue[] = [];
-  if (input.startsAt >= input.endsAt) issues.push({ field: 'endsAt', code: 'before_start', message: 'must be later than startsAt' });
-  if (input.date < todayIn(deps.clock.now())) issues.push({ field: 'date', code: 'in_the_past', message: 'must be today or later' });
+  if (input.startsAt >= input.endsAt) issues.push(fieldIssue('endsAt', 'before_start', { key: 'later_than_starts_at' }));
+  if (input.date < todayIn(deps.clock.now())) issues.push(fieldIssue('date', 'in_the_past', { key: 'today_or_later' }));
   const area = input.area;
   if (area && (area.center === undefined) !== (area.radiusKm === undefined)) {
-    issues.push({ field: 'area.radiusKm', code: 'incomplete_area', message: 'a circle needs both center and radiusKm' });
+    issues.push(fieldIssue('area.radiusKm', 'incomplete_area', { key: 'incomplete_area' }));
   }
   issues.push(...(await crewIssues(deps, input)));
   if (issues.length > 0) throw validationError(issues);
@@ -129,7 +129,7 @@ export async function createShift(deps: PlannerDeps, input: ShiftInput, by: stri
   await atomicOrConflict(
     deps,
     [deps.db.insertInto('shifts').values(row).compile(), auditEntry(deps, { staffId: by, action: 'shift.create', subject: row.id, details: { date: row.date } })],
-    'shift not created',
+    'what_shift_not_created',
   );
   return row;
 }
@@ -141,8 +141,8 @@ export async function createShift(deps: PlannerDeps, input: ShiftInput, by: stri
  */
 export async function cancelShift(deps: PlannerDeps, shiftId: string, by: string | null): Promise<{ cancelledVisits: number }> {
   const shift = await deps.db.selectFrom('shifts').select(['status']).where('id', '=', shiftId).executeTakeFirst();
-  if (!shift) throw new AppError('not_found', 'no shift with this id');
-  if (shift.status === 'cancelled') throw new AppError('conflict', 'the shift is already cancelled');
+  if (!shift) throw AppError.keyed('not_found', { key: 'shift_not_found' });
+  if (shift.status === 'cancelled') throw AppError.keyed('conflict', { key: 'shift_already_cancelled' });
   const active = await deps.db.selectFrom('visits').select(['id', 'status']).where('shift_id', '=', shiftId).where('status', 'in', ACTIVE_STATES).execute();
   const plans = active.map((v) => ({ ...v, t: nextVisitState(v.status, 'shift_cancelled') }));
   const booked = plans.filter((v) => v.t.to !== 'deleted');
@@ -153,7 +153,7 @@ export async function cancelShift(deps: PlannerDeps, shiftId: string, by: string
     deps.db.updateTable('shifts').set({ status: 'cancelled', updated_at: at }).where('id', '=', shiftId).compile(),
     auditEntry(deps, { staffId: by, action: 'shift.cancel', subject: shiftId, details: { visits: booked.length } }),
   ];
-  await atomicOrConflict(deps, queries, 'shift not cancelled');
+  await atomicOrConflict(deps, queries, 'what_shift_not_cancelled');
   return { cancelledVisits: booked.length };
 }
 

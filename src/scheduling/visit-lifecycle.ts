@@ -1,5 +1,6 @@
 import { ACTIVE_VISIT_STATUSES, VISIT_STATUSES } from '../db/schema/scheduling.ts';
 import { AppError } from '../errors.ts';
+import { render, type MessageKey } from '../i18n/messages.ts';
 
 /**
  * The life cycle of a visit (issue 14, "the done trap"), written down once: every state, every
@@ -62,50 +63,32 @@ export interface Allowed {
   /** The driver gets an SMS about it (appointment, new appointment, or cancellation). */
   tellsDriver: boolean;
 }
+/** Why, as a catalogue key (src/i18n/messages.ts `refused_*`). */
+export type RefusalKey = Extract<MessageKey, `refused_${string}`>;
 export interface Refused {
-  refused: string;
+  refused: RefusalKey;
 }
 export type Transition = Allowed | Refused;
 
-export const STATE_WORDS: Record<VisitState, string> = {
-  planned: 'planned (a draft)',
-  booked: 'booked',
-  confirmed: 'confirmed by the driver',
-  en_route: 'en route',
-  arrived: 'arrived at the door',
-  exam_recorded: 'closed with its exam recorded',
-  no_show: 'closed as a no-show',
-  cancelled: 'cancelled',
-};
+/** The catalogue keys of the words of each state and event (zh-CN and English). */
+const stateKey = (state: VisitState) => `visit_state_${state}` as const;
+const eventKey = (event: VisitEvent) => `visit_event_${event}` as const;
 
-export const EVENT_WORDS: Record<VisitEvent, string> = {
-  book: 'book (commit the plan)',
-  confirm: 'confirm (the driver answers 1)',
-  pin: 'pin or move to another shift of its date',
-  reschedule: 'move to another date (the driver asks)',
-  set_out: 'set out (the crew is on its way)',
-  arrive: 'arrive (the crew is at the door)',
-  record_exam: 'record the exam',
-  record_no_show: 'record a no-show',
-  mark_done: 'mark done without an exam',
-  cancel_by_staff: 'cancel (staff)',
-  cancel_by_driver: 'cancel (the driver declines)',
-  shift_cancelled: 'cancel its shift',
-  replan: 're-plan its date',
-};
+/** The English words of each state and event (logs, tests); a client reads them in its language. */
+export const STATE_WORDS = Object.fromEntries(VISIT_STATES.map((s) => [s, render('en', stateKey(s))])) as Record<VisitState, string>;
+export const EVENT_WORDS = Object.fromEntries(VISIT_EVENTS.map((e) => [e, render('en', eventKey(e))])) as Record<VisitEvent, string>;
 
 const go = (to: NextState, cases: CaseEffect, tellsDriver = false): Allowed => ({ to, cases, tellsDriver });
-const no = (refused: string): Refused => ({ refused });
+const no = (refused: RefusalKey): Refused => ({ refused });
 
-const NOT_TOLD = no('the driver has not been told yet: commit the plan first');
-const DRAFT_ONLY = no('only a draft is pinned or moved by the dispatcher: cancel a booked visit to plan the driver again');
-const ON_THE_WAY = no('the crew is on its way: record the exam or the no-show at the door');
-const AT_THE_DOOR = no('the crew is at the door: record the exam or the no-show');
-const NO_DONE = no('a visit is finished only by recording its exam or a no-show; record the exam, or cancel the visit so that its cases are planned again');
-const closed = (why: string) => no(`the visit is already closed (${why})`);
+const NOT_TOLD = no('refused_not_told');
+const DRAFT_ONLY = no('refused_draft_only');
+const ON_THE_WAY = no('refused_on_the_way');
+const AT_THE_DOOR = no('refused_at_the_door');
+const NO_DONE = no('refused_no_done');
 
-function closedRow(why: string): Record<VisitEvent, Transition> {
-  const c = closed(why);
+function closedRow(why: Extract<RefusalKey, `refused_closed_${string}`>): Record<VisitEvent, Transition> {
+  const c = no(why);
   return { book: c, confirm: c, pin: c, reschedule: c, set_out: c, arrive: c, record_exam: c, record_no_show: c, mark_done: NO_DONE, cancel_by_staff: c, cancel_by_driver: c, shift_cancelled: c, replan: c };
 }
 
@@ -128,7 +111,7 @@ export const TRANSITIONS: Record<VisitState, Record<VisitEvent, Transition>> = {
     replan: go('deleted', 'to_pool'),
   },
   booked: {
-    book: no('the visit is booked already'),
+    book: no('refused_booked_already'),
     confirm: go('confirmed', 'keep'),
     pin: DRAFT_ONLY,
     reschedule: go('booked', 'keep', true),
@@ -144,7 +127,7 @@ export const TRANSITIONS: Record<VisitState, Record<VisitEvent, Transition>> = {
     replan: go('booked', 'keep'),
   },
   confirmed: {
-    book: no('the visit is booked and confirmed already'),
+    book: no('refused_confirmed_already'),
     // a second "1" from the driver changes nothing
     confirm: go('confirmed', 'keep'),
     pin: DRAFT_ONLY,
@@ -160,11 +143,11 @@ export const TRANSITIONS: Record<VisitState, Record<VisitEvent, Transition>> = {
     replan: go('confirmed', 'keep'),
   },
   en_route: {
-    book: no('the visit is under way already'),
+    book: no('refused_underway_already'),
     confirm: ON_THE_WAY,
     pin: ON_THE_WAY,
     reschedule: ON_THE_WAY,
-    set_out: no('the crew has set out already'),
+    set_out: no('refused_set_out_already'),
     arrive: go('arrived', 'keep'),
     record_exam: go('exam_recorded', 'settled_by_exam'),
     record_no_show: go('no_show', 'to_pool'),
@@ -176,12 +159,12 @@ export const TRANSITIONS: Record<VisitState, Record<VisitEvent, Transition>> = {
     replan: go('en_route', 'keep'),
   },
   arrived: {
-    book: no('the visit is under way already'),
+    book: no('refused_underway_already'),
     confirm: AT_THE_DOOR,
     pin: AT_THE_DOOR,
     reschedule: AT_THE_DOOR,
     set_out: AT_THE_DOOR,
-    arrive: no('the crew has arrived already'),
+    arrive: no('refused_arrived_already'),
     record_exam: go('exam_recorded', 'settled_by_exam'),
     record_no_show: go('no_show', 'to_pool'),
     mark_done: NO_DONE,
@@ -190,24 +173,25 @@ export const TRANSITIONS: Record<VisitState, Record<VisitEvent, Transition>> = {
     shift_cancelled: AT_THE_DOOR,
     replan: go('arrived', 'keep'),
   },
-  exam_recorded: closedRow('its exam is recorded'),
-  no_show: closedRow('nobody was at the door; the driver is planned again'),
-  cancelled: closedRow('cancelled; the driver is planned again'),
+  exam_recorded: closedRow('refused_closed_exam'),
+  no_show: closedRow('refused_closed_no_show'),
+  cancelled: closedRow('refused_closed_cancelled'),
 };
 
 export function isAllowed(t: Transition): t is Allowed {
   return !('refused' in t);
 }
 
-/** The refusal as the client reads it: the state and the event in words, and why. */
-export function refusalMessage(state: VisitState, event: VisitEvent, why: string): string {
-  return `cannot ${EVENT_WORDS[event]}: the visit is ${STATE_WORDS[state]}; ${why}`;
+/** The refusal as the client reads it (in its language): the state and the event in words, and why. */
+export function refusalError(state: VisitState, event: VisitEvent, why: RefusalKey): AppError {
+  const text = { key: 'visit_refused', params: { event: { key: eventKey(event) }, state: { key: stateKey(state) }, why: { key: why } } } as const;
+  return AppError.keyed('conflict', text, { state, event });
 }
 
 /** The one gate of every status change: the transition, or a 409 naming the state and the event. */
 export function nextVisitState(state: VisitState, event: VisitEvent): Allowed {
   const t = TRANSITIONS[state][event];
-  if (!isAllowed(t)) throw new AppError('conflict', refusalMessage(state, event, t.refused), { state, event });
+  if (!isAllowed(t)) throw refusalError(state, event, t.refused);
   return t;
 }
 

@@ -1,6 +1,6 @@
 import type { CompiledQuery } from 'kysely';
 import type { VisitRow } from '../db/schema/scheduling.ts';
-import { AppError, validationError } from '../errors.ts';
+import { AppError, fieldIssue, validationError } from '../errors.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { todayIn } from '../shared/time.ts';
 import { atomicOrConflict, computePlan, routeWrites, type PlannerDeps } from './planning.ts';
@@ -16,7 +16,7 @@ import { nextVisitState, rowState, type VisitEvent } from './visit-lifecycle.ts'
 
 export async function visitById(deps: PlannerDeps, id: string): Promise<VisitRow> {
   const v = await deps.db.selectFrom('visits').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!v) throw new AppError('not_found', 'no visit with this id');
+  if (!v) throw AppError.keyed('not_found', { key: 'visit_not_found' });
   return v;
 }
 
@@ -30,7 +30,7 @@ export async function resequence(deps: PlannerDeps, date: string, shiftIds: read
   const visits = (await activeVisitsOfShifts(deps.db, shiftIds)).map((v) => (moved && v.id === moved.visitId ? { ...v, shift_id: moved.shiftId } : v));
   const { plan } = await computePlan(deps, date, shifts, [], visits.map((v) => fixedVisit(v, { keepPromise: true })), { timeBudgetMs: 500, maxIterations: 2000 });
   if (plan.conflicts.length > 0) {
-    throw new AppError('conflict', 'the visit does not fit into the shift (its hours, or windows already told to drivers)', { visits: plan.conflicts.length });
+    throw AppError.keyed('conflict', { key: 'visit_does_not_fit' }, { visits: plan.conflicts.length });
   }
   const drafts = new Set(visits.filter((v) => v.status === 'planned').map((v) => v.id));
   return routeWrites(deps, plan, date, deps.clock.now().toISOString(), drafts);
@@ -49,9 +49,9 @@ export async function changeVisit(deps: PlannerDeps, id: string, change: VisitCh
   const queries: CompiledQuery[] = [];
   if (change.shiftId !== undefined && change.shiftId !== v.shift_id) {
     const target = await deps.db.selectFrom('shifts').select(['date', 'status']).where('id', '=', change.shiftId).executeTakeFirst();
-    if (!target) throw validationError([{ field: 'shiftId', code: 'unknown_shift', message: 'no shift with this id' }]);
-    if (target.status !== 'open') throw validationError([{ field: 'shiftId', code: 'shift_cancelled', message: 'the shift is cancelled' }]);
-    if (target.date !== v.date) throw validationError([{ field: 'shiftId', code: 'other_date', message: `must be a shift on ${v.date}, the visit's date` }]);
+    if (!target) throw validationError([fieldIssue('shiftId', 'unknown_shift', { key: 'shift_not_found' })]);
+    if (target.status !== 'open') throw validationError([fieldIssue('shiftId', 'shift_cancelled', { key: 'shift_is_cancelled' })]);
+    if (target.date !== v.date) throw validationError([fieldIssue('shiftId', 'other_date', { key: 'shift_other_date', params: { date: v.date } })]);
     queries.push(deps.db.updateTable('visits').set({ shift_id: change.shiftId, pinned: 1, updated_at: at }).where('id', '=', id).where('status', '=', 'planned').compile());
     queries.push(...(await resequence(deps, v.date, [v.shift_id, change.shiftId], { visitId: id, shiftId: change.shiftId })));
   } else if (change.pinned !== undefined) {
@@ -59,7 +59,7 @@ export async function changeVisit(deps: PlannerDeps, id: string, change: VisitCh
   }
   if (queries.length === 0) return v;
   queries.push(auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { ...change } }));
-  await atomicOrConflict(deps, queries, 'visit not changed');
+  await atomicOrConflict(deps, queries, 'what_visit_not_changed');
   return visitById(deps, id);
 }
 
@@ -86,7 +86,7 @@ export async function cancelVisit(deps: PlannerDeps, id: string, reason: string,
   } else {
     queries = cancelVisitQueries(deps, id, v.status, 'cancel_by_staff', reason, by, at);
   }
-  await atomicOrConflict(deps, [...queries, auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { cancelled: reason } })], 'visit not cancelled');
+  await atomicOrConflict(deps, [...queries, auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { cancelled: reason } })], 'what_visit_not_cancelled');
   return landed(deps, v, 'cancel_by_staff');
 }
 
@@ -96,11 +96,11 @@ export async function landed(deps: PlannerDeps, before: VisitRow, event: VisitEv
   if (after.status === nextVisitState(before.status, event).to) return after;
   // where it stands now: the refusal in words, else the plain fact that it moved
   nextVisitState(after.status, event);
-  throw new AppError('conflict', 'the visit changed meanwhile; reload it and try again', { state: after.status, event });
+  throw AppError.keyed('conflict', { key: 'visit_changed_meanwhile' }, { state: after.status, event });
 }
 
 /** An examiner acts only on the visits of their own shifts (an admin or a dispatcher on any). */
-async function ownShiftOnly(deps: PlannerDeps, v: VisitRow, by: { id: string; role: string }, what: string): Promise<void> {
+async function ownShiftOnly(deps: PlannerDeps, v: VisitRow, by: { id: string; role: string }, what: 'examiner_own_visits_record' | 'examiner_own_visits_update'): Promise<void> {
   if (by.role !== 'examiner') return;
   const own = await deps.db
     .selectFrom('shifts as s')
@@ -109,7 +109,7 @@ async function ownShiftOnly(deps: PlannerDeps, v: VisitRow, by: { id: string; ro
     .where('s.id', '=', v.shift_id)
     .where('e.staff_id', '=', by.id)
     .executeTakeFirst();
-  if (!own) throw new AppError('forbidden', `an examiner ${what} only the visits of their own shifts`);
+  if (!own) throw AppError.keyed('forbidden', { key: what });
 }
 
 /**
@@ -119,9 +119,9 @@ async function ownShiftOnly(deps: PlannerDeps, v: VisitRow, by: { id: string; ro
  */
 export async function visitToClose(deps: PlannerDeps, id: string, by: { id: string; role: string }): Promise<VisitRow> {
   const v = await visitById(deps, id);
-  await ownShiftOnly(deps, v, by, 'records');
+  await ownShiftOnly(deps, v, by, 'examiner_own_visits_record');
   nextVisitState(v.status, 'record_exam');
-  if (v.date > todayIn(deps.clock.now())) throw new AppError('conflict', `the visit is on ${v.date}: its exam is recorded on or after that day`);
+  if (v.date > todayIn(deps.clock.now())) throw AppError.keyed('conflict', { key: 'visit_exam_before_day', params: { date: v.date } });
   return v;
 }
 
@@ -132,14 +132,14 @@ export async function visitToClose(deps: PlannerDeps, id: string, by: { id: stri
 export async function recordDone(deps: PlannerDeps, id: string): Promise<never> {
   const v = await visitById(deps, id);
   nextVisitState(v.status, 'mark_done');
-  throw new AppError('conflict', 'a visit is not marked done without an exam', { state: v.status, event: 'mark_done' });
+  throw AppError.keyed('conflict', { key: 'visit_done_needs_exam' }, { state: v.status, event: 'mark_done' });
 }
 
 /** Nobody at the door: recorded, and the driver is back in the pool. */
 export async function recordNoShow(deps: PlannerDeps, id: string, by: string | null): Promise<VisitRow> {
   const v = await visitById(deps, id);
   const to = rowState(nextVisitState(v.status, 'record_no_show'));
-  if (v.date > todayIn(deps.clock.now())) throw new AppError('conflict', `the visit is on ${v.date}: a no-show is recorded on or after that day`);
+  if (v.date > todayIn(deps.clock.now())) throw AppError.keyed('conflict', { key: 'visit_no_show_before_day', params: { date: v.date } });
   const at = deps.clock.now().toISOString();
   await atomicOrConflict(
     deps,
@@ -152,7 +152,7 @@ export async function recordNoShow(deps: PlannerDeps, id: string, by: string | n
         .compile(),
       auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { noShow: true } }),
     ],
-    'no-show not recorded',
+    'what_no_show_not_recorded',
   );
   return landed(deps, v, 'record_no_show');
 }
@@ -164,10 +164,10 @@ export async function recordNoShow(deps: PlannerDeps, id: string, by: string | n
  */
 export async function recordProgress(deps: PlannerDeps, id: string, event: 'set_out' | 'arrive', by: { id: string; role: string }): Promise<VisitRow> {
   const v = await visitById(deps, id);
-  await ownShiftOnly(deps, v, by, 'updates');
+  await ownShiftOnly(deps, v, by, 'examiner_own_visits_update');
   const to = rowState(nextVisitState(v.status, event));
   const today = todayIn(deps.clock.now());
-  if (v.date !== today) throw new AppError('conflict', `the visit is on ${v.date}: the crew sets out and arrives on that day`, { state: v.status, event });
+  if (v.date !== today) throw AppError.keyed('conflict', { key: 'visit_crew_on_day', params: { date: v.date } }, { state: v.status, event });
   const at = deps.clock.now().toISOString();
   await atomicOrConflict(
     deps,
@@ -175,7 +175,7 @@ export async function recordProgress(deps: PlannerDeps, id: string, event: 'set_
       deps.db.updateTable('visits').set({ status: to, updated_at: at }).where('id', '=', id).where('status', '=', v.status).compile(),
       auditEntry(deps, { staffId: by.id, action: 'visit.change', subject: id, details: { [event === 'set_out' ? 'enRoute' : 'arrived']: true } }),
     ],
-    event === 'set_out' ? 'visit not set out' : 'arrival not recorded',
+    event === 'set_out' ? 'what_visit_not_set_out' : 'what_arrival_not_recorded',
   );
   return landed(deps, v, event);
 }

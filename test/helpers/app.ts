@@ -20,7 +20,16 @@ export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 export const TEST_TWILIO_TOKEN = 'test-twilio-auth-token-0123456789';
 
 export async function createTestApp(
-  options: { now?: string; env?: Record<string, string>; parser?: 'worker' | 'in-thread'; telephony?: (clock: Clock) => Telephony; dataKey?: Buffer; logger?: Logger } = {},
+  options: {
+    now?: string;
+    env?: Record<string, string>;
+    parser?: 'worker' | 'in-thread';
+    telephony?: (clock: Clock) => Telephony;
+    dataKey?: Buffer;
+    logger?: Logger;
+    /** The Accept-Language of every request that sets none (e.g. 'en' for a file asserting English words). */
+    lang?: string;
+  } = {},
 ) {
   const database = await openTempDatabase();
   const clock = fixedClock(options.now ?? '2026-11-26T02:00:00.000Z');
@@ -54,6 +63,7 @@ export async function createTestApp(
     const { as = 'admin', client, ...rest } = init;
     const headers = new Headers(rest.headers);
     if (as) headers.set('authorization', `Bearer ${tokens[as]}`);
+    if (options.lang && !headers.has('accept-language')) headers.set('accept-language', options.lang);
     return app.request(path, { ...rest, headers }, client === undefined ? undefined : fromAddress(client));
   };
   return { app, deps, clock, tokens, request, recording, cleanup: database.cleanup };

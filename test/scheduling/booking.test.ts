@@ -12,7 +12,7 @@ const driver = (n: number, extra: RowInput = {}): [string, RowInput] => [
 ];
 
 beforeEach(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ lang: 'en' });
 });
 afterEach(() => t.cleanup());
 

@@ -25,7 +25,7 @@ const driver = (n: number, extra: RowInput = {}): [string, RowInput] => [
 ];
 
 beforeEach(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ lang: 'en' });
 });
 afterEach(() => t.cleanup());
 
@@ -83,7 +83,7 @@ describe('planning a day of home visits', () => {
     expect(allVisits(plan).map((v) => v.fileNumber)).toEqual(['200000000001']);
     expect(plan.unplanned.sort((x, y) => x.fileNumber.localeCompare(y.fileNumber))).toEqual([
       { fileNumber: '200000000002', reason: 'no_shift_in_area', message: expect.stringContaining('community'), driver: expect.objectContaining({ community: '光岳小区' }) },
-      { fileNumber: '200000000003', reason: 'outside_shift_hours', message: expect.stringContaining('上午/下午'), driver: expect.anything() },
+      { fileNumber: '200000000003', reason: 'outside_shift_hours', message: expect.stringContaining('morning/afternoon'), driver: expect.anything() },
     ]);
   });
 

@@ -34,7 +34,7 @@ const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.sl
 const travelMinutes = (a: { lat: number; lng: number }, b: { lat: number; lng: number }) => ((haversineKm(a, b) * t.deps.config.PLANNER_DETOUR_FACTOR) / t.deps.config.PLANNER_SPEED_KMH) * 60;
 
 beforeEach(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ lang: 'en' });
 });
 afterEach(() => t.cleanup());
 

@@ -249,7 +249,7 @@ const REQUEST_EVENTS = ['book', 'pin', 'set_out', 'arrive', 'record_exam', 'reco
 
 describe('on a real app and SQLite file', () => {
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ lang: 'en' });
     // C1 drivers born 1956 (an annual exam due, as in test/helpers/exams.ts), numbered past 99
     const drivers = Array.from({ length: API_DRIVERS + PROPERTY_RUNS + SHRINK_DRIVERS }, (_, i) => {
       const [, input] = examDriver(1);

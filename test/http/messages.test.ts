@@ -203,6 +203,19 @@ describe('error messages on real requests', () => {
     expect(rejected).toContain('status must be active/正常, cancelled/注销 or revoked/吊销. (unknown_value)');
   });
 
+  it('a registry file rejected as a whole: the line and what is wrong in zh-CN, the line-numbered English on request', async () => {
+    const post = (body: string, lang?: string) =>
+      t.request('/api/registry/imports', { method: 'POST', body, headers: { 'content-type': 'text/csv', ...(lang ? { 'accept-language': lang } : {}) } });
+    const messageOf = async (res: Response) => ((await res.json()) as ErrorBody).error.message;
+    expect(await messageOf(await post(''))).toBe('第 1 行：文件为空，没有表头行');
+    expect(await messageOf(await post('', 'en'))).toBe('Line 1: the file is empty: it has no header line.');
+    const header = csv([]).split('\n')[0]!.split(',').filter((h) => h !== 'classes').join(',');
+    const [zh, en] = [await post(`${header}\n`), await post(`${header}\n`, 'en')];
+    expect([zh.status, en.status]).toEqual([400, 400]);
+    expect(await messageOf(zh)).toBe('第 1 行：缺少必需的列：classes (准驾车型)');
+    expect(await messageOf(en)).toBe('Line 1: missing required column: classes (准驾车型).');
+  });
+
   it('a 401 and a 403 in both languages', async () => {
     const noToken = await t.app.request('/api/registry/imports');
     expect(((await noToken.json()) as ErrorBody).error.message).toBe('需要有效的 API 令牌：Authorization: Bearer TOKEN');

@@ -85,6 +85,14 @@ describe('planning a day of home visits', () => {
       { fileNumber: '200000000002', reason: 'no_shift_in_area', message: expect.stringContaining('community'), driver: expect.objectContaining({ community: '光岳小区' }) },
       { fileNumber: '200000000003', reason: 'outside_shift_hours', message: expect.stringContaining('morning/afternoon'), driver: expect.anything() },
     ]);
+    // The same view read in zh-CN (the default): the words in Chinese, the reason codes unchanged.
+    const zh = await t.request(`/api/plans/${TOMORROW}`, { as: 'dispatcher', headers: { 'accept-language': 'zh-CN' } });
+    expect(zh.headers.get('content-language')).toBe('zh-CN');
+    const unplanned = ((await zh.json()) as { unplanned: { fileNumber: string; reason: string; message: string }[] }).unplanned;
+    expect(unplanned.sort((x, y) => x.fileNumber.localeCompare(y.fileNumber)).map((u) => [u.reason, u.message])).toEqual([
+      ['no_shift_in_area', '这一天没有覆盖司机所在小区或区域的班次'],
+      ['outside_shift_hours', '没有班次能在班次时间内、按司机的上午/下午偏好到达'],
+    ]);
   });
 
   it('keeps overdue drivers first when the shifts are too small for everyone', async () => {

@@ -122,9 +122,9 @@ describe('recording the exam at the door', () => {
     expect(refused.status).toBe(400);
     const refusal = (await refused.json()) as { error: { message: string; details: { issues: unknown[] } } };
     expect(refusal.error.details.issues).toEqual([
-      expect.objectContaining({ field: 'findings.cognitiveTest', code: 'required', message: '必填，pass 或 fail：该预约的某个案件需要三力测试（RULES.md §3）' }),
+      expect.objectContaining({ field: 'findings.cognitiveTest', code: 'required', message: '必填，pass 或 fail：该预约的某个业务需要三力测试（RULES.md §3）' }),
     ]);
-    expect(refusal.error.message).toBe('请求无效：findings.cognitiveTest：必填，pass 或 fail：该预约的某个案件需要三力测试（RULES.md §3）');
+    expect(refusal.error.message).toBe('请求无效：findings.cognitiveTest：必填，pass 或 fail：该预约的某个业务需要三力测试（RULES.md §3）');
     const exam = await recordExam(t, visits.get(RENEWAL[0])!, { cognitiveTest: 'pass' });
     expect(exam.items.at(-1)).toEqual({ item: 'cognitive_test', pass: true, reason: null });
     const subs = await submissionsOf(RENEWAL[0]);

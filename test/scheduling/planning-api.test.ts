@@ -90,8 +90,8 @@ describe('planning a day of home visits', () => {
     expect(zh.headers.get('content-language')).toBe('zh-CN');
     const unplanned = ((await zh.json()) as { unplanned: { fileNumber: string; reason: string; message: string }[] }).unplanned;
     expect(unplanned.sort((x, y) => x.fileNumber.localeCompare(y.fileNumber)).map((u) => [u.reason, u.message])).toEqual([
-      ['no_shift_in_area', '这一天没有覆盖司机所在小区或区域的班次'],
-      ['outside_shift_hours', '没有班次能在班次时间内、按司机的上午/下午偏好到达'],
+      ['no_shift_in_area', '这一天没有覆盖驾驶人所在小区或区域的班次'],
+      ['outside_shift_hours', '没有班次能在班次时间内、按驾驶人的上午/下午偏好到达'],
     ]);
   });
 

@@ -162,7 +162,7 @@ async function staffCommand(config: Config, args: string[], out: Out): Promise<v
   if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
   await withDeps(config, async (deps) => {
     const { staff, token } = await addStaff(deps, { name, role: values.role as Role, createdBy: null });
-    out(`created ${staff.role} ${staff.id}; the API token below is shown only once:`);
+    out(render(localeFromEnv(), 'cli_staff_created', { role: staff.role, id: staff.id }));
     out(token);
   });
 }
@@ -181,7 +181,7 @@ async function demoDataCommand(args: string[], out: Out): Promise<void> {
     out: values.out,
     chineseHeaders: values['chinese-headers'] ?? false,
   });
-  out(`wrote ${result.rows} synthetic rows (${result.bytes} bytes) to ${values.out}`);
+  out(render(localeFromEnv(), 'cli_demo_written', { rows: result.rows, bytes: result.bytes, file: values.out! }));
 }
 
 async function outreachCommand(config: Config, args: string[], out: Out): Promise<void> {
@@ -192,7 +192,7 @@ async function outreachCommand(config: Config, args: string[], out: Out): Promis
   await withDeps(config, async (deps) => {
     if (sub === 'start') {
       const result = await startOutreach(deps, { staffId: null, limit: intOption(values.limit, 'limit', 1, 1_000_000) ?? 100, category, community: values.community });
-      out(`started ${result.started} conversations; ${result.remaining} more drivers are waiting`);
+      out(render(localeFromEnv(), 'cli_outreach_started', { started: result.started, remaining: result.remaining }));
     } else if (sub === 'run') {
       // The same order and shared budget as the server's tick (src/outreach/loop.ts).
       let budget = config.OUTREACH_RATE_PER_MINUTE;
@@ -215,7 +215,7 @@ async function workerCommand(config: Config, args: string[], out: Out): Promise<
   const { values } = parseArgs({ args, options: { 'until-idle': { type: 'boolean' } } });
   await withDeps(config, async (deps) => {
     const worker = startSubmissionWorker(deps, gatewayFromConfig(config), workerSettings(config));
-    out(`submission worker started (gateway: ${config.GATEWAY_URL ?? 'in-process simulator'})`);
+    out(render(localeFromEnv(), 'cli_worker_started', { gateway: config.GATEWAY_URL ?? 'in-process simulator' }));
     if (values['until-idle']) await worker.idle();
     else await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve())));
     await worker.stop();
@@ -251,8 +251,8 @@ async function demoCrewsCommand(config: Config, args: string[], out: Out): Promi
   const [, startsAt, endsAt] = hours as unknown as [string, string, string];
   await withDeps(config, async (deps) => {
     const ids = await createDemoCrews(deps, date, count, { startsAt, endsAt });
-    out(`added ${ids.length} crews with shifts on ${date}, ${startsAt}-${endsAt}:`);
-    for (const id of ids) out(`  shift ${id}`);
+    out(render(localeFromEnv(), 'cli_crews_added', { count: ids.length, date, startsAt, endsAt }));
+    for (const id of ids) out(render(localeFromEnv(), 'cli_crew_shift', { id }));
   });
 }
 
@@ -263,11 +263,11 @@ async function planCommand(config: Config, args: string[], out: Out): Promise<vo
   await withDeps(config, async (deps) => {
     if (sub === 'preview') {
       const r = await previewPlan(deps, date, { staffId: null, seed: intOption(values.seed, 'seed', 0, 2 ** 31 - 1) });
-      for (const line of previewLines(r)) out(line);
+      for (const line of previewLines(r, localeFromEnv())) out(line);
     } else if (sub === 'commit') {
-      for (const line of commitLines(await commitAndSend(deps, date, null))) out(line);
+      for (const line of commitLines(await commitAndSend(deps, date, null), localeFromEnv())) out(line);
     } else if (sub === 'show') {
-      for (const line of await latestRunLines(deps, date)) out(line);
+      for (const line of await latestRunLines(deps, date, localeFromEnv())) out(line);
       const shifts = await deps.db.selectFrom('shifts').selectAll().where('date', '=', date).where('status', '=', 'open').orderBy('starts_at').execute();
       for (const shift of shifts) {
         const visits = await deps.db
@@ -277,8 +277,8 @@ async function planCommand(config: Config, args: string[], out: Out): Promise<vo
           .where('status', '<>', 'cancelled')
           .orderBy('seq')
           .execute();
-        out(`shift ${shift.id}  ${shift.starts_at}-${shift.ends_at}  ${visits.length}/${shift.capacity} visits`);
-        for (const v of visits) out(`  ${v.seq}. ${v.starts_at} (window ${v.window_start}-${v.window_end})  ${v.status}  ${v.stop_label}`);
+        out(render(localeFromEnv(), 'cli_plan_shift', { id: shift.id, startsAt: shift.starts_at, endsAt: shift.ends_at, visits: visits.length, capacity: shift.capacity }));
+        for (const v of visits) out(render(localeFromEnv(), 'cli_plan_visit', { seq: v.seq, startsAt: v.starts_at, windowStart: v.window_start, windowEnd: v.window_end, status: v.status, stop: v.stop_label }));
       }
     } else throw new UsageError('plan needs preview, commit or show');
   });
@@ -293,7 +293,7 @@ async function routeSheetCommand(config: Config, args: string[], out: Out): Prom
     const now = deps.clock.now();
     const text = values.ics ? routeSheetIcs(sheet, now, config.PUBLIC_BASE_URL) : routeSheetHtml(sheet, todayIn(now));
     await writeFile(values.out!, text);
-    out(`wrote the route sheet of ${sheet.visits.length} visits to ${values.out}`);
+    out(render(localeFromEnv(), 'cli_route_sheet_written', { visits: sheet.visits.length, file: values.out! }));
   });
 }
 
@@ -313,8 +313,10 @@ async function simulateReplyCommand(config: Config, args: string[], out: Out): P
     const result = await simulateReply(deps, createApp(deps), { phone, text: values.text, digits: values.digits });
     if (result.status === 404) throw new UsageError('no conversation with this driver to answer a call of: start outreach first');
     if (result.status !== 200) throw new Error(`the webhook answered ${result.status}`);
-    out(values.text !== undefined ? `reply SMS: ${result.reply ?? '(none)'}` : `call: ${result.reply}`);
-    out(`conversation: ${result.conversationStatus ?? '(no conversation with this driver)'}`);
+    const locale = localeFromEnv();
+    const text = result.reply ?? render(locale, 'cli_reply_none');
+    out(render(locale, values.text !== undefined ? 'cli_reply_sms' : 'cli_reply_call', { text }));
+    out(render(locale, 'cli_conversation', { status: result.conversationStatus ?? render(locale, 'cli_reply_none') }));
   });
 }
 

@@ -298,6 +298,42 @@ export const MESSAGES = {
     en:
       'screening {id} as of {asOf}: {screened} licences screened; flagged {flagged} = created {created} + reopened {reopened} + updated {updated} + unchanged {unchanged} + already completed {alreadyCompleted}; open before {openBefore} = updated {updated} + unchanged {unchanged} + superseded {superseded} + lapsed {lapsed}',
   },
+
+  // --- what `plan preview|commit|show` and the other CLI commands print ---
+  plan_preview_summary: {
+    'zh-CN': '共考虑 {considered} 位驾驶人 = 已安排 {planned} + 未安排 {unplanned} + 冲突 {conflicts} + 进行中 {underway}（{km} 公里，{travel}，{ms} 毫秒）',
+    en: 'considered {considered} drivers = planned {planned} + not planned {unplanned} + conflicts {conflicts} + under way {underway} ({km} km, {travel}, {ms} ms)',
+  },
+  plan_commit_summary: {
+    'zh-CN': '共考虑 {considered} 个预约 = 已预约 {booked} + 原已预约 {unchanged} + 未预约 {leftOut}',
+    en: 'considered {considered} visits = booked {booked} + already booked {unchanged} + left out {leftOut}',
+  },
+  plan_commit_sms: {
+    'zh-CN': '{booked} 个预约的通知短信 = 已发 {sent} + 推迟 {deferred} + 发送中 {sending} + 跳过 {skipped} + 失败 {failed}',
+    en: 'appointment SMS for the {booked} booked = sent {sent} + deferred {deferred} + sending {sending} + skipped {skipped} + failed {failed}',
+  },
+  plan_latest_none: { 'zh-CN': '{date} 还没有预览', en: 'no preview of {date} yet' },
+  plan_latest_old: {
+    'zh-CN': '最近一次预览 {at}：已安排 {planned}，未安排或冲突 {out}（{km} 公里）',
+    en: 'latest preview {at}: planned {planned}, not planned or in conflict {out} ({km} km)',
+  },
+  plan_latest: {
+    'zh-CN': '最近一次预览 {at}：共考虑 {considered} 位驾驶人 = 已安排 {planned} + 未安排 {unplanned} + 冲突 {conflicts} + 进行中 {underway}（{km} 公里）',
+    en: 'latest preview {at}: considered {considered} drivers = planned {planned} + not planned {unplanned} + conflicts {conflicts} + under way {underway} ({km} km)',
+  },
+  cli_plan_shift: { 'zh-CN': '班次 {id}  {startsAt}-{endsAt}  {visits}/{capacity} 个预约', en: 'shift {id}  {startsAt}-{endsAt}  {visits}/{capacity} visits' },
+  cli_plan_visit: { 'zh-CN': '  {seq}. {startsAt}（约定 {windowStart}-{windowEnd}）  {status}  {stop}', en: '  {seq}. {startsAt} (window {windowStart}-{windowEnd})  {status}  {stop}' },
+  cli_staff_created: { 'zh-CN': '已创建 {role} 账户 {id}；下面的 API 令牌只显示这一次：', en: 'created {role} {id}; the API token below is shown only once:' },
+  cli_demo_written: { 'zh-CN': '已写入 {rows} 行合成数据（{bytes} 字节）到 {file}', en: 'wrote {rows} synthetic rows ({bytes} bytes) to {file}' },
+  cli_outreach_started: { 'zh-CN': '已开始 {started} 个联系会话；还有 {remaining} 位驾驶人等待', en: 'started {started} conversations; {remaining} more drivers are waiting' },
+  cli_crews_added: { 'zh-CN': '已添加 {count} 个班组，班次在 {date}，{startsAt}-{endsAt}：', en: 'added {count} crews with shifts on {date}, {startsAt}-{endsAt}:' },
+  cli_crew_shift: { 'zh-CN': '  班次 {id}', en: '  shift {id}' },
+  cli_route_sheet_written: { 'zh-CN': '已把 {visits} 个预约的路线单写入 {file}', en: 'wrote the route sheet of {visits} visits to {file}' },
+  cli_reply_sms: { 'zh-CN': '回复短信：{text}', en: 'reply SMS: {text}' },
+  cli_reply_call: { 'zh-CN': '通话：{text}', en: 'call: {text}' },
+  cli_reply_none: { 'zh-CN': '（无）', en: '(none)' },
+  cli_conversation: { 'zh-CN': '联系会话：{status}', en: 'conversation: {status}' },
+  cli_worker_started: { 'zh-CN': '提交队列工作进程已启动（网关：{gateway}）', en: 'submission worker started (gateway: {gateway})' },
 } as const satisfies Record<string, Record<Locale, string>>;
 
 export type MessageKey = keyof typeof MESSAGES;

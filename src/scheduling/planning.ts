@@ -3,6 +3,7 @@ import { format } from 'date-fns';
 import type { CompiledQuery } from 'kysely';
 import type { ShiftRow } from '../db/schema/scheduling.ts';
 import { AppError, fieldIssue, validationError } from '../errors.ts';
+import type { Locale } from '../i18n/locale.ts';
 import { render, type MessageKey } from '../i18n/messages.ts';
 import type { AppDeps } from '../http/env.ts';
 import { addDays } from '../shared/civil-date.ts';
@@ -422,37 +423,53 @@ export async function commitAndSend(deps: PlannerDeps & Pick<AppDeps, 'telephony
   };
 }
 
-// The CLI's plan lines are English (their figures' words are); the reason read from the catalogue.
-const reasonLine = (u: Unplanned) => `  ${u.fileNumber}  ${u.reason}  ${render('en', UNPLANNED_REASONS[u.reason])}`;
+// What the CLI prints about plans, in the operator's language (issue 14); the figures as sums.
+const reasonLine = (locale: Locale) => (u: Unplanned) => `  ${u.fileNumber}  ${u.reason}  ${render(locale, UNPLANNED_REASONS[u.reason])}`;
 
 /** What `plan preview` prints: the figures as a sum, then each driver left out with the reason. */
-export function previewLines(r: PlanRunSummary): string[] {
+export function previewLines(r: PlanRunSummary, locale: Locale = 'en'): string[] {
   return [
-    `considered ${r.considered} drivers = planned ${r.planned} + not planned ${r.unplanned.length} + conflicts ${r.conflicts.length} + under way ${r.underway}` +
-      ` (${r.km} km, ${r.travel}, ${r.elapsedMs} ms)`,
-    ...r.unplanned.map(reasonLine),
-    ...r.conflicts.map(reasonLine),
+    render(locale, 'plan_preview_summary', {
+      considered: r.considered,
+      planned: r.planned,
+      unplanned: r.unplanned.length,
+      conflicts: r.conflicts.length,
+      underway: r.underway,
+      km: r.km,
+      travel: r.travel,
+      ms: r.elapsedMs,
+    }),
+    ...r.unplanned.map(reasonLine(locale)),
+    ...r.conflicts.map(reasonLine(locale)),
   ];
 }
 
 /** What `plan commit` prints: both sums, then each draft left out with the reason. */
-export function commitLines(r: CommitResult): string[] {
+export function commitLines(r: CommitResult, locale: Locale = 'en'): string[] {
   const a = r.appointments;
   return [
-    `considered ${r.considered} visits = booked ${r.booked} + already booked ${r.unchanged} + left out ${r.leftOut.length}`,
-    ...r.leftOut.map(reasonLine),
-    `appointment SMS for the ${r.booked} booked = sent ${a.sent} + deferred ${a.deferred} + sending ${a.sending} + skipped ${a.skipped} + failed ${a.failed}`,
+    render(locale, 'plan_commit_summary', { considered: r.considered, booked: r.booked, unchanged: r.unchanged, leftOut: r.leftOut.length }),
+    ...r.leftOut.map(reasonLine(locale)),
+    render(locale, 'plan_commit_sms', { booked: r.booked, sent: a.sent, deferred: a.deferred, sending: a.sending, skipped: a.skipped, failed: a.failed }),
   ];
 }
 
 /** What `plan show` prints first: the latest preview's figures as a sum (runs stored before them: planned only). */
-export async function latestRunLines(deps: Pick<PlannerDeps, 'db'>, date: string): Promise<string[]> {
+export async function latestRunLines(deps: Pick<PlannerDeps, 'db'>, date: string, locale: Locale = 'en'): Promise<string[]> {
   const run = await deps.db.selectFrom('plan_runs').select(['created_at', 'figures', 'unassigned']).where('date', '=', date).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
-  if (!run) return [`no preview of ${date} yet`];
+  if (!run) return [render(locale, 'plan_latest_none', { date })];
   const f = JSON.parse(run.figures) as { considered?: number; planned: number; unplanned?: number; conflicts?: number; underway?: number; km: number };
   const out = (JSON.parse(run.unassigned) as Unplanned[]).length;
-  if (f.considered === undefined) return [`latest preview ${run.created_at}: planned ${f.planned}, not planned or in conflict ${out} (${f.km} km)`];
+  if (f.considered === undefined) return [render(locale, 'plan_latest_old', { at: run.created_at, planned: f.planned, out, km: f.km })];
   return [
-    `latest preview ${run.created_at}: considered ${f.considered} drivers = planned ${f.planned} + not planned ${f.unplanned ?? 0} + conflicts ${f.conflicts ?? 0} + under way ${f.underway ?? 0} (${f.km} km)`,
+    render(locale, 'plan_latest', {
+      at: run.created_at,
+      considered: f.considered,
+      planned: f.planned,
+      unplanned: f.unplanned ?? 0,
+      conflicts: f.conflicts ?? 0,
+      underway: f.underway ?? 0,
+      km: f.km,
+    }),
   ];
 }

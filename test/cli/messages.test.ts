@@ -47,4 +47,12 @@ describe('the CLI in the locale of LANG', () => {
     const en = await run('C', 'screen', '--as-of', '2026-11-26');
     expect(en[0]).toMatch(/^screening \S+ as of 2026-11-26: \d+ licences screened; flagged \d+ = created/);
   });
+
+  it('prints crews and plans in both languages', async () => {
+    const zh = await run(undefined, 'demo-crews', '--date', 'tomorrow', '--count', '1');
+    expect(zh[0]).toMatch(/^已添加 1 个班组，班次在 \d{4}-\d{2}-\d{2}，08:00-17:30：$/);
+    expect((await run(undefined, 'plan', 'preview', '--date', 'tomorrow'))[0]).toMatch(/^共考虑 \d+ 位驾驶人 = 已安排 \d+ \+ 未安排 \d+ \+ 冲突 \d+ \+ 进行中 \d+（/);
+    expect((await run('en_US.UTF-8', 'plan', 'show', '--date', 'tomorrow'))[0]).toMatch(/^latest preview \S+: considered \d+ drivers = planned \d+/);
+    expect((await run('zh_CN.UTF-8', 'plan', 'show', '--date', '+9'))[0]).toMatch(/^\d{4}-\d{2}-\d{2} 还没有预览$/);
+  });
 });

@@ -25,6 +25,10 @@ describe('npm run cli -- simulate-reply', () => {
     dir = mkdtempSync(join(tmpdir(), 'sdc-simulate-'));
     process.env.DATA_DIR = dir;
     process.env.OUTREACH_WINDOW = '00:00-23:59';
+    // The CLI's lines in English (its default is Chinese, issue 14).
+    process.env.LANG = 'en_US.UTF-8';
+    delete process.env.LC_ALL;
+    delete process.env.LC_MESSAGES;
     delete process.env.DATABASE_PATH;
     delete process.env.DATA_KEY;
     const file = join(dir, 'demo.csv');

@@ -98,6 +98,8 @@ function workerEnv(url: string, ratePerSecond: number): NodeJS.ProcessEnv {
     SUBMISSION_BACKOFF_CAP_MS: '500',
     SUBMISSION_POLL_MS: '50',
     LOG_LEVEL: 'warn',
+    // The "started" line this drill waits for, in English.
+    LANG: 'en_US.UTF-8',
   };
 }
 

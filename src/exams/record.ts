@@ -47,14 +47,15 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
   const { cases, held, needsCognitiveTest, examiner } = await examContext(deps.db, visit);
   const now = deps.clock.now();
   const certificate = checkInput(input, visit.date, now, examiner.organisation, needsCognitiveTest);
-  input = { ...input, findings: { ...input.findings, cognitiveTest: input.findings.cognitiveTest ?? null } };
-  const result = assessExam(input.findings, { classes: held, needsCognitiveTest });
-  const outcomes = outcomesOf(result, input.findings, { held, cases, certificateValidUntil: certificate.validUntil, needsCognitiveTest });
+  // Stored as taken or not: a test left out (not needed) is null in the record.
+  const findings = { ...input.findings, cognitiveTest: input.findings.cognitiveTest ?? null };
+  const result = assessExam(findings, { classes: held, needsCognitiveTest });
+  const outcomes = outcomesOf(result, findings, { held, cases, certificateValidUntil: certificate.validUntil, needsCognitiveTest });
 
   const submissions = outcomes.filter((o) => o.outcome === 'submitted').length;
   const at = now.toISOString();
   const examId = deps.ids.next();
-  const medical: MedicalRecord = { findings: input.findings, items: result.items, thresholds: result.thresholds };
+  const medical: MedicalRecord = { findings, items: result.items, thresholds: result.thresholds };
   const queries: CompiledQuery[] = [
     deps.db
       .updateTable('visits')

@@ -101,13 +101,14 @@ export function routeSheetHtml(sheet: RouteSheet, today: string): string {
       const body = stop.visits
         .map(
           (v) => `<tr>
-  <td>${v.seq}<br><small class="visit-id">访视编号<br>${e(v.id)}</small></td>
+  <td>${v.seq}</td>
   <td>${e(clock(v.startsAt))}<br><small>约定 ${e(clock(v.windowStart))}-${e(clock(v.windowEnd))}</small></td>
   <td>${e(v.name)}<br><small>${e(STATUS_WORDS[v.status] ?? v.status)}</small></td>
   <td>${e(formatPhone(v.phone))}</td>
   <td>${e(v.address)}${v.community ? `<br><small>${e(v.community)}</small>` : ''}</td>
   <td>${v.needs.map(e).join('<br>')}<br><small>约${v.serviceMinutes}分钟</small></td>
-</tr>`,
+</tr>
+<tr class="visit-id"><td colspan="6"><small>访视编号 ${e(v.id)}</small></td></tr>`,
         )
         .join('\n');
       return `${head}\n${body}`;
@@ -126,6 +127,8 @@ export function routeSheetHtml(sheet: RouteSheet, today: string): string {
   table { border-collapse: collapse; width: 100%; font-size: .95em; }
   th, td { border: 1px solid #555; padding: .35em .5em; vertical-align: top; text-align: left; }
   tr.stop th { background: #eee; }
+  /* The visit id on a line of its own: a column of its own would squeeze the others on a phone. */
+  tr.visit-id td { border-top: none; padding-top: 0; word-break: break-all; }
   small { color: #444; }
   @media print { body { margin: 0; } a { display: none; } tr { page-break-inside: avoid; } }
 </style>

@@ -16,6 +16,7 @@ import { schedulingRoutes } from './scheduling/routes.ts';
 import { apiReferencePage } from './http/api-reference.ts';
 import { examRoutes } from './exams/routes.ts';
 import { submissionRoutes } from './submissions/routes.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 
 export const API_TITLE = '老年驾驶人上门体检服务 API';
 
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', meRoutes());
   app.route('/', examRoutes());
   app.route('/', submissionRoutes());
+  app.route('/', dashboardRoutes());
   app.route('/', twilioWebhooks());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   /** The 12123 submission queue: list, figures, pause, resume, retry. */
   'submissions:read': ['admin'],
   'submissions:manage': ['admin'],
+  /** The 工作台 figures (issue 15): counts and rates only, no names or numbers. */
+  'dashboard:read': ['admin'],
   'staff:manage': ['admin'],
   'audit:read': ['admin'],
   /** My own shifts and visits as a crew member (issue 14): whoever is linked to field staff. */

@@ -13,6 +13,8 @@ import { auditEntry } from '../staff/audit.ts';
 import { formatPhone } from '../shared/phone-display.ts';
 import { todayIn } from '../shared/time.ts';
 import { planAnswer } from './answers.ts';
+import { INBOX_MEANINGS, listInbox, resolveInboxItem } from './inbox.ts';
+import { listOptOuts } from './opt-outs.ts';
 import { outreachStats } from './stats.ts';
 import { startOutreach } from './start.ts';
 import { runDueSteps } from './steps.ts';
@@ -158,17 +160,91 @@ const messages = apiRoute('outreach:read', {
   responses: { 200: { description: 'A page of messages', content: { 'application/json': { schema: pageSchema(MessageSchema) } } } },
 });
 
+const InboxItemSchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    channel: z.string(),
+    body: z.string().nullable(),
+    phone: z.string().openapi({ description: 'E.164, for programs (masked for a role without outreach:read)' }),
+    phoneDisplay: z.string().openapi({ description: 'As people write it; masked for a role without outreach:read' }),
+    intent: z.string(),
+    outcome: z.string(),
+    reason: z.enum(['unknown_number', 'shared_number', 'not_understood']),
+    status: z.enum(['open', 'resolved']),
+    drivers: z
+      .array(
+        z.object({
+          fileNumberMasked: z.string(),
+          name: z.string(),
+          caseId: z.string().nullable().openapi({ description: "The driver's earliest open case: name it to resolve a shared number's reply" }),
+          conversationId: z.string(),
+          conversationStatus: z.string(),
+        }),
+      )
+      .openapi({ description: 'The drivers with an open conversation on the number (a known driver: that driver)' }),
+    resolution: z.object({ meaning: z.enum(INBOX_MEANINGS), by: z.string().nullable(), at: z.string() }).nullable(),
+  })
+  .openapi('InboxItem');
+
 const inbox = apiRoute('outreach:read', {
   method: 'get',
   path: '/api/outreach/inbox',
-  summary: 'Replies from unknown numbers or numbers shared by several drivers: staff decide',
+  summary: 'Replies staff must decide: unknown or shared numbers, and text the parser did not understand',
+  request: { query: z.strictObject({ ...pageQuery, status: z.enum(['open', 'resolved', 'all']).default('open').openapi({ description: 'Default open' }) }) },
+  responses: { 200: { description: 'A page of replies, oldest first', content: { 'application/json': { schema: pageSchema(InboxItemSchema) } } } },
+});
+
+const resolveInbox = apiRoute('outreach:call', {
+  method: 'post',
+  path: '/api/outreach/inbox/{id}/resolve',
+  summary: 'Decide what an inbox reply meant; applied as the reply parser would have (no SMS back), once, audited',
+  request: {
+    params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }),
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z.strictObject({
+            meaning: z.enum(INBOX_MEANINGS),
+            caseId: z.string().uuid().optional().openapi({ description: 'The driver, for an unknown or shared number (not needed to opt out)' }),
+            fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').optional().openapi({ description: 'The driver, instead of caseId' }),
+            note: z.string().trim().max(200).optional().openapi({ description: 'No ID numbers or medical data' }),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'The item, resolved, and the outcome of the applied answer (null for ignore)',
+      content: { 'application/json': { schema: z.object({ item: InboxItemSchema, outcome: z.string().nullable() }) } },
+    },
+    404: { description: 'No such reply in the inbox' },
+    409: { description: 'Already resolved, or the named driver has no open conversation' },
+  },
+});
+
+const optOuts = apiRoute('outreach:read', {
+  method: 'get',
+  path: '/api/outreach/opt-outs',
+  summary: 'Numbers that opted out: who, when, by which channel; newest first',
   request: { query: z.strictObject(pageQuery) },
   responses: {
     200: {
-      description: 'A page of unmatched replies, oldest first',
+      description: 'A page of opt-outs',
       content: {
         'application/json': {
-          schema: pageSchema(z.object({ id: z.string(), at: z.string(), phone: z.string(), phoneDisplay: z.string(), channel: z.string(), intent: z.string(), outcome: z.string(), body: z.string().nullable() })),
+          schema: pageSchema(
+            z.object({
+              phone: z.string(),
+              phoneDisplay: z.string(),
+              at: z.string(),
+              channel: z.enum(['sms', 'voice', 'phone']),
+              fileNumber: z.string().nullable().openapi({ description: 'The driver the opt-out was matched to, if one' }),
+              name: z.string().nullable(),
+            }),
+          ),
         },
       },
     },
@@ -339,22 +415,12 @@ export function outreachRoutes() {
         200,
       );
     })
-    .openapi(inbox, async (c) => {
-      const { limit, cursor } = c.req.valid('query');
-      let q = c
-        .get('deps')
-        .db.selectFrom('answers as a')
-        .leftJoin('messages as m', 'm.id', 'a.message_id')
-        .select(['a.id', 'a.at', 'a.phone', 'a.channel', 'a.intent', 'a.outcome', 'm.body'])
-        .where('a.outcome', 'in', ['unknown_number', 'ambiguous_number'])
-        .where('a.handled_at', 'is', null)
-        .orderBy('a.at')
-        .orderBy('a.id')
-        .limit(limit + 1);
-      if (cursor) q = q.where(afterCursor(cursor, ['a.at', 'a.id'], 'asc'));
-      const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.at, r.id]);
-      return c.json({ items: items.map((a) => ({ ...a, phoneDisplay: formatPhone(a.phone) })), nextCursor }, 200);
+    .openapi(inbox, async (c) => c.json(await listInbox(c.get('deps'), c.req.valid('query'), c.get('staff').role), 200))
+    .openapi(resolveInbox, async (c) => {
+      const staff = c.get('staff');
+      return c.json(await resolveInboxItem(c.get('deps'), c.req.valid('param').id, c.req.valid('json'), { id: staff.id, role: staff.role }), 200);
     })
+    .openapi(optOuts, async (c) => c.json(await listOptOuts(c.get('deps').db, c.req.valid('query'), c.get('staff').role), 200))
     .openapi(stats, async (c) => {
       const deps = c.get('deps');
       const query = c.req.valid('query');

@@ -11,6 +11,7 @@ export type AuditAction =
   | 'screening.run'
   | 'outreach.start'
   | 'outreach.phone_outcome'
+  | 'outreach.inbox_resolve'
   | 'field_staff.add'
   | 'shift.create'
   | 'shift.cancel'

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { stream } from 'hono/streaming';
 import { AppError } from '../errors.ts';
-import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
+import { afterCursor, encodeCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
@@ -8,8 +9,10 @@ import { dateInput, dateOf } from '../http/date-input.ts';
 import { CASE_STATUSES, type ScreeningRunRow } from '../db/schema/screening.ts';
 import { CANCELLATION_REASONS, CASE_CATEGORIES } from './case.ts';
 import { runScreening } from './run.ts';
-import { listCases } from './cases-query.ts';
-
+import { CASE_ARTICLES, CASE_SORTS, caseCsvCells, caseCsvHeader, listCases, type CaseListRow } from './cases-query.ts';
+import { negotiateLocale } from '../i18n/locale.ts';
+import { toCsvLine } from '../registry/csv-write.ts';
+import type { Role } from '../staff/permissions.ts';
 
 const RunSchema = z
   .object({
@@ -70,14 +73,14 @@ const CaseSchema = z
     needsCognitiveTest: z.boolean(),
     reason: z.enum(CANCELLATION_REASONS).nullable(),
     status: z.enum(CASE_STATUSES),
+    articles: z.array(z.string()).openapi({ description: 'What the case rests on (RULES.md §3): "Art N" of MPS Order 162 as amended' }),
     driver: DriverSummarySchema,
   })
   .openapi('Case');
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-const CasesQuery = z.strictObject({
-  ...pageQuery,
+const CasesFilters = {
   category: z.enum(CASE_CATEGORIES).optional(),
   status: z.enum([...CASE_STATUSES, 'all']).default('open').openapi({ description: 'Default open' }),
   overdue: bool.optional(),
@@ -85,7 +88,10 @@ const CasesQuery = z.strictObject({
   dueBefore: dateInput('Cases due strictly before this date').optional(),
   dueAfter: dateInput('Cases due strictly after this date').optional(),
   fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').optional(),
-});
+  district: z.string().trim().min(2).max(20).optional().openapi({ description: 'District or county as the address writes it (东昌府区, 莘县)' }),
+  sort: z.enum(CASE_SORTS).default('due_asc').openapi({ description: 'By due date, earliest first (default) or latest first' }),
+};
+const CasesQuery = z.strictObject({ ...pageQuery, ...CasesFilters });
 export type CasesFilter = z.infer<typeof CasesQuery>;
 
 const createRun = apiRoute('screening:run', {
@@ -151,6 +157,37 @@ const cases = apiRoute('cases:read', {
   },
 });
 
+const casesCsv = apiRoute('cases:read', {
+  method: 'get',
+  path: '/api/cases.csv',
+  summary: 'The case list as CSV, with the filters of GET /api/cases (ID numbers masked)',
+  description: 'Streamed, UTF-8 with BOM (spreadsheet programs read the Chinese right); every cell made inert against formulas. Header in the Accept-Language (zh-CN default).',
+  request: { query: z.strictObject(CasesFilters) },
+  responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } } },
+});
+
+/** Rows of the CSV read per query: enough to stream quickly, few enough to hold little memory. */
+const CSV_BATCH = 1000;
+
+function caseView(r: CaseListRow, role: Role): z.infer<typeof CaseSchema> {
+  return {
+    id: r.id,
+    fileNumber: r.file_number,
+    category: r.category,
+    triggerOn: r.trigger_on,
+    opensOn: r.opens_on,
+    dueOn: r.due_on,
+    lapsesOn: r.lapses_on,
+    overdue: r.overdue === 1,
+    targetClasses: r.target_classes === null ? null : (JSON.parse(r.target_classes) as string[]),
+    needsCognitiveTest: r.needs_cognitive_test === 1,
+    reason: r.reason as (typeof CANCELLATION_REASONS)[number] | null,
+    status: r.status,
+    articles: [...CASE_ARTICLES[r.category]],
+    driver: driverSummary(r, role),
+  };
+}
+
 export function screeningRoutes() {
   return createRouter()
     .openapi(createRun, async (c) => {
@@ -179,26 +216,27 @@ export function screeningRoutes() {
       const rows = await listCases(deps.db, filter);
       const role = c.get('staff').role;
       const { items, nextCursor } = page(rows, filter.limit, (r) => [r.due_on, r.id]);
-      return c.json(
-        {
-          items: items.map((r) => ({
-            id: r.id,
-            fileNumber: r.file_number,
-            category: r.category,
-            triggerOn: r.trigger_on,
-            opensOn: r.opens_on,
-            dueOn: r.due_on,
-            lapsesOn: r.lapses_on,
-            overdue: r.overdue === 1,
-            targetClasses: r.target_classes === null ? null : (JSON.parse(r.target_classes) as string[]),
-            needsCognitiveTest: r.needs_cognitive_test === 1,
-            reason: r.reason as (typeof CANCELLATION_REASONS)[number] | null,
-            status: r.status,
-            driver: driverSummary(r, role),
-          })),
-          nextCursor,
-        },
-        200,
-      );
+      return c.json({ items: items.map((r) => caseView(r, role)), nextCursor }, 200);
+    })
+    .openapi(casesCsv, async (c) => {
+      const query = c.req.valid('query');
+      const deps = c.get('deps');
+      const filter = { ...query, dueBefore: dateOf(deps, query.dueBefore), dueAfter: dateOf(deps, query.dueAfter), limit: CSV_BATCH };
+      const locale = negotiateLocale(c.req.header('accept-language'));
+      c.header('Content-Language', locale);
+      c.header('Content-Type', 'text/csv; charset=utf-8');
+      c.header('Content-Disposition', 'attachment; filename="cases.csv"');
+      return stream(c, async (out) => {
+        await out.write('\uFEFF' + toCsvLine(caseCsvHeader(locale)));
+        let cursor: string | undefined;
+        for (;;) {
+          const rows = await listCases(deps.db, { ...filter, cursor });
+          const batch = rows.slice(0, CSV_BATCH);
+          if (batch.length > 0) await out.write(batch.map((r) => toCsvLine(caseCsvCells(r))).join(''));
+          const last = batch[batch.length - 1];
+          if (rows.length <= CSV_BATCH || last === undefined) break;
+          cursor = encodeCursor([last.due_on, last.id]);
+        }
+      });
     });
 }

@@ -25,6 +25,9 @@ import { simulatedNumber, simulateReply, type SimulatedDriver } from './outreach
 import { CASE_CATEGORIES, type CaseCategory } from './screening/case.ts';
 import { maskPhone } from './shared/mask.ts';
 import { addStaff, listStaff } from './staff/repository.ts';
+import { PasswordInputError, readNewPassword } from './staff/password-input.ts';
+import { resetPassword } from './staff/sign-in.ts';
+import { normalizeUsername } from './staff/usernames.ts';
 import { createDemoCrews } from './scheduling/demo-crews.ts';
 import { runDueVisitNotices } from './scheduling/notices.ts';
 import { commitAndSend, commitLines, latestRunLines, previewLines, previewPlan } from './scheduling/planning.ts';
@@ -41,7 +44,11 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
   import FILE                           import a registry CSV (RULES.md §2)
   screen [--as-of DATE] [--lead-days N] [--renewal-min-age N]
                                         screen the registry (RULES.md §3-4)
-  staff add --name NAME --role ROLE     create an account (${ROLES.join('|')}); prints its API token last
+  staff add --name NAME --role ROLE [--username U --password]
+                                        create an account (${ROLES.join('|')}); prints its API token
+                                        last. --password reads the password from the first line of
+                                        standard input (or asks twice on a terminal): U signs in
+  staff password --username U           set a new password (read as above); ends U's sessions
   staff list                            list accounts
   demo-data --count N --out FILE [--seed N] [--chinese-headers]
                                         write a synthetic registry CSV
@@ -149,20 +156,45 @@ async function screenCommand(config: Config, args: string[], out: Out): Promise<
 
 async function staffCommand(config: Config, args: string[], out: Out): Promise<void> {
   const [sub, ...rest] = args;
+  const locale = localeFromEnv();
   if (sub === 'list') {
     await withDeps(config, async (deps) => {
-      for (const s of await listStaff(deps.db)) out(`${s.id}  ${s.role.padEnd(10)}  ${s.active ? 'active' : 'inactive'}  ${s.name}`);
+      for (const s of await listStaff(deps.db, deps.clock.now())) {
+        out(`${s.id}  ${s.role.padEnd(10)}  ${s.active ? 'active' : 'inactive'}  ${(s.username ?? '-').padEnd(12)}  ${s.name}`);
+      }
     });
     return;
   }
-  if (sub !== 'add') throw new UsageError('staff needs add or list');
-  const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, role: { type: 'string' } } });
+  // The password is read from standard input, never taken as an argument (ps, shell history).
+  const password = () =>
+    readNewPassword({ first: render(locale, 'cli_password_prompt'), again: render(locale, 'cli_password_again') }).catch((err: unknown) => {
+      if (err instanceof PasswordInputError) throw AppError.keyed('validation_failed', { key: err.reason === 'missing' ? 'cli_password_missing' : 'cli_password_mismatch' });
+      throw err;
+    });
+  if (sub === 'password') {
+    const { values } = parseArgs({ args: rest, options: { username: { type: 'string' } } });
+    if (!values.username) throw new UsageError('--username is required');
+    const username = values.username;
+    const next = await password();
+    await withDeps(config, async (deps) => {
+      const { endedSessions } = await resetPassword(deps, { username, password: next, by: null });
+      out(render(locale, 'cli_staff_password_set', { username: normalizeUsername(username), sessions: endedSessions }));
+    });
+    return;
+  }
+  if (sub !== 'add') throw new UsageError('staff needs add, password or list');
+  const { values } = parseArgs({
+    args: rest,
+    options: { name: { type: 'string' }, role: { type: 'string' }, username: { type: 'string' }, password: { type: 'boolean' } },
+  });
   const name = values.name?.trim();
   if (!name || name.length > 50) throw new UsageError('--name is required (1-50 characters)');
   if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  if (values.password && !values.username) throw new UsageError('--password needs --username');
+  const secret = values.password ? await password() : undefined;
   await withDeps(config, async (deps) => {
-    const { staff, token } = await addStaff(deps, { name, role: values.role as Role, createdBy: null });
-    out(render(localeFromEnv(), 'cli_staff_created', { role: staff.role, id: staff.id }));
+    const { staff, token } = await addStaff(deps, { name, role: values.role as Role, createdBy: null, username: values.username, password: secret });
+    out(render(locale, 'cli_staff_created', { role: staff.role, id: staff.id }));
     out(token);
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_LADDER, ladderProblem, windowProblem } from './outreach/ladder.ts';
 import { DEFAULT_LEAD_DAYS, DEFAULT_RENEWAL_MIN_AGE } from './screening/rules.ts';
+import { DEFAULT_PBKDF2_ITERATIONS } from './staff/passwords.ts';
 
 /**
  * Every setting, its default and its meaning. Read from the environment once at start (server
@@ -128,6 +129,20 @@ export const configSchema = z.object({
   AUTH_FAILURE_WINDOW_SECONDS: intFrom(1, 86400).default(60),
   /** Clients whose failures are remembered at once (memory bound); beyond it the least recently failing is forgotten. */
   AUTH_THROTTLE_MAX_CLIENTS: intFrom(1, 10000000).default(10000),
+  /**
+   * PBKDF2-HMAC-SHA256 iterations of a new password hash (OWASP 2023: 600000). Each hash keeps its
+   * own count, so raising it applies to passwords set (or signed in with) afterwards. Cloudflare
+   * Workers refuse more than 100000: a Worker deployment sets 100000 or less.
+   */
+  PASSWORD_PBKDF2_ITERATIONS: intFrom(1000, 10_000_000).default(DEFAULT_PBKDF2_ITERATIONS),
+  /** A console session unused this long ends. */
+  SESSION_IDLE_MINUTES: intFrom(1, 24 * 60).default(30),
+  /** A console session ends this long after its sign-in, however busy. */
+  SESSION_MAX_HOURS: intFrom(1, 24 * 30).default(12),
+  /** Failed sign-ins in a row that lock an account ... */
+  SIGN_IN_LOCK_AFTER: intFrom(1, 1000).default(5),
+  /** ... for this long. */
+  SIGN_IN_LOCK_MINUTES: intFrom(1, 24 * 60).default(15),
   /** on: behind a reverse proxy, the client is the last X-Forwarded-For address (the one the proxy saw). */
   TRUST_PROXY: z.enum(['on', 'off']).default('off'),
   /** debug | info | warn | error */

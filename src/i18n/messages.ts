@@ -75,6 +75,23 @@ export const MESSAGES = {
   twilio_signature: { 'zh-CN': 'X-Twilio-Signature 缺失或与本请求不符', en: 'X-Twilio-Signature is missing or does not match this request' },
   twilio_account: { 'zh-CN': 'AccountSid 不是本服务的 Twilio 账户', en: "AccountSid is not this service's Twilio account" },
 
+  // --- staff accounts, passwords and sign-in (src/staff, issue 15) ---
+  password_too_short: { 'zh-CN': '密码至少需要 10 个字符', en: 'the password needs at least 10 characters' },
+  password_too_long: { 'zh-CN': '密码最多 256 个字符', en: 'the password has at most 256 characters' },
+  password_is_username: { 'zh-CN': '密码不能与用户名相同', en: 'the password must not be the username' },
+  password_unchanged: { 'zh-CN': '新密码必须与当前密码不同', en: 'the new password must differ from the current one' },
+  password_wrong: { 'zh-CN': '当前密码不正确', en: 'the current password is not correct' },
+  password_not_set: { 'zh-CN': '该账户没有密码；请管理员设置', en: 'this account has no password; an administrator sets one' },
+  password_needs_username: { 'zh-CN': '设置密码需要同时给出用户名', en: 'a password needs a username' },
+  username_shape: {
+    'zh-CN': '用户名为 2-40 个字符：英文字母、数字和 . _ -，以字母或数字开头',
+    en: 'a username has 2-40 characters: letters, digits and . _ -, starting with a letter or digit',
+  },
+  username_taken: { 'zh-CN': '该用户名已被使用', en: 'this username is taken' },
+  unknown_username: { 'zh-CN': '没有使用这个用户名的账户', en: 'no account has this username' },
+  staff_inactive: { 'zh-CN': '该账户已停用', en: 'the account is deactivated' },
+  cannot_deactivate_self: { 'zh-CN': '不能停用自己的账户', en: 'you cannot deactivate your own account' },
+
   // --- scheduling: visits, shifts, plans (src/scheduling) ---
   visit_not_found: { 'zh-CN': '没有这个编号的预约', en: 'no visit with this id' },
   visit_does_not_fit: { 'zh-CN': '该预约排不进这个班次（班次时间，或已告知驾驶人的时间窗）', en: 'the visit does not fit into the shift (its hours, or windows already told to drivers)' },
@@ -332,6 +349,11 @@ export const MESSAGES = {
   cli_plan_shift: { 'zh-CN': '班次 {id}  {startsAt}-{endsAt}  {visits}/{capacity} 个预约', en: 'shift {id}  {startsAt}-{endsAt}  {visits}/{capacity} visits' },
   cli_plan_visit: { 'zh-CN': '  {seq}. {startsAt}（约定 {windowStart}-{windowEnd}）  {status}  {stop}', en: '  {seq}. {startsAt} (window {windowStart}-{windowEnd})  {status}  {stop}' },
   cli_staff_created: { 'zh-CN': '已创建 {role} 账户 {id}；下面的 API 令牌只显示这一次：', en: 'created {role} {id}; the API token below is shown only once:' },
+  cli_staff_password_set: { 'zh-CN': '已为 {username} 设置新密码；已结束 {sessions} 个会话', en: 'set a new password for {username}; ended {sessions} sessions' },
+  cli_password_prompt: { 'zh-CN': '密码：', en: 'Password: ' },
+  cli_password_again: { 'zh-CN': '再输入一次：', en: 'Again: ' },
+  cli_password_mismatch: { 'zh-CN': '两次输入的密码不一致', en: 'the two passwords differ' },
+  cli_password_missing: { 'zh-CN': '--password 从标准输入的第一行读取密码，但没有读到', en: '--password reads the password from the first line of standard input, and there was none' },
   cli_demo_written: { 'zh-CN': '已写入 {rows} 行合成数据（{bytes} 字节）到 {file}', en: 'wrote {rows} synthetic rows ({bytes} bytes) to {file}' },
   cli_outreach_started: { 'zh-CN': '已开始 {started} 个联系会话；还有 {remaining} 位驾驶人等待', en: 'started {started} conversations; {remaining} more drivers are waiting' },
   cli_crews_added: { 'zh-CN': '已添加 {count} 个班组，班次在 {date}，{startsAt}-{endsAt}：', en: 'added {count} crews with shifts on {date}, {startsAt}-{endsAt}:' },

@@ -2,9 +2,21 @@ import type { CompiledQuery, Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
 import type { Clock, Ids } from '../ports.ts';
 
-/** Audited actions: imports, screening runs, every response showing a full ID number (issue 2). */
+/**
+ * Audited actions: imports, screening runs, every response showing a full ID number (issue 2);
+ * sign-ins, locks, passwords, sessions, tokens and (de)activation of accounts (issue 15).
+ */
 export type AuditAction =
   | 'staff.add'
+  | 'staff.sign_in'
+  | 'staff.sign_in_failed'
+  | 'staff.lock'
+  | 'staff.sign_out_everywhere'
+  | 'staff.password_change'
+  | 'staff.password_reset'
+  | 'staff.deactivate'
+  | 'staff.activate'
+  | 'staff.token_issue'
   | 'registry.import'
   | 'registry.rejected_rows.download'
   | 'licence.view_full_id'

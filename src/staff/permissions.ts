@@ -2,7 +2,7 @@
  * Roles and permissions (DESIGN.md "Staff roles"): least privilege, one pure table. Every API
  * route declares one permission; a test checks every route against every role.
  */
-export const ROLES = ['admin', 'dispatcher', 'examiner'] as const;
+export const ROLES = ['admin', 'dispatcher', 'examiner', 'postal'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const PERMISSIONS = {
@@ -42,9 +42,9 @@ export const PERMISSIONS = {
   'staff:manage': ['admin'],
   'audit:read': ['admin'],
   /** My own shifts and visits as a crew member (issue 14): whoever is linked to field staff. */
-  'field:self': ['admin', 'dispatcher', 'examiner'],
+  'field:self': ['admin', 'dispatcher', 'examiner', 'postal'],
   /** Who am I: every signed-in role. */
-  'self:read': ['admin', 'dispatcher', 'examiner'],
+  'self:read': ['admin', 'dispatcher', 'examiner', 'postal'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -5,7 +5,7 @@ import { fixedClock, randomIds, type Clock, type Telephony } from '../../src/por
 import { createRecordingTelephony } from '../../src/outreach/recording-telephony.ts';
 import { silentLogger, type Logger } from '../../src/shared/logger.ts';
 import { createCipher } from '../../src/shared/personal-data.ts';
-import type { Role } from '../../src/staff/permissions.ts';
+import { ROLES, type Role } from '../../src/staff/permissions.ts';
 import { addStaff } from '../../src/staff/repository.ts';
 import { workerParser } from '../../src/registry/parse-in-worker.ts';
 import { inThreadParser } from '../../src/registry/seal.ts';
@@ -56,7 +56,7 @@ export async function createTestApp(
   };
   const app = createApp(deps);
   const tokens = {} as Record<Role, string>;
-  for (const role of ['admin', 'dispatcher', 'examiner'] as const) {
+  for (const role of ROLES) {
     tokens[role] = (await addStaff(deps, { name: `测试${role}`, role, createdBy: null })).token;
   }
   const request = (path: string, init: RequestInit & { as?: Role | null; client?: string } = {}) => {

@@ -1,4 +1,4 @@
-import type { AuditLogTable, StaffTable } from './staff.ts';
+import type { AuditLogTable, StaffSessionsTable, StaffTable } from './staff.ts';
 import type { ImportRejectedRowsTable, ImportsTable, LicencesTable } from './registry.ts';
 import type { CasesTable, ScreeningRunsTable } from './screening.ts';
 import type {
@@ -16,6 +16,7 @@ import type { DataKeyCheckTable, KeyRotationProgressTable } from './data-key.ts'
 /** Every table, as Kysely sees it. One file per feature beside this one. */
 export interface DB {
   staff: StaffTable;
+  staff_sessions: StaffSessionsTable;
   audit_log: AuditLogTable;
   imports: ImportsTable;
   import_rejected_rows: ImportRejectedRowsTable;

@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import { afterCursor, encodeCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
-import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
+import { DriverOverviewSchema, DriverSummarySchema, driverOverview, driverSummary } from '../registry/licence-view.ts';
 import { dateInput, dateOf } from '../http/date-input.ts';
 import { CASE_STATUSES, type ScreeningRunRow } from '../db/schema/screening.ts';
 import { CANCELLATION_REASONS, CASE_CATEGORIES } from './case.ts';
@@ -166,6 +166,18 @@ const casesCsv = apiRoute('cases:read', {
   responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } } },
 });
 
+const driver = apiRoute('cases:read', {
+  method: 'get',
+  path: '/api/drivers/{fileNumber}',
+  summary: "The driver page's data: licence (ID masked), every case with its articles, and by permission the outreach timeline, visits, exams and submissions",
+  description: 'The full ID number is GET /api/licences/{fileNumber} (licences:read-full, audited); fullIdUrl points there for a role that may.',
+  request: { params: z.object({ fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').openapi({ param: { name: 'fileNumber', in: 'path' } }) }) },
+  responses: {
+    200: { description: 'The driver', content: { 'application/json': { schema: DriverOverviewSchema } } },
+    404: { description: 'No such licence' },
+  },
+});
+
 /** Rows of the CSV read per query: enough to stream quickly, few enough to hold little memory. */
 const CSV_BATCH = 1000;
 
@@ -238,5 +250,9 @@ export function screeningRoutes() {
           cursor = encodeCursor([last.due_on, last.id]);
         }
       });
+    })
+    .openapi(driver, async (c) => {
+      const staff = c.get('staff');
+      return c.json(await driverOverview(c.get('deps'), c.req.valid('param').fileNumber, { id: staff.id, role: staff.role }), 200);
     });
 }

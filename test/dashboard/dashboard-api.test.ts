@@ -125,7 +125,7 @@ describe('GET /api/dashboard', () => {
     }
     expect((await t.request('/api/dashboard?from=yesterday-ish')).status).toBe(400);
     expect((await t.request('/api/dashboard?top=0')).status).toBe(400);
-    for (const as of ['dispatcher', 'examiner'] as const) expect((await t.request('/api/dashboard', { as })).status).toBe(403);
+    for (const as of ['dispatcher', 'examiner', 'postal'] as const) expect((await t.request('/api/dashboard', { as })).status).toBe(403);
     expect((await t.request('/api/dashboard', { as: null })).status).toBe(401);
   });
 });

@@ -16,6 +16,7 @@ import { schedulingRoutes } from './scheduling/routes.ts';
 import { apiReferencePage } from './http/api-reference.ts';
 import { examRoutes } from './exams/routes.ts';
 import { submissionRoutes } from './submissions/routes.ts';
+import { consoleRoutes } from './web/console.tsx';
 import { dashboardRoutes } from './dashboard/routes.ts';
 
 export const API_TITLE = '老年驾驶人上门体检服务 API';
@@ -48,6 +49,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', submissionRoutes());
   app.route('/', dashboardRoutes());
   app.route('/', twilioWebhooks());
+  // The staff console (issue 15): pages for people, over the same services.
+  app.route('/', consoleRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -30,7 +30,11 @@ export const JSON_BODY_LIMITS: ReadonlyArray<{ method: string; path: string; byt
 ];
 
 /** Routes that stream their body and count it themselves. */
-const STREAMED: ReadonlyArray<{ method: string; path: string }> = [{ method: 'POST', path: '/api/registry/imports' }];
+const STREAMED: ReadonlyArray<{ method: string; path: string }> = [
+  { method: 'POST', path: '/api/registry/imports' },
+  // The console's upload form (src/web/office/imports.tsx): the same reader, the same limits.
+  { method: 'POST', path: '/console/imports' },
+];
 
 /**
  * What the import's multipart body may hold: one file part (`file`), a few small form fields

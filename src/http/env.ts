@@ -5,6 +5,7 @@ import type { Atomic, Clock, Ids, Telephony } from '../ports.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import type { StaffMember } from '../staff/repository.ts';
+import type { SessionInfo } from '../staff/sessions.ts';
 import type { RegistryParser } from '../registry/seal.ts';
 
 /** Everything a request handler may use; built by a composition root (Node entry, tests, Worker). */
@@ -30,5 +31,7 @@ export interface AppEnv {
     requestId: string;
     /** Set by the permission middleware of every /api route. */
     staff: StaffMember;
+    /** Set on console pages for a signed-in person (src/web/session.tsx). */
+    session: SessionInfo;
   };
 }

@@ -13,7 +13,8 @@ import type { AppEnv } from './env.ts';
  * - A Content-Security-Policy: API answers (JSON, CSV, iCalendar) may load and be framed by
  *   nothing; an HTML page may use only its own origin's assets and its own inline `<style>`
  *   blocks, each allowed by its SHA-256 hash, and no inline script at all.
- * - `Cache-Control: no-store` on every response but the OpenAPI document: every /api and /twilio
+ * - `Cache-Control: no-store` on every response but the OpenAPI document and the console's hashed
+ *   assets (kept a year: their name changes with their content): every /api and /twilio
  *   answer and every page may carry personal data, and an error or a health answer must never be
  *   served stale. /openapi.json describes the API only and gets `no-cache` (kept, revalidated).
  */
@@ -61,7 +62,9 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     // Pages are small and rendered whole; reading a copy finds their inline styles.
     const csp = isHtml ? htmlCsp(await inlineStyleHashes(await c.res.clone().text())) : API_CSP;
     c.res.headers.set('Content-Security-Policy', csp);
-    const cacheable = CACHEABLE.has(c.req.path) && c.req.method === 'GET' && c.res.status === 200;
-    c.res.headers.set('Cache-Control', cacheable ? 'no-cache' : 'no-store');
+    const ok = c.req.method === 'GET' && c.res.status === 200;
+    // The console's stylesheet and script are named by a hash of their content (src/web/assets.ts).
+    const cache = ok && c.req.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : ok && CACHEABLE.has(c.req.path) ? 'no-cache' : 'no-store';
+    c.res.headers.set('Cache-Control', cache);
   };
 }

@@ -1,0 +1,109 @@
+/**
+ * The console's one stylesheet, served by the app itself (src/web/assets.ts): the office intranet
+ * may have no internet, and the Worker has no files to read. Desktop 1280 px and phone 390 px.
+ */
+export const CONSOLE_CSS = String.raw`
+:root {
+  --ink: #1f2933; --muted: #5f6b7a; --line: #d9dee5; --paper: #ffffff; --ground: #f4f6f9;
+  --brand: #0b5cad; --brand-ink: #ffffff; --good: #1e7b45; --warn: #9a5b00; --bad: #b42318; --info: #0b5cad;
+  --good-bg: #e6f4ea; --warn-bg: #fff4e0; --bad-bg: #fdecea; --info-bg: #e8f1fb; --neutral-bg: #eef1f4;
+  font-family: "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", system-ui, sans-serif;
+  color: var(--ink); background: var(--ground); font-size: 15px; line-height: 1.6;
+}
+* { box-sizing: border-box; }
+body { margin: 0; }
+a { color: var(--brand); }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible, summary:focus-visible {
+  outline: 3px solid #f5a524; outline-offset: 2px;
+}
+.skip { position: absolute; left: -9999px; }
+.skip:focus { left: 8px; top: 8px; background: var(--paper); padding: 4px 8px; z-index: 10; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.muted { color: var(--muted); }
+.topbar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; padding: 10px 20px; background: var(--brand); color: var(--brand-ink); }
+.topbar a, .topbar .link { color: var(--brand-ink); }
+.brand { font-weight: 700; font-size: 17px; text-decoration: none; }
+.today { opacity: 0.9; }
+.who { margin-left: auto; display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
+.inline { display: inline; margin: 0; }
+button.link { background: none; border: 0; padding: 0; font: inherit; text-decoration: underline; cursor: pointer; color: var(--brand); }
+.frame { display: flex; align-items: flex-start; }
+.sidenav { width: 200px; flex: none; padding: 16px 0 16px 12px; }
+.sidenav summary { display: none; }
+.sidenav ul { list-style: none; margin: 0; padding: 0; }
+.sidenav a { display: block; padding: 7px 12px; border-radius: 6px; text-decoration: none; color: var(--ink); }
+.sidenav a[aria-current="page"] { background: var(--info-bg); color: var(--brand); font-weight: 700; }
+.sidenav a:hover { background: var(--neutral-bg); }
+main { flex: 1; min-width: 0; padding: 16px 24px 48px; }
+main:focus { outline: none; }
+h1 { font-size: 22px; margin: 4px 0 12px; }
+h2 { font-size: 17px; margin: 24px 0 8px; }
+.title-row { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
+.title-row .actions { margin-left: auto; display: flex; gap: 8px; flex-wrap: wrap; }
+.breadcrumbs ol { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; margin: 0; padding: 0; font-size: 13px; color: var(--muted); }
+.breadcrumbs li + li::before { content: "/"; margin-right: 4px; }
+.card { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 16px; margin: 12px 0; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 12px; }
+.stat { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
+.stat-label { color: var(--muted); font-size: 13px; }
+.stat-value { font-size: 24px; font-weight: 700; }
+.stat-note { font-size: 13px; color: var(--muted); }
+.badge { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 13px; white-space: nowrap; background: var(--neutral-bg); }
+.badge-good { background: var(--good-bg); color: var(--good); }
+.badge-warn { background: var(--warn-bg); color: var(--warn); }
+.badge-bad { background: var(--bad-bg); color: var(--bad); }
+.badge-info { background: var(--info-bg); color: var(--info); }
+.flash { padding: 10px 14px; border-radius: 6px; margin: 8px 0 12px; border: 1px solid; }
+.flash-good { background: var(--good-bg); color: var(--good); }
+.flash-bad { background: var(--bad-bg); color: var(--bad); }
+.flash-info { background: var(--info-bg); color: var(--info); }
+.error-summary { border: 2px solid var(--bad); background: var(--bad-bg); padding: 8px 16px; border-radius: 6px; margin: 8px 0; }
+.error-summary h2 { margin: 4px 0; color: var(--bad); }
+.table-wrap { overflow-x: auto; background: var(--paper); border: 1px solid var(--line); border-radius: 8px; }
+table { border-collapse: collapse; width: 100%; }
+caption { text-align: left; padding: 10px 12px; font-weight: 700; }
+th, td { text-align: left; padding: 8px 12px; border-top: 1px solid var(--line); vertical-align: top; }
+th { background: var(--neutral-bg); font-weight: 600; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td time { white-space: nowrap; }
+.dropzone label { display: block; margin-bottom: 8px; }
+td.empty { color: var(--muted); text-align: center; padding: 24px; }
+.pager { display: flex; justify-content: space-between; padding: 10px 12px; border-top: 1px solid var(--line); }
+.filters { display: flex; flex-wrap: wrap; gap: 10px 16px; align-items: flex-end; background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 12px; margin: 12px 0; }
+.filter { display: flex; flex-direction: column; font-size: 13px; }
+.filter-actions { display: flex; gap: 12px; align-items: center; }
+form.stack { display: flex; flex-direction: column; gap: 12px; max-width: 480px; }
+.field { display: flex; flex-direction: column; gap: 4px; }
+.field label { font-weight: 600; }
+.field .hint { margin: 0; font-size: 13px; color: var(--muted); }
+.field-error input, .field-error select, .field-error textarea { border-color: var(--bad); }
+.error-text { margin: 0; color: var(--bad); font-weight: 600; }
+input, select, textarea { font: inherit; padding: 7px 9px; border: 1px solid #aab4c0; border-radius: 6px; background: var(--paper); color: var(--ink); }
+button, .button { font: inherit; padding: 7px 16px; border-radius: 6px; border: 1px solid var(--brand); background: var(--brand); color: var(--brand-ink); cursor: pointer; text-decoration: none; display: inline-block; }
+button.secondary, .button.secondary { background: var(--paper); color: var(--brand); }
+button.danger { background: var(--bad); border-color: var(--bad); }
+button[disabled] { opacity: 0.6; cursor: progress; }
+.masked { font-variant-numeric: tabular-nums; letter-spacing: 0.02em; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0; }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; }
+.dropzone { border: 2px dashed #aab4c0; border-radius: 8px; padding: 24px; text-align: center; background: var(--paper); }
+.dropzone.over { border-color: var(--brand); background: var(--info-bg); }
+progress { width: 100%; height: 14px; }
+.signin { max-width: 380px; margin: 10vh auto; background: var(--paper); border: 1px solid var(--line); border-radius: 10px; padding: 28px; }
+.signin h1 { text-align: center; }
+.signin .brand-line { text-align: center; color: var(--muted); margin-top: -6px; }
+.chart { width: 100%; height: auto; max-width: 720px; }
+@media (max-width: 760px) {
+  .frame { display: block; }
+  .sidenav { width: auto; padding: 8px 12px 0; }
+  .sidenav summary { display: block; cursor: pointer; padding: 6px 0; font-weight: 600; }
+  main { padding: 12px 12px 40px; }
+  .topbar { padding: 8px 12px; }
+  .who { margin-left: 0; }
+}
+@media print {
+  .topbar, .sidenav, .filters, .pager, .actions, .skip { display: none; }
+  body, :root { background: #fff; }
+}
+`;

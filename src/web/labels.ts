@@ -1,0 +1,63 @@
+/**
+ * The Chinese words the console shows for the service's codes (categories, statuses, roles).
+ * One table per kind, so that every page names a thing the same way.
+ */
+import type { CaseCategory } from '../screening/case.ts';
+import type { Role } from '../staff/permissions.ts';
+
+export const CATEGORY_LABELS: Record<CaseCategory, string> = {
+  annual_exam_70: '70周岁以上年度体检',
+  downgrade_63: '63周岁降级换证',
+  downgrade_70: '70周岁降级换证',
+  cancellation_notice: '注销提示',
+  expiry_renewal: '期满换证',
+};
+
+export const ROLE_LABELS: Record<Role, string> = {
+  admin: '车管所管理员',
+  dispatcher: '邮政调度员',
+  examiner: '体检医生',
+  postal: '邮政投递员',
+} as Record<Role, string>;
+
+/** A status badge's words and tone: neutral, good, warn, bad. */
+export type Tone = 'neutral' | 'good' | 'warn' | 'bad' | 'info';
+
+export const STATUS_LABELS: Record<string, { label: string; tone: Tone }> = {
+  // cases
+  open: { label: '待办', tone: 'info' },
+  superseded: { label: '已被取代', tone: 'neutral' },
+  lapsed: { label: '已逾期失效', tone: 'bad' },
+  completed: { label: '已办结', tone: 'good' },
+  // imports and screening runs
+  running: { label: '进行中', tone: 'info' },
+  failed: { label: '失败', tone: 'bad' },
+  // visits
+  planned: { label: '已排入计划', tone: 'neutral' },
+  booked: { label: '已预约', tone: 'info' },
+  confirmed: { label: '驾驶人已确认', tone: 'good' },
+  en_route: { label: '在途', tone: 'info' },
+  arrived: { label: '已到达', tone: 'info' },
+  exam_recorded: { label: '已体检', tone: 'good' },
+  no_show: { label: '未见到驾驶人', tone: 'warn' },
+  cancelled: { label: '已取消', tone: 'neutral' },
+  // 12123 submissions
+  pending: { label: '等待提交', tone: 'neutral' },
+  leased: { label: '提交中', tone: 'info' },
+  accepted: { label: '已受理', tone: 'good' },
+  dead: { label: '无法提交', tone: 'bad' },
+  rejected: { label: '被退回', tone: 'bad' },
+  // accounts
+  active: { label: '启用', tone: 'good' },
+  inactive: { label: '已停用', tone: 'neutral' },
+  locked: { label: '已锁定', tone: 'warn' },
+};
+
+/** Imports and screening runs: a finished run is 已完成, not 已办结 as a case is. */
+const RUN_LABELS: Record<string, { label: string; tone: Tone }> = {
+  completed: { label: '已完成', tone: 'good' },
+};
+
+export function statusLabel(status: string, kind?: 'run'): { label: string; tone: Tone } {
+  return (kind === 'run' ? RUN_LABELS[status] : undefined) ?? STATUS_LABELS[status] ?? { label: status, tone: 'neutral' };
+}

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
 import { conversationOf, runSteps, seedDrivers, sms, startOutreach, stepsOf } from '../helpers/outreach.ts';
+import { maskFileNumber, nameFor, phoneFor } from '../../src/outreach/people-view.ts';
 
 const KNOWN = '+8613800000001';
 const SHARED = '+8613800000003';
@@ -138,6 +139,13 @@ describe('resolving a reply', () => {
     expect(items).toEqual([expect.objectContaining({ phone: STRANGER, channel: 'sms', fileNumber: null })]);
   });
 
+  it('opts out a shared number from every conversation on it, as TD from it would', async () => {
+    await sms(t, SHARED, '不要再打了');
+    const [item] = await inbox();
+    expect((await resolve(item!.id, { meaning: 'opt_out' })).status).toBe(200);
+    expect([(await conversationOf(t, '100000000003')).status, (await conversationOf(t, '100000000004')).status]).toEqual(['opted_out', 'opted_out']);
+  });
+
   it('ignores a reply: it leaves the inbox and nothing else changes', async () => {
     await sms(t, KNOWN, '谢谢');
     const [item] = await inbox();
@@ -152,6 +160,15 @@ describe('resolving a reply', () => {
     await sms(t, KNOWN, '1');
     const answer = await t.deps.db.selectFrom('answers').select('id').executeTakeFirstOrThrow();
     expect((await resolve(answer.id, { meaning: 'ignore' })).status).toBe(404);
+  });
+});
+
+describe('names and numbers by role', () => {
+  it('shows them whole to a role with outreach:read and masked to any other', () => {
+    expect(phoneFor(KNOWN, 'admin')).toEqual({ phone: KNOWN, phoneDisplay: '138 0000 0001' });
+    expect(phoneFor(KNOWN, 'dispatcher')).toEqual({ phone: '138****0001', phoneDisplay: '138****0001' });
+    expect([nameFor('王建国', 'admin'), nameFor('王建国', 'dispatcher')]).toEqual(['王建国', '王**']);
+    expect(maskFileNumber('100000000001')).toBe('1000****0001');
   });
 });
 

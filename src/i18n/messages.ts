@@ -81,6 +81,10 @@ export const MESSAGES = {
   password_is_username: { 'zh-CN': '密码不能与用户名相同', en: 'the password must not be the username' },
   password_unchanged: { 'zh-CN': '新密码必须与当前密码不同', en: 'the new password must differ from the current one' },
   password_wrong: { 'zh-CN': '当前密码不正确', en: 'the current password is not correct' },
+  account_locked: {
+    'zh-CN': '连续输错密码次数过多，账户已临时锁定；请稍后再试，或联系管理员',
+    en: 'too many wrong passwords in a row: the account is locked for a while; try again later, or ask an administrator',
+  },
   password_not_set: { 'zh-CN': '该账户没有密码；请管理员设置', en: 'this account has no password; an administrator sets one' },
   password_needs_username: { 'zh-CN': '设置密码需要同时给出用户名', en: 'a password needs a username' },
   username_shape: {

@@ -16,7 +16,7 @@ export type SignInResult =
   | { ok: true; token: string; session: SessionInfo }
   | { ok: false; reason: 'invalid' | 'locked'; retryAfterSeconds?: number };
 
-/** Longer input is refused before any hashing: a megabyte "password" must not cost a derivation per byte. */
+/** Longer input is no username or password of ours (passwords have at most 256 characters): not looked up. */
 const MAX_INPUT_CHARS = 1024;
 
 function secondsUntil(iso: string, now: Date): number {
@@ -36,7 +36,7 @@ export async function signIn(
   const stored = row?.password_hash ?? null;
   // No account (or one without a password): the same derivation against nothing, so that the
   // time taken does not tell which usernames exist.
-  const matches = stored !== null ? await verifyPassword(input.password, stored) : (await hashPassword(input.password, deps.config.PASSWORD_PBKDF2_ITERATIONS), false);
+  const matches = stored !== null ? await verifyPassword(input.password, stored) : (await hashPassword(input.password.slice(0, MAX_INPUT_CHARS), deps.config.PASSWORD_PBKDF2_ITERATIONS), false);
   if (!row || stored === null || row.active !== 1) {
     await deps.atomic([auditEntry(deps, { staffId: null, action: 'staff.sign_in_failed', subject: row?.id ?? null, details: { reason: failureReason(row) } })]);
     return { ok: false, reason: 'invalid' };
@@ -56,6 +56,18 @@ function failureReason(row: { password_hash: string | null; active: number } | n
  * the count is kept in SQL, so concurrent attempts each count. A lock starts the count again.
  */
 async function failedAttempt(deps: SessionDeps, staffId: string): Promise<SignInResult> {
+  if (await countFailure(deps, staffId, 'wrong_password')) {
+    return { ok: false, reason: 'locked', retryAfterSeconds: deps.config.SIGN_IN_LOCK_MINUTES * 60 };
+  }
+  return { ok: false, reason: 'invalid' };
+}
+
+/**
+ * Counts a wrong password; true if it locked the account. A wrong current password on the change
+ * form counts too, or a stolen session could try passwords at leisure; a lock it causes also ends
+ * the account's sessions (the one trying among them).
+ */
+async function countFailure(deps: SessionDeps, staffId: string, reason: 'wrong_password' | 'wrong_current_password'): Promise<boolean> {
   const now = deps.clock.now();
   const lockedUntil = new Date(now.getTime() + deps.config.SIGN_IN_LOCK_MINUTES * 60_000).toISOString();
   const results = await deps.atomic([
@@ -70,13 +82,26 @@ async function failedAttempt(deps: SessionDeps, staffId: string): Promise<SignIn
       .where('id', '=', staffId)
       .where('failed_sign_ins', '>=', deps.config.SIGN_IN_LOCK_AFTER)
       .compile(),
-    auditEntry(deps, { staffId: null, action: 'staff.sign_in_failed', subject: staffId, details: { reason: 'wrong_password' } }),
+    auditEntry(deps, { staffId: null, action: 'staff.sign_in_failed', subject: staffId, details: { reason } }),
     lockAuditIfLocked(deps, staffId, lockedUntil),
+    ...(reason === 'wrong_current_password'
+      ? [
+          deps.db
+            .updateTable('staff_sessions')
+            .set({ ended_at: now.toISOString() })
+            .where('staff_id', '=', staffId)
+            .where('ended_at', 'is', null)
+            // only if this batch's lock took, as the lock's audit entry
+            .where((eb) =>
+              eb.exists(
+                eb.selectFrom('staff').select('id').where('id', '=', staffId).where('locked_until', '=', lockedUntil).where('failed_sign_ins', '=', 0),
+              ),
+            )
+            .compile(),
+        ]
+      : []),
   ]);
-  if (Number(results[1]?.numAffectedRows ?? 0) === 1) {
-    return { ok: false, reason: 'locked', retryAfterSeconds: deps.config.SIGN_IN_LOCK_MINUTES * 60 };
-  }
-  return { ok: false, reason: 'invalid' };
+  return Number(results[1]?.numAffectedRows ?? 0) === 1;
 }
 
 /** The lock's audit entry, written only if this batch's lock took (known only inside the batch). */
@@ -140,8 +165,11 @@ export async function changePassword(deps: SessionDeps, input: { staffId: string
   const issues: FieldIssue[] = [];
   if (row.password_hash === null || row.username === null) {
     issues.push(fieldIssue('current', 'password_not_set', { key: 'password_not_set' }));
+  } else if (row.locked_until && row.locked_until > deps.clock.now().toISOString()) {
+    issues.push(fieldIssue('current', 'account_locked', { key: 'account_locked' }));
   } else if (input.current.length > MAX_INPUT_CHARS || !(await verifyPassword(input.current, row.password_hash))) {
-    issues.push(fieldIssue('current', 'password_wrong', { key: 'password_wrong' }));
+    const locked = await countFailure(deps, row.id, 'wrong_current_password');
+    issues.push(locked ? fieldIssue('current', 'account_locked', { key: 'account_locked' }) : fieldIssue('current', 'password_wrong', { key: 'password_wrong' }));
   }
   const problem = passwordProblem(input.next, row.username ?? undefined);
   if (problem) issues.push(fieldIssue('next', problem, { key: problem }));

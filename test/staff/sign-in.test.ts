@@ -239,6 +239,22 @@ describe('changing a password', () => {
     expect(await issues(changePassword(t.deps, { staffId: p.id, current: 'nope', next: 'x' }))).toEqual(['current:password_wrong', 'next:password_too_short']);
   });
 
+  it('counts a wrong current password toward the lock; the lock it causes ends the sessions', async () => {
+    t.clock.set(START);
+    const p = await person();
+    const { token } = ok(await signIn(t.deps, { username: p.username, password: PASSWORD }));
+    const change = () => issues(changePassword(t.deps, { staffId: p.id, current: 'a guess at it', next: 'another long passphrase' }));
+    for (let i = 0; i < 4; i++) expect(await change()).toEqual(['current:password_wrong']);
+    expect(await sessionByToken(t.deps, token)).not.toBeNull();
+    expect(await change()).toEqual(['current:account_locked']);
+    expect(await sessionByToken(t.deps, token)).toBeNull();
+    expect(await signIn(t.deps, { username: p.username, password: PASSWORD })).toMatchObject({ ok: false, reason: 'locked' });
+    // Locked, even the right current password is not tried.
+    expect(await issues(changePassword(t.deps, { staffId: p.id, current: PASSWORD, next: 'another long passphrase' }))).toEqual(['current:account_locked']);
+    const reasons = (await auditOf(p.id)).filter((e) => e.action === 'staff.sign_in_failed').map((e) => JSON.parse(e.details).reason);
+    expect(reasons).toEqual(Array(5).fill('wrong_current_password'));
+  });
+
   it('refuses the username as the new password', async () => {
     const username = `longusername${++n}`;
     const { staff } = await addStaff(t.deps, { name: '测试', role: 'examiner', createdBy: null, username, password: PASSWORD });

@@ -10,6 +10,7 @@ import { driverTimeline, TimelineItemSchema } from '../outreach/timeline.ts';
 import { CASE_CATEGORIES } from '../screening/case.ts';
 import { CASE_ARTICLES } from '../screening/cases-query.ts';
 import { formatPhone } from '../shared/phone-display.ts';
+import { auditEntry } from '../staff/audit.ts';
 import { can, type Permission, type Role } from '../staff/permissions.ts';
 import { getLicence } from './repository.ts';
 
@@ -85,6 +86,18 @@ export function driverSummary(row: DriverColumns, role: Role): z.infer<typeof Dr
   // Dispatchers plan visits: contact and place only, ID masked (DESIGN.md roles).
   if (role !== 'admin') return base;
   return { ...base, birthDate: row.birth_date, sex: row.sex, classes: row.classes.split(' ') };
+}
+
+/**
+ * The licence with its full ID number, for a caller with `licences:read-full`: the one place a full
+ * ID is decrypted for a person, audited in the same step (the API route and the page's "show the
+ * ID" button both call it).
+ */
+export async function licenceWithFullId(deps: Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'cipher'>, fileNumber: string, staffId: string) {
+  const row = await getLicence(deps.db, fileNumber);
+  if (!row) throw AppError.keyed('not_found', { key: 'licence_not_found' });
+  await deps.atomic([auditEntry(deps, { staffId, action: 'licence.view_full_id', subject: fileNumber })]);
+  return licenceView(row, deps.cipher.decrypt(row.id_cipher));
 }
 
 // ---------------------------------------------------------------------------------------------

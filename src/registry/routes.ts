@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
-import { AppError } from '../errors.ts';
 import { localizeRowError } from '../i18n/localize.ts';
 import { negotiateLocale } from '../i18n/locale.ts';
 import { pageQuery, pageSchema } from '../http/pagination.ts';
@@ -8,10 +7,9 @@ import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { importRegistry, INLINE_ERRORS } from './import-service.ts';
-import { getLicence } from './repository.ts';
 import { readUpload } from './upload.ts';
 import { importRowErrors, importView, listImports, rejectedRowsCsv, requireImport } from './import-views.ts';
-import { licenceView, LicenceSchema } from './licence-view.ts';
+import { licenceWithFullId, LicenceSchema } from './licence-view.ts';
 
 const RowErrorSchema = z
   .object({ line: z.number().int(), field: z.string(), code: z.string(), message: z.string() })
@@ -160,12 +158,5 @@ export function registryRoutes() {
         for await (const text of rejectedRowsCsv(deps, row, locale)) await out.write(text);
       });
     })
-    .openapi(showLicence, async (c) => {
-      const deps = c.get('deps');
-      const { fileNumber } = c.req.valid('param');
-      const row = await getLicence(deps.db, fileNumber);
-      if (!row) throw AppError.keyed('not_found', { key: 'licence_not_found' });
-      await deps.atomic([auditEntry(deps, { staffId: c.get('staff').id, action: 'licence.view_full_id', subject: fileNumber })]);
-      return c.json(licenceView(row, deps.cipher.decrypt(row.id_cipher)), 200);
-    });
+    .openapi(showLicence, async (c) => c.json(await licenceWithFullId(c.get('deps'), c.req.valid('param').fileNumber, c.get('staff').id), 200));
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DriverOverview } from '../../src/registry/licence-view.ts';
+import { driverOverview, licenceWithFullId, type DriverOverview } from '../../src/registry/licence-view.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { bookedVisits, driver, recordExam } from '../helpers/exams.ts';
 
@@ -70,5 +70,18 @@ describe('GET /api/drivers/{fileNumber}', () => {
     const audited = await t.deps.db.selectFrom('audit_log').select('subject').where('action', '=', 'licence.view_full_id').execute();
     expect(audited).toHaveLength(before.length + 1);
     expect(audited.map((a) => a.subject)).toContain(FILE);
+  });
+});
+
+describe('the services a page calls (no HTTP)', () => {
+  it('answers driverOverview as the route does, and licenceWithFullId with the full ID, audited', async () => {
+    const staff = await t.deps.db.selectFrom('staff').select(['id', 'role']).where('role', '=', 'admin').executeTakeFirstOrThrow();
+    const direct = await driverOverview(t.deps, FILE, { id: staff.id, role: 'admin' });
+    expect(direct).toEqual((await overview()).body);
+    const count = async () => (await t.deps.db.selectFrom('audit_log').select('id').where('action', '=', 'licence.view_full_id').where('staff_id', '=', staff.id).execute()).length;
+    const before = await count();
+    expect((await licenceWithFullId(t.deps, FILE, staff.id)).idNumber).toBe(await fullId());
+    expect(await count()).toBe(before + 1);
+    await expect(driverOverview(t.deps, '999999999999', { id: staff.id, role: 'admin' })).rejects.toMatchObject({ code: 'not_found' });
   });
 });

@@ -1,16 +1,14 @@
 import { z } from '@hono/zod-openapi';
-import { SUBMISSION_STATUSES, type SubmissionRow } from '../db/schema/submissions.ts';
-import { AppError, fieldIssue, validationError } from '../errors.ts';
-import type { AppDeps } from '../http/env.ts';
-import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
+import { SUBMISSION_STATUSES } from '../db/schema/submissions.ts';
+import { fieldIssue, validationError } from '../errors.ts';
+import { pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { addDays, daysBetween } from '../shared/civil-date.ts';
 import { dateInput, dateOf } from '../http/date-input.ts';
 import { todayIn } from '../shared/time.ts';
-import { auditEntry } from '../staff/audit.ts';
-import { dailyFigures, PROMISE_MINUTES, queueFigures } from './figures.ts';
-import { retryDeadQueries, setPausedQuery } from './queue.ts';
+import { dailyFigures, PROMISE_MINUTES } from './figures.ts';
+import { listSubmissions, queueNow, retryDeadSubmissions, setSubmissionsPaused, submissionDetail } from './service.ts';
 
 const civilDate = dateInput();
 const id = z.string().uuid().openapi({ param: { name: 'id', in: 'path' } });
@@ -37,26 +35,6 @@ const SubmissionSchema = z
     createdAt: z.string(),
   })
   .openapi('Submission');
-
-const view = (s: SubmissionRow): z.infer<typeof SubmissionSchema> => ({
-  id: s.id,
-  caseId: s.case_id,
-  examId: s.exam_id,
-  fileNumber: s.file_number,
-  business: s.business,
-  status: s.status,
-  notBefore: s.not_before,
-  attempts: s.attempts,
-  nextAttemptAt: s.next_attempt_at,
-  leaseExpiresAt: s.lease_expires_at,
-  lastError: s.last_error,
-  reference: s.reference,
-  idempotencyKey: s.idempotency_key,
-  examStartedAt: s.exam_started_at,
-  acceptedAt: s.accepted_at,
-  deadAt: s.dead_at,
-  createdAt: s.created_at,
-});
 
 const EventSchema = z.object({ at: z.string(), kind: z.string(), httpStatus: z.number().int().nullable(), error: z.string().nullable(), staffId: z.string().nullable() });
 const QueueSchema = z
@@ -122,10 +100,6 @@ const retryRoute = apiRoute('submissions:manage', {
   responses: { 200: ok('How many went back to the queue', z.object({ retried: z.number().int() })), 400: { description: 'Neither ids nor all' } },
 });
 
-async function queueNow(deps: AppDeps) {
-  return queueFigures(deps.db, todayIn(deps.clock.now()));
-}
-
 export function submissionRoutes() {
   return createRouter()
     .openapi(figuresRoute, async (c) => {
@@ -138,44 +112,9 @@ export function submissionRoutes() {
       }
       return c.json({ promiseMinutes: PROMISE_MINUTES, queue: await queueNow(deps), days: await dailyFigures(deps.db, from, to) }, 200);
     })
-    .openapi(listRoute, async (c) => {
-      const q = c.req.valid('query');
-      let query = c.get('deps').db.selectFrom('submissions').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1);
-      if (q.status) query = query.where('status', '=', q.status);
-      if (q.fileNumber) query = query.where('file_number', '=', q.fileNumber);
-      if (q.cursor) query = query.where(afterCursor(q.cursor, ['created_at', 'id'], 'desc'));
-      const { items, nextCursor } = page(await query.execute(), q.limit, (s) => [s.created_at, s.id]);
-      return c.json({ items: items.map(view), nextCursor }, 200);
-    })
-    .openapi(oneRoute, async (c) => {
-      const db = c.get('deps').db;
-      const s = await db.selectFrom('submissions').selectAll().where('id', '=', c.req.valid('param').id).executeTakeFirst();
-      if (!s) throw AppError.keyed('not_found', { key: 'submission_not_found' });
-      const events = await db.selectFrom('submission_events').selectAll().where('submission_id', '=', s.id).orderBy('at').execute();
-      return c.json(
-        { ...view(s), payload: JSON.parse(s.payload) as unknown, events: events.map((e) => ({ at: e.at, kind: e.kind, httpStatus: e.http_status, error: e.error, staffId: e.staff_id })) },
-        200,
-      );
-    })
-    .openapi(pauseRoute, async (c) => {
-      const deps = c.get('deps');
-      await deps.atomic([setPausedQuery(deps, true, c.get('staff').id), auditEntry(deps, { staffId: c.get('staff').id, action: 'submissions.pause' })]);
-      return c.json(await queueNow(deps), 200);
-    })
-    .openapi(resumeRoute, async (c) => {
-      const deps = c.get('deps');
-      await deps.atomic([setPausedQuery(deps, false, c.get('staff').id), auditEntry(deps, { staffId: c.get('staff').id, action: 'submissions.resume' })]);
-      return c.json(await queueNow(deps), 200);
-    })
-    .openapi(retryRoute, async (c) => {
-      const deps = c.get('deps');
-      const body = c.req.valid('json');
-      if (!body.ids === !body.all) {
-        throw validationError([fieldIssue('ids', 'ids_or_all', { key: 'ids_or_all' })]);
-      }
-      const ids = body.ids ?? (await deps.db.selectFrom('submissions').select('id').where('status', '=', 'dead').execute()).map((r) => r.id);
-      const staffId = c.get('staff').id;
-      const results = await deps.atomic([...retryDeadQueries(deps, ids, staffId), auditEntry(deps, { staffId, action: 'submissions.retry', details: { count: ids.length, all: body.all === true } })]);
-      return c.json({ retried: Number(results[1]?.numAffectedRows ?? 0) }, 200);
-    });
+    .openapi(listRoute, async (c) => c.json(await listSubmissions(c.get('deps').db, c.req.valid('query')), 200))
+    .openapi(oneRoute, async (c) => c.json(await submissionDetail(c.get('deps').db, c.req.valid('param').id), 200))
+    .openapi(pauseRoute, async (c) => c.json(await setSubmissionsPaused(c.get('deps'), true, c.get('staff').id), 200))
+    .openapi(resumeRoute, async (c) => c.json(await setSubmissionsPaused(c.get('deps'), false, c.get('staff').id), 200))
+    .openapi(retryRoute, async (c) => c.json({ retried: await retryDeadSubmissions(c.get('deps'), c.req.valid('json'), c.get('staff').id) }, 200));
 }

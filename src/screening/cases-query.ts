@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
-import { afterCursor } from '../http/pagination.ts';
+import { afterCursor, encodeCursor } from '../http/pagination.ts';
+import { toCsvLine } from '../registry/csv-write.ts';
 import type { Locale } from '../i18n/locale.ts';
 import { formatPhone } from '../shared/phone-display.ts';
 import type { CaseCategory } from './case.ts';
@@ -79,4 +80,25 @@ export function caseCsvHeader(locale: Locale): string[] {
 
 export function caseCsvCells(r: CaseListRow): string[] {
   return CSV_COLUMNS.map((c) => c.cell(r));
+}
+
+/** Rows of the CSV read per query: enough to stream quickly, few enough to hold little memory. */
+const CSV_BATCH = 1000;
+
+/**
+ * The case list as CSV text, chunk by chunk (the API route and the console stream it): a BOM so
+ * spreadsheet programs read UTF-8 (Chinese) right, the header, then the rows in batches, every
+ * cell made inert (csv-write.ts). ID numbers only masked.
+ */
+export async function* casesCsv(db: Kysely<DB>, filter: Omit<CasesFilter, 'limit' | 'cursor' | 'sort'> & { sort?: CaseSort | undefined }, locale: Locale): AsyncGenerator<string> {
+  yield '\uFEFF' + toCsvLine(caseCsvHeader(locale));
+  let cursor: string | undefined;
+  for (;;) {
+    const rows = await listCases(db, { ...filter, limit: CSV_BATCH, cursor });
+    const batch = rows.slice(0, CSV_BATCH);
+    if (batch.length > 0) yield batch.map((r) => toCsvLine(caseCsvCells(r))).join('');
+    const last = batch[batch.length - 1];
+    if (rows.length <= CSV_BATCH || last === undefined) return;
+    cursor = encodeCursor([last.due_on, last.id]);
+  }
 }

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import { AppError } from '../errors.ts';
-import { afterCursor, encodeCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
+import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverOverviewSchema, DriverSummarySchema, driverOverview, driverSummary } from '../registry/licence-view.ts';
@@ -9,9 +9,8 @@ import { dateInput, dateOf } from '../http/date-input.ts';
 import { CASE_STATUSES, type ScreeningRunRow } from '../db/schema/screening.ts';
 import { CANCELLATION_REASONS, CASE_CATEGORIES } from './case.ts';
 import { runScreening } from './run.ts';
-import { CASE_ARTICLES, CASE_SORTS, caseCsvCells, caseCsvHeader, listCases, type CaseListRow } from './cases-query.ts';
+import { CASE_ARTICLES, CASE_SORTS, casesCsv, listCases, type CaseListRow } from './cases-query.ts';
 import { negotiateLocale } from '../i18n/locale.ts';
-import { toCsvLine } from '../registry/csv-write.ts';
 import type { Role } from '../staff/permissions.ts';
 
 const RunSchema = z
@@ -157,7 +156,7 @@ const cases = apiRoute('cases:read', {
   },
 });
 
-const casesCsv = apiRoute('cases:read', {
+const casesCsvRoute = apiRoute('cases:read', {
   method: 'get',
   path: '/api/cases.csv',
   summary: 'The case list as CSV, with the filters of GET /api/cases (ID numbers masked)',
@@ -177,9 +176,6 @@ const driver = apiRoute('cases:read', {
     404: { description: 'No such licence' },
   },
 });
-
-/** Rows of the CSV read per query: enough to stream quickly, few enough to hold little memory. */
-const CSV_BATCH = 1000;
 
 function caseView(r: CaseListRow, role: Role): z.infer<typeof CaseSchema> {
   return {
@@ -230,25 +226,16 @@ export function screeningRoutes() {
       const { items, nextCursor } = page(rows, filter.limit, (r) => [r.due_on, r.id]);
       return c.json({ items: items.map((r) => caseView(r, role)), nextCursor }, 200);
     })
-    .openapi(casesCsv, async (c) => {
+    .openapi(casesCsvRoute, async (c) => {
       const query = c.req.valid('query');
       const deps = c.get('deps');
-      const filter = { ...query, dueBefore: dateOf(deps, query.dueBefore), dueAfter: dateOf(deps, query.dueAfter), limit: CSV_BATCH };
+      const filter = { ...query, dueBefore: dateOf(deps, query.dueBefore), dueAfter: dateOf(deps, query.dueAfter) };
       const locale = negotiateLocale(c.req.header('accept-language'));
       c.header('Content-Language', locale);
       c.header('Content-Type', 'text/csv; charset=utf-8');
       c.header('Content-Disposition', 'attachment; filename="cases.csv"');
       return stream(c, async (out) => {
-        await out.write('\uFEFF' + toCsvLine(caseCsvHeader(locale)));
-        let cursor: string | undefined;
-        for (;;) {
-          const rows = await listCases(deps.db, { ...filter, cursor });
-          const batch = rows.slice(0, CSV_BATCH);
-          if (batch.length > 0) await out.write(batch.map((r) => toCsvLine(caseCsvCells(r))).join(''));
-          const last = batch[batch.length - 1];
-          if (rows.length <= CSV_BATCH || last === undefined) break;
-          cursor = encodeCursor([last.due_on, last.id]);
-        }
+        for await (const chunk of casesCsv(deps.db, filter, locale)) await out.write(chunk);
       });
     })
     .openapi(driver, async (c) => {

@@ -80,11 +80,11 @@ export function endSessionsQuery(deps: { db: Kysely<DB>; clock: Clock }, staffId
     .compile();
 }
 
-/** A new password's hash, or the issues of the fields `username` and `password`. */
-async function loginFields(
-  config: Pick<Config, 'PASSWORD_PBKDF2_ITERATIONS'> | undefined,
+/** The username and password of a new account, checked (400 naming the field, 409 if taken). */
+async function checkLogin(
+  db: Kysely<DB>,
   input: { username?: string | undefined; password?: string | undefined },
-): Promise<{ username: string | null; passwordHash: string | null }> {
+): Promise<{ username: string | null; password: string | null }> {
   const issues: FieldIssue[] = [];
   const username = input.username === undefined ? null : normalizeUsername(input.username);
   const badName = username === null ? null : usernameProblem(username);
@@ -94,8 +94,9 @@ async function loginFields(
     if (badPassword) issues.push(fieldIssue('password', badPassword, { key: badPassword }));
   }
   if (issues.length > 0) throw validationError(issues);
-  const iterations = config?.PASSWORD_PBKDF2_ITERATIONS ?? DEFAULT_PBKDF2_ITERATIONS;
-  return { username, passwordHash: input.password === undefined ? null : await hashPassword(input.password, iterations) };
+  // Before any hashing: a taken name costs no PBKDF2 work.
+  if (username !== null && (await findStaffRowByUsername(db, username))) throw AppError.keyed('conflict', { key: 'username_taken' });
+  return { username, password: input.password ?? null };
 }
 
 function usernameTaken(err: unknown): boolean {
@@ -110,10 +111,9 @@ export async function addStaff(
   deps: WriteDeps & { config?: Pick<Config, 'PASSWORD_PBKDF2_ITERATIONS'> },
   input: { name: string; role: Role; createdBy: string | null; username?: string | undefined; password?: string | undefined },
 ): Promise<{ staff: StaffMember; token: string }> {
-  const login = await loginFields(deps.config, input);
-  if (login.username !== null && (await findStaffRowByUsername(deps.db, login.username))) {
-    throw AppError.keyed('conflict', { key: 'username_taken' });
-  }
+  const checked = await checkLogin(deps.db, input);
+  const iterations = deps.config?.PASSWORD_PBKDF2_ITERATIONS ?? DEFAULT_PBKDF2_ITERATIONS;
+  const login = { username: checked.username, passwordHash: checked.password === null ? null : await hashPassword(checked.password, iterations) };
   const token = newToken();
   const at = deps.clock.now().toISOString();
   const id = deps.ids.next();

@@ -61,3 +61,23 @@ const RUN_LABELS: Record<string, { label: string; tone: Tone }> = {
 export function statusLabel(status: string, kind?: 'run'): { label: string; tone: Tone } {
   return (kind === 'run' ? RUN_LABELS[status] : undefined) ?? STATUS_LABELS[status] ?? { label: status, tone: 'neutral' };
 }
+
+/**
+ * The gateway's reason as stored (English, from src/submissions/gateway-http.ts), in words for
+ * staff; the 12123 platform's own message is kept as it came, after the Chinese explanation.
+ */
+export function gatewayReason(text: string): string {
+  const answered = /^gateway answered HTTP (\d{3})(?: \(([^)]*)\))?(?:: ([\s\S]*))?$/.exec(text);
+  if (answered) {
+    const [, status, code, message] = answered;
+    const kind = Number(status) >= 500 || status === '429' ? '12123 暂时不可用' : '12123 退回';
+    return `${kind}（HTTP ${status}${code ? `，${code}` : ''}）${message ? `：${message}` : ''}`;
+  }
+  const timeout = /^gateway timeout after (\d+) ms$/.exec(text);
+  if (timeout) return `12123 在 ${Math.round(Number(timeout[1]) / 1000)} 秒内没有回应`;
+  const unreachable = /^gateway unreachable \(([^)]*)\)$/.exec(text);
+  if (unreachable) return `连不上 12123（${unreachable[1]}）`;
+  const noOutcome = /^no outcome after (\d+) tries/.exec(text);
+  if (noOutcome) return `试了 ${noOutcome[1]} 次都没有结果（每次都在提交中被中断）`;
+  return text;
+}

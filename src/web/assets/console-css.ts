@@ -93,7 +93,20 @@ progress { width: 100%; height: 14px; }
 .signin { max-width: 380px; margin: 10vh auto; background: var(--paper); border: 1px solid var(--line); border-radius: 10px; padding: 28px; }
 .signin h1 { text-align: center; }
 .signin .brand-line { text-align: center; color: var(--muted); margin-top: -6px; }
-.chart { width: 100%; height: auto; max-width: 720px; }
+.chart { width: 100%; height: auto; max-width: 560px; }
+.chart-figure { margin: 8px 0 12px; }
+.section-hint { margin: 0 0 8px; font-size: 13px; color: var(--muted); max-width: 60em; }
+.period-form { display: flex; flex-wrap: wrap; gap: 10px 16px; align-items: flex-end; }
+.quick-periods { display: flex; flex-wrap: wrap; gap: 6px 16px; margin: 10px 0 4px; }
+.quick-periods a[aria-current] { font-weight: 700; text-decoration: none; color: var(--ink); }
+.period-line { margin: 4px 0; font-weight: 600; }
+.period h2 { margin-top: 0; }
+.period-form .field { max-width: 17em; }
+.figures-wrap { max-width: 760px; }
+.figures-wrap tbody th { background: var(--paper); }
+.figures-wrap th.step { white-space: normal; }
+.figures-wrap .step-hint { display: block; font-weight: 400; font-size: 13px; color: var(--muted); }
+.figures-grid { grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); margin: 8px 0; max-width: 1000px; }
 @media (max-width: 760px) {
   .frame { display: block; }
   .sidenav { width: auto; padding: 8px 12px 0; }

@@ -1,11 +1,14 @@
 /**
- * /console, the page after sign-in: what this person can do here, in the order of the day's work.
+ * /console, the page after sign-in: for a role that may read the dashboard, the 工作台 figures
+ * (./dashboard.tsx); for the others, what this person can do here, in the order of the day's work.
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../../http/env.ts';
 import { Layout } from '../components/layout.tsx';
+import { can } from '../../staff/permissions.ts';
 import { navFor } from '../nav.ts';
 import { pageContext, pagePermission } from '../session.tsx';
+import { DASHBOARD_PERMISSION, dashboardPage } from './dashboard.tsx';
 
 const WHAT: Record<string, string> = {
   '/console/imports': '上传车管所导出的驾驶人信息，查看被拒绝的行并下载修改。',
@@ -19,8 +22,9 @@ const WHAT: Record<string, string> = {
 
 export function homePage(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get('/console', pagePermission('self:read'), (c) => {
+  app.get('/console', pagePermission('self:read'), async (c) => {
     const ctx = pageContext(c);
+    if (can(ctx.staff.role, DASHBOARD_PERMISSION)) return dashboardPage(c, ctx);
     const entries = navFor(ctx.staff.role).filter((e) => e.href !== '/console');
     return c.html(
       <Layout ctx={ctx} title="工作台">

@@ -34,7 +34,8 @@ export function DataTable<T>(props: {
 }) {
   const paged = props.query.cursor !== undefined || Boolean(props.next);
   return (
-    <div class="table-wrap">
+    // Focusable and named: a table wider than a phone scrolls, and the keyboard must reach it.
+    <div class="table-wrap" tabindex={0} role="region" aria-label={props.caption}>
       <table>
         <caption>{props.caption}</caption>
         <thead>

@@ -110,7 +110,8 @@ function FunnelSection(props: { funnel: readonly FunnelFigure[] }) {
         本期应办理的驾驶人各自走到了哪一步（从期间开始至今）。走到后面一步的人，前面各步也都计入，所以比例不会超过 100%。
       </p>
       <FunnelChart id="funnel" title="办理漏斗：从筛查到 12123 受理" steps={props.funnel.map((s) => ({ label: s.label, count: s.count, rate: s.rateFromPrevious }))} scaleFrom={1} />
-      <div class="table-wrap figures-wrap">
+      {/* Focusable and named as DataTable's: a table wider than a phone scrolls, and the keyboard must reach it. */}
+      <div class="table-wrap figures-wrap" tabindex={0} role="region" aria-label="各步骤人数与比例">
         <table>
           <caption>各步骤人数与比例</caption>
           <thead>
@@ -215,7 +216,7 @@ function OverdueSection(props: { o: DashboardFigures['overdueByCommunity'] }) {
       <h2 id="overdue-title">逾期未办结（按小区）</h2>
       <p class="section-hint">截至最近一次筛查，已过办理期限、仍未办结的业务，按驾驶人登记的小区统计；这是当前情况，与所选期间无关。</p>
       <BarChart id="overdue" title="逾期未办结的业务（按小区）" unit="件" bars={bars} empty="没有逾期未办结的业务" />
-      <div class="table-wrap figures-wrap">
+      <div class="table-wrap figures-wrap" tabindex={0} role="region" aria-label="逾期未办结的业务（按小区）">
         <table>
           <caption>逾期未办结的业务，共 {count(o.total)} 件</caption>
           <thead>

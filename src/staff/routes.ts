@@ -1,15 +1,13 @@
 import { z } from '@hono/zod-openapi';
-import { AppError } from '../errors.ts';
 import { dateInput, dateOf } from '../http/date-input.ts';
 import { createRouter } from '../http/router.ts';
-import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
+import { pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
-import { addDays } from '../shared/civil-date.ts';
-import { instantAt } from '../shared/time.ts';
 import { PASSWORD_MAX_CHARS } from './passwords.ts';
 import { ROLES } from './permissions.ts';
-import { activateStaff, addStaff, deactivateStaff, getStaffRow, issueToken, listStaff } from './repository.ts';
-import { endAllSessions } from './sessions.ts';
+import { listAuditEntries } from './audit-log.ts';
+import { activateStaff, addStaff, deactivateStaff, issueToken, listStaff } from './repository.ts';
+import { signOutStaffEverywhere } from './sessions.ts';
 
 const StaffSchema = z
   .object({
@@ -157,38 +155,12 @@ export function staffRoutes() {
     .openapi(deactivate, async (c) => c.json(await deactivateStaff(c.get('deps'), { id: c.req.valid('param').id, by: c.get('staff').id }), 200))
     .openapi(activate, async (c) => c.json(await activateStaff(c.get('deps'), { id: c.req.valid('param').id, by: c.get('staff').id }), 200))
     .openapi(token, async (c) => c.json(await issueToken(c.get('deps'), { id: c.req.valid('param').id, by: c.get('staff').id }), 200))
-    .openapi(signOutEverywhere, async (c) => {
-      const deps = c.get('deps');
-      const { id } = c.req.valid('param');
-      if (!(await getStaffRow(deps.db, id))) throw AppError.keyed('not_found', { key: 'unknown_staff' });
-      return c.json({ ended: await endAllSessions(deps, id, { by: c.get('staff').id }) }, 200);
-    })
+    .openapi(signOutEverywhere, async (c) =>
+      c.json({ ended: await signOutStaffEverywhere(c.get('deps'), { id: c.req.valid('param').id, by: c.get('staff').id }) }, 200),
+    )
     .openapi(audit, async (c) => {
       const deps = c.get('deps');
-      const { limit, cursor, action, staffId, subject, from, to } = c.req.valid('query');
-      let q = deps.db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-      if (action) q = q.where('action', '=', action);
-      if (staffId) q = q.where('staff_id', '=', staffId);
-      if (subject) q = q.where('subject', '=', subject);
-      // Days in Asia/Shanghai, as every date of the service: from its first instant, to the next day's.
-      if (from) q = q.where('at', '>=', instantAt(dateOf(deps, from), '00:00').toISOString());
-      if (to) q = q.where('at', '<', instantAt(addDays(dateOf(deps, to), 1), '00:00').toISOString());
-      if (cursor) q = q.where(afterCursor(cursor, ['at', 'id'], 'desc'));
-      const rows = await q.execute();
-      const { items, nextCursor } = page(rows, limit, (r) => [r.at, r.id]);
-      return c.json(
-        {
-          items: items.map((r) => ({
-            id: r.id,
-            at: r.at,
-            staffId: r.staff_id,
-            action: r.action,
-            subject: r.subject,
-            details: JSON.parse(r.details) as Record<string, unknown>,
-          })),
-          nextCursor,
-        },
-        200,
-      );
+      const { from, to, ...filters } = c.req.valid('query');
+      return c.json(await listAuditEntries(deps.db, { ...filters, from: dateOf(deps, from), to: dateOf(deps, to) }), 200);
     });
 }

@@ -210,3 +210,12 @@ export async function endAllSessions(deps: SessionDeps, staffId: string, options
   ]);
   return Number(ended?.numAffectedRows ?? 0);
 }
+
+/**
+ * An administrator signs an account out everywhere (POST /api/staff/{id}/sign-out-everywhere and
+ * the console's account page): 404 for an unknown account, else endAllSessions, audited as `by`.
+ */
+export async function signOutStaffEverywhere(deps: SessionDeps, input: { id: string; by: string | null }): Promise<number> {
+  if (!(await getStaffRow(deps.db, input.id))) throw AppError.keyed('not_found', { key: 'unknown_staff' });
+  return endAllSessions(deps, input.id, { by: input.by });
+}

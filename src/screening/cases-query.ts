@@ -5,7 +5,7 @@ import { toCsvLine } from '../registry/csv-write.ts';
 import type { Locale } from '../i18n/locale.ts';
 import { formatPhone } from '../shared/phone-display.ts';
 import type { CaseCategory } from './case.ts';
-import type { CasesFilter } from './routes.ts';
+import type { CasesFilter } from './views.ts';
 
 /**
  * The articles each case rests on, as RULES.md §3 cites them for its category (the rules in

@@ -1,46 +1,20 @@
 import { z } from '@hono/zod-openapi';
-import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema/index.ts';
-import { AppError, fieldIssue, validationError } from '../errors.ts';
+import { fieldIssue, validationError } from '../errors.ts';
 import { afterCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
-import { DriverSummarySchema, driverSummary } from '../registry/licence-view.ts';
 import { CASE_CATEGORIES } from '../screening/case.ts';
-import { addDays, isCivilDate } from '../shared/civil-date.ts';
+import { addDays } from '../shared/civil-date.ts';
 import { dateInput, dateOf } from '../http/date-input.ts';
-import { auditEntry } from '../staff/audit.ts';
 import { formatPhone } from '../shared/phone-display.ts';
 import { todayIn } from '../shared/time.ts';
-import { planAnswer } from './answers.ts';
+import { CONVERSATION_STATUSES, ConversationSchema, listCallList, listConversations, PhoneOutcomeBodySchema, recordPhoneOutcome, StartBodySchema } from './conversations.ts';
 import { INBOX_MEANINGS, listInbox, resolveInboxItem } from './inbox.ts';
 import { listOptOuts } from './opt-outs.ts';
 import { outreachStats } from './stats.ts';
 import { startOutreach } from './start.ts';
 import { runDueSteps } from './steps.ts';
 import { driverTimeline, TimelineItemSchema } from './timeline.ts';
-
-const CONVERSATION_STATUSES = ['active', 'unreachable', 'confirmed', 'declined', 'reschedule', 'opted_out', 'closed'] as const;
-const civilDate = z.string().refine(isCivilDate, 'must_be_civil_date');
-
-const ConversationSchema = z
-  .object({
-    id: z.string(),
-    fileNumber: z.string(),
-    status: z.enum(CONVERSATION_STATUSES),
-    categories: z.array(z.enum(CASE_CATEGORIES)),
-    startedAt: z.string(),
-    updatedAt: z.string(),
-    answeredAt: z.string().nullable(),
-    answerChannel: z.enum(['sms', 'voice', 'phone']).nullable(),
-    rescheduleOn: z.string().nullable(),
-    reschedulePart: z.enum(['am', 'pm']).nullable(),
-    closedReason: z.string().nullable(),
-    nextStep: z.object({ seq: z.number().int(), channel: z.enum(['sms', 'voice', 'call_list']), dueAt: z.string() }).nullable(),
-    attempts: z.number().int().openapi({ description: 'SMS and calls sent so far' }),
-    driver: DriverSummarySchema,
-  })
-  .openapi('Conversation');
 
 const start = apiRoute('outreach:run', {
   method: 'post',
@@ -52,11 +26,7 @@ const start = apiRoute('outreach:run', {
       required: false,
       content: {
         'application/json': {
-          schema: z.strictObject({
-            limit: z.number().int().min(1).max(100000).default(100).openapi({ description: 'At most this many drivers (default 100)' }),
-            category: z.enum(CASE_CATEGORIES).optional(),
-            community: z.string().trim().min(1).max(100).optional(),
-          }),
+          schema: StartBodySchema,
         },
       },
     },
@@ -106,12 +76,7 @@ const phoneOutcome = apiRoute('outreach:call', {
       required: true,
       content: {
         'application/json': {
-          schema: z.strictObject({
-            outcome: z.enum(['confirmed', 'declined', 'reschedule', 'opted_out', 'no_answer', 'wrong_number']),
-            rescheduleOn: civilDate.optional(),
-            partOfDay: z.enum(['am', 'pm']).optional(),
-            note: z.string().trim().max(200).optional().openapi({ description: 'No ID numbers or medical data' }),
-          }),
+          schema: PhoneOutcomeBodySchema,
         },
       },
     },
@@ -273,68 +238,6 @@ const stats = apiRoute('outreach:read', {
   responses: { 200: { description: 'One row per day, channel and category with any activity', content: { 'application/json': { schema: z.object({ from: z.string(), to: z.string(), rows: z.array(StatsRow) }) } } } },
 });
 
-function conversationQuery(deps: { db: Kysely<DB> }) {
-  return deps.db
-    .selectFrom('conversations as v')
-    .innerJoin('licences as l', 'l.file_number', 'v.file_number')
-    .leftJoin('outreach_steps as s', (j) => j.onRef('s.conversation_id', '=', 'v.id').on('s.status', '=', 'pending'))
-    .select([
-      'v.id',
-      'v.file_number',
-      'v.status',
-      'v.categories',
-      'v.started_at',
-      'v.updated_at',
-      'v.answered_at',
-      'v.answer_channel',
-      'v.reschedule_on',
-      'v.reschedule_part',
-      'v.closed_reason',
-      's.seq',
-      's.channel',
-      's.due_at',
-      'l.name',
-      'l.phone',
-      'l.address',
-      'l.community',
-      'l.id_masked',
-      'l.birth_date',
-      'l.sex',
-      'l.classes',
-      sql<number>`(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = v.id AND m.purpose = 'notice' AND m.provider_sid IS NOT NULL)`.as('attempts'),
-    ]);
-}
-
-type ConversationJoin = Awaited<ReturnType<ReturnType<typeof conversationQuery>['execute']>>[number];
-
-function conversationView(r: ConversationJoin, role: Parameters<typeof driverSummary>[1]): z.infer<typeof ConversationSchema> {
-  return {
-    id: r.id,
-    fileNumber: r.file_number,
-    status: r.status,
-    categories: JSON.parse(r.categories) as z.infer<typeof ConversationSchema>['categories'],
-    startedAt: r.started_at,
-    updatedAt: r.updated_at,
-    answeredAt: r.answered_at,
-    answerChannel: r.answer_channel,
-    rescheduleOn: r.reschedule_on,
-    reschedulePart: r.reschedule_part,
-    closedReason: r.closed_reason,
-    nextStep: r.seq !== null && r.channel !== null && r.due_at !== null ? { seq: r.seq, channel: r.channel, dueAt: r.due_at } : null,
-    attempts: Number(r.attempts),
-    driver: driverSummary(r, role),
-  };
-}
-
-const OUTCOME_INTENT = {
-  confirmed: 'confirm',
-  declined: 'decline',
-  reschedule: 'reschedule',
-  opted_out: 'opt_out',
-  no_answer: 'no_answer',
-  wrong_number: 'wrong_number',
-} as const;
-
 export function outreachRoutes() {
   return createRouter()
     .openapi(start, async (c) => {
@@ -346,38 +249,11 @@ export function outreachRoutes() {
       const deps = c.get('deps');
       return c.json(await runDueSteps(deps, deps.config.OUTREACH_RATE_PER_MINUTE), 200);
     })
-    .openapi(conversations, async (c) => {
-      const { limit, cursor, status, fileNumber } = c.req.valid('query');
-      let q = conversationQuery(c.get('deps')).orderBy('v.updated_at', 'desc').orderBy('v.id', 'desc').limit(limit + 1);
-      if (status) q = q.where('v.status', '=', status);
-      if (fileNumber) q = q.where('v.file_number', '=', fileNumber);
-      if (cursor) q = q.where(afterCursor(cursor, ['v.updated_at', 'v.id'], 'desc'));
-      const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.updated_at, r.id]);
-      return c.json({ items: items.map((r) => conversationView(r, c.get('staff').role)), nextCursor }, 200);
-    })
-    .openapi(callList, async (c) => {
-      const { limit, cursor } = c.req.valid('query');
-      let q = conversationQuery(c.get('deps')).where('v.status', '=', 'unreachable').orderBy('v.updated_at').orderBy('v.id').limit(limit + 1);
-      if (cursor) q = q.where(afterCursor(cursor, ['v.updated_at', 'v.id'], 'asc'));
-      const { items, nextCursor } = page(await q.execute(), limit, (r) => [r.updated_at, r.id]);
-      return c.json({ items: items.map((r) => conversationView(r, c.get('staff').role)), nextCursor }, 200);
-    })
+    .openapi(conversations, async (c) => c.json(await listConversations(c.get('deps'), c.req.valid('query'), c.get('staff').role), 200))
+    .openapi(callList, async (c) => c.json(await listCallList(c.get('deps'), c.req.valid('query'), c.get('staff').role), 200))
     .openapi(phoneOutcome, async (c) => {
-      const deps = c.get('deps');
-      const { id } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const conversation = await deps.db.selectFrom('conversations').select(['phone', 'status']).where('id', '=', id).executeTakeFirst();
-      if (!conversation) throw AppError.keyed('not_found', { key: 'conversation_not_found' });
-      if (conversation.status === 'closed') throw AppError.keyed('conflict', { key: 'conversation_closed' });
-      const staffId = c.get('staff').id;
-      const plan = await planAnswer(
-        deps,
-        { phone: conversation.phone, channel: 'phone', intent: OUTCOME_INTENT[body.outcome], rescheduleOn: body.rescheduleOn, partOfDay: body.partOfDay, staffId, note: body.note ?? null, conversationId: id },
-        { reply: false },
-      );
-      await deps.atomic([...plan.queries, auditEntry(deps, { staffId, action: 'outreach.phone_outcome', subject: id, details: { outcome: body.outcome } })]);
-      const row = await conversationQuery(deps).where('v.id', '=', id).executeTakeFirstOrThrow();
-      return c.json(conversationView(row, c.get('staff').role), 200);
+      const staff = c.get('staff');
+      return c.json(await recordPhoneOutcome(c.get('deps'), c.req.valid('param').id, c.req.valid('json'), { id: staff.id, role: staff.role }), 200);
     })
     .openapi(timeline, async (c) => {
       const { fileNumber } = c.req.valid('param');

@@ -58,8 +58,31 @@ const RUN_LABELS: Record<string, { label: string; tone: Tone }> = {
   completed: { label: '已完成', tone: 'good' },
 };
 
-export function statusLabel(status: string, kind?: 'run'): { label: string; tone: Tone } {
-  return (kind === 'run' ? RUN_LABELS[status] : undefined) ?? STATUS_LABELS[status] ?? { label: status, tone: 'neutral' };
+/** SMS and calls, as Twilio reports them (src/outreach/status.ts). */
+const MESSAGE_LABELS: Record<string, { label: string; tone: Tone }> = {
+  queued: { label: '排队中', tone: 'neutral' },
+  accepted: { label: '已提交运营商', tone: 'neutral' },
+  sending: { label: '发送中', tone: 'info' },
+  sent: { label: '已发出', tone: 'info' },
+  delivered: { label: '已送达', tone: 'good' },
+  undelivered: { label: '未送达', tone: 'bad' },
+  failed: { label: '失败', tone: 'bad' },
+  received: { label: '已收到', tone: 'info' },
+  initiated: { label: '正在呼叫', tone: 'info' },
+  ringing: { label: '响铃中', tone: 'info' },
+  'in-progress': { label: '通话中', tone: 'info' },
+  completed: { label: '已接通', tone: 'good' },
+  busy: { label: '忙线', tone: 'warn' },
+  'no-answer': { label: '无人接听', tone: 'warn' },
+  canceled: { label: '已取消', tone: 'neutral' },
+  pending: { label: '待执行', tone: 'neutral' },
+  done: { label: '已执行', tone: 'good' },
+  skipped: { label: '已跳过', tone: 'neutral' },
+};
+
+export function statusLabel(status: string, kind?: 'run' | 'message'): { label: string; tone: Tone } {
+  const special = kind === 'run' ? RUN_LABELS[status] : kind === 'message' ? MESSAGE_LABELS[status] : undefined;
+  return special ?? STATUS_LABELS[status] ?? { label: status, tone: 'neutral' };
 }
 
 /**
@@ -81,3 +104,19 @@ export function gatewayReason(text: string): string {
   if (noOutcome) return `试了 ${noOutcome[1]} 次都没有结果（每次都在提交中被中断）`;
   return text;
 }
+
+/** `Art 79(9)` → `第79条第9项`, `Art 65 para 2` → `第65条第2款`: 《机动车驾驶证申领和使用规定》 as staff cite it. */
+export function articleLabel(article: string): string {
+  const m = /^Art (\d+)(?:\((\d+)\))?(?: para (\d+))?$/.exec(article);
+  if (!m) return article;
+  return `第${m[1]}条${m[3] ? `第${m[3]}款` : ''}${m[2] ? `第${m[2]}项` : ''}`;
+}
+
+export const REGULATION_NAME = '《机动车驾驶证申领和使用规定》';
+
+export const SEX_LABELS: Record<string, string> = { M: '男', F: '女' };
+
+export const VISIT_STOP_LABELS: Record<string, string> = { door: '家门口', gate: '小区门口' };
+
+/** The outreach timeline's entries, in words. */
+export const CHANNEL_LABELS: Record<string, string> = { sms: '短信', voice: '语音电话', phone: '人工电话' };

@@ -66,6 +66,9 @@ th, td { text-align: left; padding: 8px 12px; border-top: 1px solid var(--line);
 th { background: var(--neutral-bg); font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td time { white-space: nowrap; }
+/* On a phone a table scrolls sideways rather than squeezing a column to one character a line. */
+td { min-width: 5.5em; }
+td.num { min-width: 0; }
 .dropzone label { display: block; margin-bottom: 8px; }
 td.empty { color: var(--muted); text-align: center; padding: 24px; }
 .pager { display: flex; justify-content: space-between; padding: 10px 12px; border-top: 1px solid var(--line); }

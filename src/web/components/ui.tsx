@@ -13,7 +13,7 @@ export function Badge(props: PropsWithChildren<{ tone?: Tone }>) {
 }
 
 /** A status code in the words of labels.ts, coloured by its tone. */
-export function StatusBadge(props: { status: string; kind?: 'run' }) {
+export function StatusBadge(props: { status: string; kind?: 'run' | 'message' }) {
   const { label, tone } = statusLabel(props.status, props.kind);
   return <Badge tone={tone}>{label}</Badge>;
 }

@@ -2,13 +2,21 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../../http/env.ts';
 import { homePage } from './home.tsx';
+import { casePages } from './cases.tsx';
 import { importPages } from './imports.tsx';
+import { outreachPages } from './outreach.tsx';
 import { submissionPages } from './submissions.tsx';
+import { staffPages } from './staff.tsx';
+import { auditPages } from './audit.tsx';
 
 export function officePages(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.route('/', homePage());
   app.route('/', importPages());
+  app.route('/', casePages());
+  app.route('/', outreachPages());
   app.route('/', submissionPages());
+  app.route('/', staffPages());
+  app.route('/', auditPages());
   return app;
 }

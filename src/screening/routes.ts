@@ -4,10 +4,10 @@ import { pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { DriverOverviewSchema, driverOverview } from '../registry/licence-view.ts';
-import { dateInput, dateOf } from '../http/date-input.ts';
+import { dateOf } from '../http/date-input.ts';
 import { runScreening } from './run.ts';
 import { casesCsv } from './cases-query.ts';
-import { CaseSchema, CasesFilters, CasesQuery, RunSchema, casePage, getRun, listRunsPage, runView } from './views.ts';
+import { CaseSchema, CasesFilters, CasesQuery, RunSchema, ScreeningBody, casePage, getRun, listRunsPage, runView } from './views.ts';
 import { negotiateLocale } from '../i18n/locale.ts';
 
 
@@ -22,11 +22,7 @@ const createRun = apiRoute('screening:run', {
       required: false,
       content: {
         'application/json': {
-          schema: z.strictObject({
-            asOf: dateInput('D, the screening date; default today in Asia/Shanghai').optional(),
-            leadDays: z.number().int().min(0).max(3650).optional().openapi({ description: 'L, default 60' }),
-            renewalMinAge: z.number().int().min(0).max(150).optional().openapi({ description: 'R, default 60; 0 = every driver' }),
-          }),
+          schema: ScreeningBody,
         },
       },
     },

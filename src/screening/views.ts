@@ -15,6 +15,13 @@ import type { Role } from '../staff/permissions.ts';
 import { CANCELLATION_REASONS, CASE_CATEGORIES } from './case.ts';
 import { CASE_ARTICLES, CASE_SORTS, listCases, type CaseListRow } from './cases-query.ts';
 
+/** What a screening run may be asked (POST /api/screenings, the console's form). */
+export const ScreeningBody = z.strictObject({
+  asOf: dateInput('D, the screening date; default today in Asia/Shanghai').optional(),
+  leadDays: z.number().int().min(0).max(3650).optional().openapi({ description: 'L, default 60' }),
+  renewalMinAge: z.number().int().min(0).max(150).optional().openapi({ description: 'R, default 60; 0 = every driver' }),
+});
+
 export const RunSchema = z
   .object({
     id: z.string(),
@@ -43,6 +50,8 @@ export const RunSchema = z
     error: z.string().nullable(),
   })
   .openapi('ScreeningRun');
+
+export type RunView = z.infer<typeof RunSchema>;
 
 export function runView(row: ScreeningRunRow): z.infer<typeof RunSchema> {
   return {

@@ -16,6 +16,9 @@ export const CONSOLE_JS = String.raw`
       upload(form);
       return;
     }
+    var busy = form.getAttribute('data-busy');
+    var busyStatus = form.querySelector('[data-busy-status]');
+    if (busy && busyStatus) busyStatus.textContent = busy;
     if (form.method.toLowerCase() === 'post') {
       // One click, one action: the buttons wait for the answer.
       setTimeout(function () {

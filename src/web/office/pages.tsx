@@ -4,6 +4,7 @@ import type { AppEnv } from '../../http/env.ts';
 import { homePage } from './home.tsx';
 import { casePages } from './cases.tsx';
 import { importPages } from './imports.tsx';
+import { screeningPages } from './screenings.tsx';
 import { outreachPages } from './outreach.tsx';
 import { submissionPages } from './submissions.tsx';
 import { staffPages } from './staff.tsx';
@@ -14,6 +15,7 @@ export function officePages(): Hono<AppEnv> {
   app.route('/', homePage());
   app.route('/', importPages());
   app.route('/', casePages());
+  app.route('/', screeningPages());
   app.route('/', outreachPages());
   app.route('/', submissionPages());
   app.route('/', staffPages());

@@ -162,6 +162,12 @@ export async function listCallList(deps: Pick<Deps, 'db'>, filter: { limit: numb
   return { items: items.map((r) => conversationView(r, role)), nextCursor };
 }
 
+/** How many conversations there are, of every status (the console's tab count). */
+export async function conversationCount(db: Kysely<DB>): Promise<number> {
+  const row = await db.selectFrom('conversations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** How many drivers wait on the call list (the console's tab count). */
 export async function callListCount(db: Kysely<DB>): Promise<number> {
   const row = await db.selectFrom('conversations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'unreachable').executeTakeFirstOrThrow();

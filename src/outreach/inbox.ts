@@ -1,3 +1,4 @@
+import { z } from '@hono/zod-openapi';
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
 import type { AnswerRow } from '../db/schema/outreach.ts';
@@ -104,6 +105,17 @@ export async function listInbox(deps: Pick<Deps, 'db'>, filter: InboxFilter, rol
   return { items: items.map((r) => itemView(r, drivers, role)), nextCursor };
 }
 
+/** How many replies wait for staff (open) or were decided (resolved): the console's tab count. */
+export async function countInbox(deps: Pick<Deps, 'db'>, status: InboxStatus): Promise<number> {
+  const row = await deps.db
+    .selectFrom('answers')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(isInboxRow)
+    .where('answers.handled_at', status === 'open' ? 'is' : 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export async function inboxItem(deps: Pick<Deps, 'db'>, id: string, role: Role): Promise<InboxItem> {
   const row = await inboxQuery(deps.db).where('answers.id', '=', id).executeTakeFirst();
   if (!row) throw AppError.keyed('not_found', { key: 'inbox_item_not_found' });
@@ -167,6 +179,14 @@ function itemView(r: InboxRow, drivers: readonly DriverRow[], role: Role): Inbox
     resolution: r.handled_at ? { meaning: (r.meaning ?? 'ignore') as InboxMeaning, by: r.handled_by, at: r.handled_at } : null,
   };
 }
+
+/** The body of POST /api/outreach/inbox/{id}/resolve (the console's form parses with it too). */
+export const ResolveInboxBodySchema = z.strictObject({
+  meaning: z.enum(INBOX_MEANINGS),
+  caseId: z.string().uuid().optional().openapi({ description: 'The driver, for an unknown or shared number (not needed to opt out)' }),
+  fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').optional().openapi({ description: 'The driver, instead of caseId' }),
+  note: z.string().trim().max(200).optional().openapi({ description: 'No ID numbers or medical data' }),
+});
 
 export interface ResolveInput {
   meaning: InboxMeaning;

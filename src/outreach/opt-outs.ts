@@ -26,3 +26,9 @@ export async function listOptOuts(db: Kysely<DB>, filter: { limit: number; curso
     nextCursor,
   };
 }
+
+/** How many numbers opted out (the console's tab count). */
+export async function countOptOuts(db: Kysely<DB>): Promise<number> {
+  const row = await db.selectFrom('opt_outs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -9,7 +9,7 @@ import { dateInput, dateOf } from '../http/date-input.ts';
 import { formatPhone } from '../shared/phone-display.ts';
 import { todayIn } from '../shared/time.ts';
 import { CONVERSATION_STATUSES, ConversationSchema, listCallList, listConversations, PhoneOutcomeBodySchema, recordPhoneOutcome, StartBodySchema } from './conversations.ts';
-import { INBOX_MEANINGS, listInbox, resolveInboxItem } from './inbox.ts';
+import { INBOX_MEANINGS, listInbox, ResolveInboxBodySchema, resolveInboxItem } from './inbox.ts';
 import { listOptOuts } from './opt-outs.ts';
 import { outreachStats } from './stats.ts';
 import { startOutreach } from './start.ts';
@@ -170,12 +170,7 @@ const resolveInbox = apiRoute('outreach:call', {
       required: true,
       content: {
         'application/json': {
-          schema: z.strictObject({
-            meaning: z.enum(INBOX_MEANINGS),
-            caseId: z.string().uuid().optional().openapi({ description: 'The driver, for an unknown or shared number (not needed to opt out)' }),
-            fileNumber: z.string().regex(/^\d{12}$/, 'must be 12 digits').optional().openapi({ description: 'The driver, instead of caseId' }),
-            note: z.string().trim().max(200).optional().openapi({ description: 'No ID numbers or medical data' }),
-          }),
+          schema: ResolveInboxBodySchema,
         },
       },
     },

@@ -110,6 +110,27 @@ progress { width: 100%; height: 14px; }
 .figures-wrap th.step { white-space: normal; }
 .figures-wrap .step-hint { display: block; font-weight: 400; font-size: 13px; color: var(--muted); }
 .figures-grid { grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); margin: 8px 0; max-width: 1000px; }
+.tabs ul { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; margin: 0 0 12px; padding: 0; border-bottom: 1px solid var(--line); }
+.tabs a { display: inline-flex; align-items: center; gap: 6px; padding: 8px 12px; text-decoration: none; color: var(--ink); border-bottom: 3px solid transparent; }
+.tabs a[aria-current="page"] { border-bottom-color: var(--brand); color: var(--brand); font-weight: 700; }
+.tab-count { display: inline-block; min-width: 1.6em; padding: 0 6px; border-radius: 10px; background: var(--neutral-bg); font-size: 13px; text-align: center; font-variant-numeric: tabular-nums; }
+.subtabs { display: flex; gap: 16px; margin: 8px 0; }
+.subtabs a[aria-current="page"] { font-weight: 700; color: var(--ink); text-decoration: none; }
+ol.ladder { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px; }
+ol.ladder li + li::before { content: "→"; color: var(--muted); margin-right: 4px; }
+.form-row { display: flex; flex-wrap: wrap; gap: 12px 16px; align-items: flex-start; margin: 8px 0 12px; }
+.form-row .field { flex: 1 1 12em; max-width: 22em; }
+fieldset.choices { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin: 0; display: flex; flex-wrap: wrap; gap: 6px 16px; }
+fieldset.choices.field-error { border-color: var(--bad); }
+fieldset.choices legend { font-weight: 600; padding: 0 4px; }
+fieldset.choices .error-text { flex-basis: 100%; }
+.choice { display: inline-flex; align-items: center; gap: 6px; }
+ul.call-list, ul.plain { list-style: none; padding: 0; margin: 0; }
+.call-card h3 { margin: 0 0 8px; font-size: 16px; }
+.outcome-form { margin-top: 12px; border-top: 1px solid var(--line); padding-top: 12px; display: flex; flex-direction: column; gap: 10px; align-items: flex-start; }
+.outcome-form .field, .outcome-form textarea { width: 100%; max-width: 40em; }
+.reply-body { margin: 8px 0; padding: 8px 12px; border-left: 4px solid var(--brand); background: var(--info-bg); white-space: pre-wrap; overflow-wrap: anywhere; }
+p.card.empty { color: var(--muted); }
 @media (max-width: 760px) {
   .frame { display: block; }
   .sidenav { width: auto; padding: 8px 12px 0; }

@@ -4,7 +4,7 @@
  * src/staff/sessions.ts), the CSRF check of every state-changing form, and the page permission
  * check: the same table as the API's (src/staff/permissions.ts).
  */
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../http/env.ts';
 import { todayIn } from '../shared/time.ts';
@@ -59,10 +59,11 @@ export function safeNext(value: string | undefined | null): string {
 
 /**
  * A page's permission: anonymous people go to sign-in (and come back after), a role without the
- * permission gets the refusal page. Mounted on every page route.
+ * permission gets the refusal page. Mounted on every page route; the permission is kept on the
+ * middleware, where the page x role test (test/web/page-roles.test.ts) reads it.
  */
-export function pagePermission(permission: Permission): MiddlewareHandler<AppEnv> {
-  return async function pagePermissionMiddleware(c, next) {
+export function pagePermission(permission: Permission): MiddlewareHandler<AppEnv> & { permission: Permission } {
+  return Object.assign(async function pagePermissionMiddleware(c: Context<AppEnv>, next: Next) {
     const session = c.get('session');
     if (!session) {
       const here = c.req.method === 'GET' ? `${c.req.path}${new URL(c.req.url).search}` : c.req.path;
@@ -73,9 +74,8 @@ export function pagePermission(permission: Permission): MiddlewareHandler<AppEnv
       return c.html(<ForbiddenPage ctx={pageContext(c)} />);
     }
     await next();
-  };
+  }, { permission });
 }
-
 
 /** Constant-time comparison of two short strings. */
 export function sameToken(a: string, b: string): boolean {

@@ -73,6 +73,20 @@ async function started(child: ChildProcess): Promise<void> {
   }
 }
 
+/** Signs in to the running console as a browser would: the form's token, then the post. */
+async function signsIn(username: string, password: string): Promise<boolean> {
+  const form = await fetch(`http://127.0.0.1:${port}/sign-in`);
+  const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  const res = await fetch(`http://127.0.0.1:${port}/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, username, password, next: '/console' }).toString(),
+  });
+  return res.status === 303 && res.headers.get('location') === '/console';
+}
+
 function runBash(script: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', script], { cwd: work, env: shellEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -109,6 +123,7 @@ describe('the README walkthrough', () => {
   it('has the blocks a newcomer runs, in order', () => {
     const headings = shellBlocks(README).filter((b) => !b.skip).map((b) => b.heading);
     expect(headings).toEqual([
+      'In the browser: the staff console',
       'First minute: load synthetic drivers and see who is due',
       'Then: reach the drivers (no Twilio account needed)',
       'Then: plan and book the home visits',
@@ -126,6 +141,11 @@ describe('the README walkthrough', () => {
     // To read what a newcomer sees: README_TEST_LOG=/tmp/walkthrough.log npx vitest run test/readme
     if (process.env.README_TEST_LOG) writeFileSync(process.env.README_TEST_LOG, output);
     expect(code, `the walkthrough failed:\n${output.slice(-6000)}\n--- server ---\n${serverLog.slice(-3000)}`).toBe(0);
+
+    // The console: the administrator the README creates signs in with the README's password.
+    const admin = /printf '%s\\n' '([^']+)' \| npm run cli -- staff add .*--username (\w+) --password/.exec(README);
+    expect(admin, 'the README creates a console administrator').not.toBeNull();
+    expect(await signsIn(admin![2]!, admin![1]!)).toBe(true);
 
     const database = await openNodeDatabase(join(work, 'data', 'checkup.db'));
     try {

@@ -37,7 +37,7 @@ describe('the audit log page', () => {
   it('answers who saw which full ID number, when: the person, the file number and the time, as GET /api/audit', async () => {
     await viewFullId('371500000001', '2026-11-26T03:15:00.000Z');
     const page = await admin.page('/console/audit?action=licence.view_full_id');
-    expect(rows(page)).toEqual([['2026年11月26日 11:15', '测试admin（车管所管理员）', '查看完整身份证号', '档案编号 371500000001', '—']]);
+    expect(rows(page)).toEqual([['2026年11月26日 11:15', '测试admin', '查看完整身份证号', '档案编号 371500000001', '—']]);
     expect(page).toContain('href="/console/drivers/371500000001"');
     expect(page).toContain('<option value="licence.view_full_id" selected="">查看完整身份证号</option>');
     expect((await api('action=licence.view_full_id')).items).toHaveLength(1);
@@ -62,7 +62,7 @@ describe('the audit log page', () => {
     const mine = await admin.page(`/console/audit?staffId=${me.id}`);
     const expected = (await api(`staffId=${me.id}`)).items;
     expect(expected.map((e) => e.action)).toEqual(['staff.sign_in']);
-    expect(rows(mine).map((r) => [r[1], r[2]])).toEqual([['网页admin（车管所管理员）', '登录']]);
+    expect(rows(mine).map((r) => [r[1], r[2]])).toEqual([['网页admin', '登录']]);
     expect(mine).toContain(`<option value="${me.id}" selected="">网页admin（车管所管理员）</option>`);
   });
 

@@ -87,6 +87,7 @@ button.secondary, .button.secondary { background: var(--paper); color: var(--bra
 button.danger { background: var(--bad); border-color: var(--bad); }
 button[disabled] { opacity: 0.6; cursor: progress; }
 .masked { font-variant-numeric: tabular-nums; letter-spacing: 0.02em; }
+input.token { width: 100%; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
@@ -131,6 +132,7 @@ ul.call-list, ul.plain { list-style: none; padding: 0; margin: 0; }
 .outcome-form .field, .outcome-form textarea { width: 100%; max-width: 40em; }
 .reply-body { margin: 8px 0; padding: 8px 12px; border-left: 4px solid var(--brand); background: var(--info-bg); white-space: pre-wrap; overflow-wrap: anywhere; }
 p.card.empty { color: var(--muted); }
+.start-form h2, .call-card h3 { margin-top: 0; }
 @media (max-width: 760px) {
   .frame { display: block; }
   .sidenav { width: auto; padding: 8px 12px 0; }

@@ -35,10 +35,10 @@ function Actor(props: { entry: AuditEntryView; names: Names }) {
     return <span class="muted">{who}</span>;
   }
   const person = props.names.get(staffId);
+  // The role is on the account's page and in the person filter: a narrow column on a phone.
   return person ? (
-    <a href={`/console/staff/${staffId}`}>
+    <a href={`/console/staff/${staffId}`} title={ROLE_LABELS[person.role] ?? person.role}>
       {person.name}
-      <span class="muted">（{ROLE_LABELS[person.role] ?? person.role}）</span>
     </a>
   ) : (
     <code>{staffId}</code>

@@ -87,10 +87,17 @@ function AddForm(props: { ctx: PageContext; values?: AddValues; errors?: Record<
             <option value="">请选择</option>
             {ROLES.map((role) => (
               <option value={role} selected={v.role === role}>
-                {roleName(role)}：{ROLE_HINTS[role]}
+                {roleName(role)}
               </option>
             ))}
           </select>
+          <ul class="hint">
+            {ROLES.map((role) => (
+              <li>
+                {roleName(role)}：{ROLE_HINTS[role]}
+              </li>
+            ))}
+          </ul>
         </Field>
         <Field label="初始密码" name="password" error={errors.password} hint="至少 10 个字符，不能与用户名相同。请当面或电话告知本人，并提醒其登录后在“账户”页修改。">
           <input id="password" name="password" type="password" autocomplete="new-password" />

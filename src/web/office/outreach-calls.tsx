@@ -39,7 +39,7 @@ function OutcomeForm(props: { ctx: PageContext; v: ConversationView; failed?: Fa
   // The summary links to this form's own fields (each form on the page has its own ids).
   const linked = Object.fromEntries(Object.entries(errors).map(([name, text]) => [fid(name), text]));
   return (
-    <form method="post" action={`${CALLS}/${v.id}`} class="outcome-form">
+    <form method="post" action={`${CALLS}/${v.id}#call-${v.id}`} class="outcome-form">
       <ErrorSummary errors={linked} />
       <CsrfField token={props.ctx.csrfToken} />
       <fieldset class={errors.outcome ? 'choices field-error' : 'choices'} id={fid('outcome')}>
@@ -124,14 +124,16 @@ async function callsPage(c: Context<AppEnv>, failed?: FailedForm) {
           ))}
         </ul>
       )}
-      <nav class="pager" aria-label="翻页">
-        {query.cursor ? <a href={CALLS}>回到第一页</a> : <span />}
-        {list.nextCursor ? (
-          <a href={withQuery(CALLS, query, { cursor: list.nextCursor })} rel="next">
-            下一页
-          </a>
-        ) : null}
-      </nav>
+      {query.cursor || list.nextCursor ? (
+        <nav class="pager" aria-label="翻页">
+          {query.cursor ? <a href={CALLS}>回到第一页</a> : <span />}
+          {list.nextCursor ? (
+            <a href={withQuery(CALLS, query, { cursor: list.nextCursor })} rel="next">
+              下一页
+            </a>
+          ) : null}
+        </nav>
+      ) : null}
     </Layout>
   );
 }

@@ -70,7 +70,7 @@ function ResolveForm(props: { ctx: PageContext; item: InboxItem; failed?: Failed
   const fid = (name: string) => `${name}-${item.id}`;
   const linked = Object.fromEntries(Object.entries(errors).map(([name, text]) => [fid(name), text]));
   return (
-    <form method="post" action={`${INBOX}/${item.id}`} class="outcome-form">
+    <form method="post" action={`${INBOX}/${item.id}#reply-${item.id}`} class="outcome-form">
       <ErrorSummary errors={linked} />
       <CsrfField token={props.ctx.csrfToken} />
       <fieldset class={errors.meaning ? 'choices field-error' : 'choices'} id={fid('meaning')}>
@@ -161,14 +161,16 @@ async function inboxPage(c: Context<AppEnv>, failed?: FailedForm) {
           ))}
         </ul>
       )}
-      <nav class="pager" aria-label="翻页">
-        {query.cursor ? <a href={withQuery(INBOX, query, { cursor: null })}>回到第一页</a> : <span />}
-        {list.nextCursor ? (
-          <a href={withQuery(INBOX, query, { cursor: list.nextCursor })} rel="next">
-            下一页
-          </a>
-        ) : null}
-      </nav>
+      {query.cursor || list.nextCursor ? (
+        <nav class="pager" aria-label="翻页">
+          {query.cursor ? <a href={withQuery(INBOX, query, { cursor: null })}>回到第一页</a> : <span />}
+          {list.nextCursor ? (
+            <a href={withQuery(INBOX, query, { cursor: list.nextCursor })} rel="next">
+              下一页
+            </a>
+          ) : null}
+        </nav>
+      ) : null}
     </Layout>
   );
 }

@@ -209,6 +209,16 @@ describe("an account's page", () => {
     expect((await auditActions('staff.sign_out_everywhere')).map((a) => a.staff_id)).toEqual([await adminId()]);
   });
 
+  it("sends an admin who signs their own account out everywhere to sign in again, and offers no reset of one's own password", async () => {
+    const self = await adminId();
+    const own = await admin.page(`/console/staff/${self}`);
+    expect(own).not.toContain(`/console/staff/${self}/password`);
+    expect(own).toContain('这是您自己的账户');
+    const res = await admin.post(`/console/staff/${self}/sign-out-everywhere`);
+    expect(res.headers.get('location')).toBe('/sign-in?done=signed-out');
+    expect((await admin.get('/console/staff')).status).toBe(303);
+  });
+
   it('does nothing for a post without the page token', async () => {
     await signedIn(t, 'dispatcher');
     const id = (await staffRow('web-dispatcher')).id;

@@ -120,3 +120,15 @@ export const VISIT_STOP_LABELS: Record<string, string> = { door: '家门口', ga
 
 /** The outreach timeline's entries, in words. */
 export const CHANNEL_LABELS: Record<string, string> = { sms: '短信', voice: '语音电话', phone: '人工电话' };
+
+/** What a driver's answer meant (src/db/schema/outreach.ts AnswerIntent). */
+export const INTENT_LABELS: Record<string, string> = {
+  confirm: '确认上门',
+  decline: '不需要上门',
+  reschedule: '要求改期',
+  opt_out: '退订',
+  help: '询问',
+  unknown: '未能识别',
+  no_answer: '无人接听',
+  wrong_number: '号码错误',
+};

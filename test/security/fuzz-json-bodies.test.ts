@@ -83,6 +83,7 @@ function seedBody(route: Route): Record<string, unknown> {
     'POST /api/visits/{id}/exam': examBody(),
     'POST /api/follow-ups/{caseId}/resolve': { resolution: 'handled' },
     'POST /api/submissions/retry': { all: true },
+    'POST /api/outreach/inbox/{id}/resolve': { meaning: 'ignore' },
   };
   return seeds[`${route.method} ${route.path}`] ?? {};
 }

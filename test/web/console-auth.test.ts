@@ -87,6 +87,16 @@ describe('signing in to the console', () => {
     expect((await replay.get('/console')).status).toBe(303);
   });
 
+  it('takes a form post whose browser says Origin: null (no-referrer pages), and refuses one from another site', async () => {
+    const agent = await signedIn(t, 'admin');
+    await agent.page('/console/account');
+    const foreign = await agent.post('/console/account/sign-out-everywhere', {}, { headers: { origin: 'https://evil.example' } });
+    expect(foreign.headers.get('location')).toBe('/console');
+    expect(await agent.page('/console')).toContain('页面已过期或来源不明');
+    const ours = await agent.post('/console/account/sign-out-everywhere', {}, { headers: { origin: 'null' } });
+    expect(ours.headers.get('location')).toBe('/sign-in?done=signed-out');
+  });
+
   it('ends a session that was idle too long', async () => {
     const agent = await signedIn(t, 'admin');
     await agent.page('/console');

@@ -16,7 +16,7 @@ import { BUSINESS_NAMES } from '../../submissions/payload.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
 import { DataTable, FilterForm, withQuery, type Column, type FilterField } from '../components/table.tsx';
 import { Badge, CsrfField, DateText, Masked, StatusBadge, TimeText, type Crumb } from '../components/ui.tsx';
-import { CATEGORY_LABELS, CHANNEL_LABELS, REGULATION_NAME, SEX_LABELS, articleLabel, gatewayReason, statusLabel } from '../labels.ts';
+import { CATEGORY_LABELS, CHANNEL_LABELS, INTENT_LABELS, REGULATION_NAME, SEX_LABELS, articleLabel, gatewayReason, statusLabel } from '../labels.ts';
 import { pageContext, pagePermission } from '../session.tsx';
 import { pageQuery } from './query.ts';
 
@@ -175,7 +175,7 @@ function LicenceFacts(props: { ctx: PageContext; d: DriverOverview; fullId?: str
 function timelineText(item: NonNullable<DriverOverview['timeline']>[number]): string {
   const channel = CHANNEL_LABELS[item.channel] ?? item.channel;
   if (item.kind === 'message') return `${channel}${item.direction === 'in' ? '收到' : '发出'}${item.body ? `：${item.body}` : ''}`;
-  if (item.kind === 'answer') return `驾驶人答复（${channel}）：${item.intent ?? ''}${item.note ? `，${item.note}` : ''}`;
+  if (item.kind === 'answer') return `驾驶人答复（${channel}）：${INTENT_LABELS[item.intent ?? ''] ?? item.intent ?? ''}${item.note ? `，${item.note}` : ''}`;
   return `外呼步骤 ${item.seq ?? ''}（${channel}）${item.note ? `：${item.note}` : ''}`;
 }
 

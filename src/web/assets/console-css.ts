@@ -42,6 +42,7 @@ h2 { font-size: 17px; margin: 24px 0 8px; }
 .title-row .actions { margin-left: auto; display: flex; gap: 8px; flex-wrap: wrap; }
 .breadcrumbs ol { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; margin: 0; padding: 0; font-size: 13px; color: var(--muted); }
 .breadcrumbs li + li::before { content: "/"; margin-right: 4px; }
+.card > h2:first-child, .card > h3:first-child { margin-top: 0; }
 .card { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 16px; margin: 12px 0; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 12px; }
 .stat { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }

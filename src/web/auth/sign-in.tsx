@@ -9,10 +9,10 @@ import type { AppEnv } from '../../http/env.ts';
 import { authThrottleOf } from '../../http/auth-throttle.ts';
 import { clientAddress } from '../../http/client-address.ts';
 import { AppError } from '../../errors.ts';
-import { renderRef } from '../../i18n/messages.ts';
 import { endAllSessions, endSession, startSession } from '../../staff/sessions.ts';
 import { changePassword, signIn } from '../../staff/sign-in.ts';
 import { Document, Layout, PRODUCT_NAME } from '../components/layout.tsx';
+import { fieldErrors } from '../form.ts';
 import { CsrfField, ErrorSummary, Field, Flash, type FlashMessage } from '../components/ui.tsx';
 import { clearSessionCookie, pageContext, pagePermission, safeNext, sameToken, sessionToken, setFlash, setSessionCookie } from '../session.tsx';
 
@@ -161,12 +161,6 @@ async function postPassword(c: Context<AppEnv>) {
   }
   clearSessionCookie(c);
   return c.redirect('/sign-in?done=password', 303);
-}
-
-/** An AppError's field issues as `{ field: text }` in Chinese, for a form. */
-export function fieldErrors(err: AppError): Record<string, string> {
-  const issues = (err.details as { issues?: { field: string; message: string; text?: Parameters<typeof renderRef>[1] }[] } | undefined)?.issues ?? [];
-  return Object.fromEntries(issues.map((i) => [i.field, i.text ? renderRef('zh-CN', i.text) : i.message]));
 }
 
 export function authPages(): Hono<AppEnv> {

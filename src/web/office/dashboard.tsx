@@ -11,7 +11,7 @@ import { AppError } from '../../errors.ts';
 import type { AppEnv } from '../../http/env.ts';
 import { addDays, addMonths, formatYmd, type CivilDate } from '../../shared/civil-date.ts';
 import { isDateInput } from '../../shared/date-words.ts';
-import { fieldErrors } from '../auth/sign-in.tsx';
+import { fieldErrors } from '../form.ts';
 import { BarChart, FunnelChart, PercentileStrip, percentText } from '../components/charts.tsx';
 import { Layout, type PageContext } from '../components/layout.tsx';
 import { withQuery } from '../components/table.tsx';

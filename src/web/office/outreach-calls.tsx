@@ -9,7 +9,7 @@ import type { AppEnv } from '../../http/env.ts';
 import { issuesFromZod } from '../../http/route.ts';
 import { listCallList, PHONE_OUTCOMES, PhoneOutcomeBodySchema, recordPhoneOutcome, type ConversationView } from '../../outreach/conversations.ts';
 import { can } from '../../staff/permissions.ts';
-import { fieldErrors } from '../auth/sign-in.tsx';
+import { fieldErrors } from '../form.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
 import { withQuery } from '../components/table.tsx';
 import { CsrfField, ErrorSummary, Field, TimeText } from '../components/ui.tsx';

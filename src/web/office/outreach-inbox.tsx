@@ -10,7 +10,7 @@ import type { AppEnv } from '../../http/env.ts';
 import { issuesFromZod } from '../../http/route.ts';
 import { INBOX_MEANINGS, listInbox, resolveInboxItem, ResolveInboxBodySchema, type InboxItem } from '../../outreach/inbox.ts';
 import { can } from '../../staff/permissions.ts';
-import { fieldErrors } from '../auth/sign-in.tsx';
+import { fieldErrors } from '../form.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
 import { withQuery } from '../components/table.tsx';
 import { Badge, CsrfField, ErrorSummary, Field, TimeText } from '../components/ui.tsx';

@@ -11,7 +11,7 @@ import { CONVERSATION_STATUSES, listConversations, StartBodySchema, type Convers
 import { startOutreach } from '../../outreach/start.ts';
 import { CASE_CATEGORIES } from '../../screening/case.ts';
 import { can } from '../../staff/permissions.ts';
-import { fieldErrors } from '../auth/sign-in.tsx';
+import { fieldErrors } from '../form.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
 import { DataTable, FilterForm, type Column } from '../components/table.tsx';
 import { Badge, CsrfField, ErrorSummary, Field, TimeText } from '../components/ui.tsx';

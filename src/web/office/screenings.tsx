@@ -11,7 +11,7 @@ import { localizeError } from '../../i18n/localize.ts';
 import { CASE_CATEGORIES } from '../../screening/case.ts';
 import { runScreening } from '../../screening/run.ts';
 import { ScreeningBody, getRun, listRunsPage, type RunView } from '../../screening/views.ts';
-import { fieldErrors } from '../auth/sign-in.tsx';
+import { fieldErrors } from '../form.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
 import { DataTable, withQuery, type Column } from '../components/table.tsx';
 import { CsrfField, DateText, ErrorSummary, Field, Stat, StatusBadge, TimeText, type Crumb } from '../components/ui.tsx';

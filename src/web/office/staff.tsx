@@ -13,7 +13,7 @@ import { ROLES, type Role } from '../../staff/permissions.ts';
 import { activateStaff, addStaff, deactivateStaff, issueToken, listStaff, type StaffMember } from '../../staff/repository.ts';
 import { signOutStaffEverywhere } from '../../staff/sessions.ts';
 import { resetPassword } from '../../staff/sign-in.ts';
-import { fieldErrors } from '../auth/sign-in.tsx';
+import { fieldErrors } from '../form.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
 import { DataTable, type Column } from '../components/table.tsx';
 import { CsrfField, ErrorSummary, Field, StatusBadge, TimeText, type Crumb } from '../components/ui.tsx';

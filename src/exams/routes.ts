@@ -1,11 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
-import { decodeCursor, page, pageQuery, pageSchema } from '../http/pagination.ts';
+import { pageQuery, pageSchema } from '../http/pagination.ts';
 import { isCivilDate } from '../shared/civil-date.ts';
-import { maskName, maskPhone } from '../shared/mask.ts';
 import { recordExam } from './record.ts';
-import { examDetail, examForm, examView, followUps, resolveFollowUp } from './views.ts';
+import { examDetail, examForm, examView, followUpPage, resolveFollowUp } from './views.ts';
 
 const id = (name: string) => z.string().uuid().openapi({ param: { name, in: 'path' } });
 const instant = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-26T02:05:00Z' });
@@ -172,35 +171,7 @@ export function examRoutes() {
       return c.json(await examView(deps, exam), 201);
     })
     .openapi(examRoute, async (c) => c.json(await examDetail(c.get('deps'), c.req.valid('param').id, c.get('staff')), 200))
-    .openapi(followUpsRoute, async (c) => {
-      const q = c.req.valid('query');
-      const after = q.cursor === undefined ? undefined : decodeCursor<[string, string]>(q.cursor, 2);
-      const rows = await followUps(c.get('deps'), { status: q.status, limit: q.limit, ...(after ? { after: { at: after[0], caseId: after[1] } } : {}) });
-      const { items, nextCursor } = page(rows, q.limit, (r) => [r.started_at, r.case_id]);
-      return c.json(
-        {
-          items: items.map((r) => ({
-            caseId: r.case_id,
-            examId: r.exam_id,
-            examinedAt: r.started_at,
-            examPassed: r.pass === 1,
-            fileNumber: r.file_number,
-            category: r.category,
-            dueOn: r.due_on,
-            lapsesOn: r.lapses_on,
-            caseStatus: r.case_status,
-            driver: { nameMasked: maskName(r.name), phoneMasked: maskPhone(r.phone) },
-            reason: r.reason,
-            hint: r.hint,
-            resolvedAt: r.resolved_at,
-            resolution: r.resolution,
-            note: r.resolution_note,
-          })),
-          nextCursor,
-        },
-        200,
-      );
-    })
+    .openapi(followUpsRoute, async (c) => c.json(await followUpPage(c.get('deps'), c.req.valid('query')), 200))
     .openapi(resolveRoute, async (c) => {
       const body = c.req.valid('json');
       await resolveFollowUp(c.get('deps'), c.req.valid('param').caseId, { resolution: body.resolution, note: body.note ?? null }, c.get('staff').id);

@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { ExamRow } from '../db/schema/submissions.ts';
 import { AppError } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
+import { decodeCursor, page } from '../http/pagination.ts';
+import { maskName, maskPhone } from '../shared/mask.ts';
 import { visitToClose } from '../scheduling/visits.ts';
 import { ageOn } from '../shared/civil-date.ts';
 import { todayIn } from '../shared/time.ts';
@@ -111,6 +113,34 @@ export async function followUps(deps: Pick<Deps, 'db'>, filter: { status: 'open'
   if (filter.after) q = q.where(sql<boolean>`(e.started_at, ec.case_id) > (${filter.after.at}, ${filter.after.caseId})`);
   return q.execute();
 }
+
+/** A page of the follow-up list as staff read it (the API and the console's page), the driver masked. */
+export async function followUpPage(deps: Pick<Deps, 'db'>, q: { status: 'open' | 'resolved' | 'all'; limit: number; cursor?: string | undefined }) {
+  const after = q.cursor === undefined ? undefined : decodeCursor<[string, string]>(q.cursor, 2);
+  const rows = await followUps(deps, { status: q.status, limit: q.limit, ...(after ? { after: { at: after[0], caseId: after[1] } } : {}) });
+  const { items, nextCursor } = page(rows, q.limit, (r) => [r.started_at, r.case_id]);
+  return {
+    items: items.map((r) => ({
+      caseId: r.case_id,
+      examId: r.exam_id,
+      examinedAt: r.started_at,
+      examPassed: r.pass === 1,
+      fileNumber: r.file_number,
+      category: r.category,
+      dueOn: r.due_on,
+      lapsesOn: r.lapses_on,
+      caseStatus: r.case_status,
+      driver: { nameMasked: maskName(r.name), phoneMasked: maskPhone(r.phone) },
+      reason: r.reason,
+      hint: r.hint,
+      resolvedAt: r.resolved_at,
+      resolution: r.resolution,
+      note: r.resolution_note,
+    })),
+    nextCursor,
+  };
+}
+export type FollowUpView = Awaited<ReturnType<typeof followUpPage>>['items'][number];
 
 /** Staff close a follow-up: `revisit` puts the driver back in the planner's pool. */
 export async function resolveFollowUp(deps: Deps, caseId: string, r: { resolution: 'revisit' | 'handled'; note: string | null }, by: string): Promise<void> {

@@ -12,6 +12,7 @@ import { staffRoutes } from './staff/routes.ts';
 import { outreachRoutes } from './outreach/routes.ts';
 import { twilioWebhooks } from './outreach/webhooks.ts';
 import { meRoutes } from './scheduling/me-routes.ts';
+import { noShowRoutes } from './scheduling/no-show-routes.ts';
 import { schedulingRoutes } from './scheduling/routes.ts';
 import { apiReferencePage } from './http/api-reference.ts';
 import { examRoutes } from './exams/routes.ts';
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', outreachRoutes());
   app.route('/', schedulingRoutes());
   app.route('/', meRoutes());
+  app.route('/', noShowRoutes());
   app.route('/', examRoutes());
   app.route('/', submissionRoutes());
   app.route('/', dashboardRoutes());

@@ -132,3 +132,37 @@ export const INTENT_LABELS: Record<string, string> = {
   no_answer: '无人接听',
   wrong_number: '号码错误',
 };
+
+/** The exam's items (RULES.md §5, src/exams/rules.ts ExamItem). */
+export const EXAM_ITEM_LABELS: Record<string, string> = {
+  height: '身高',
+  vision_left: '左眼视力',
+  vision_right: '右眼视力',
+  colour: '辨色',
+  hearing_left: '左耳听力',
+  hearing_right: '右耳听力',
+  upper_limbs: '上肢',
+  lower_limbs: '下肢',
+  trunk_neck: '躯干和颈部',
+  cognitive_test: '三力测试',
+};
+
+/** Why an exam left a case to staff (src/exams/outcome.ts, stored in English), in words. */
+export function followUpReason(text: string | null): string {
+  if (!text) return '—';
+  const failed = /^exam failed: (.*)$/.exec(text);
+  if (failed) {
+    const items = [...failed[1]!.matchAll(/(\w+) \(/g)].map((m) => EXAM_ITEM_LABELS[m[1]!] ?? m[1]!);
+    return `体检未通过：${[...new Set(items)].join('、')}`;
+  }
+  const short = /^the certificate expires on (\d{4}-\d{2}-\d{2}), before the case opens on (\d{4}-\d{2}-\d{2})$/.exec(text);
+  if (short) return `体检证明 ${short[1]} 到期，早于业务可办理日 ${short[2]}：需在可办理后重新体检`;
+  return text;
+}
+
+/** The hint beside a failed exam: a downgrade that would still pass. */
+export function followUpHint(text: string | null): string | null {
+  if (!text) return null;
+  const downgrade = /^a downgrade may still be possible: with ([A-Z0-9 ]+) every item passes/.exec(text);
+  return downgrade ? `降级为 ${downgrade[1]!.trim()} 时各项都合格：可询问驾驶人是否申请降级换证` : text;
+}

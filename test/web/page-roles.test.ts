@@ -86,6 +86,8 @@ const EXPECTED: Record<string, string> = {
   'POST /console/staff/:id/sign-out-everywhere': OFFICE,
   'POST /console/staff/:id/token': OFFICE,
   'GET /console/audit': OFFICE,
+  'GET /console/follow-ups': OFFICE,
+  'POST /console/follow-ups/:caseId': OFFICE,
 };
 
 beforeAll(async () => {

@@ -18,6 +18,7 @@ const WHAT: Record<string, string> = {
   '/console/submissions': '查看 12123 提交队列：等待、受理、退回及重试。',
   '/console/staff': '管理工作人员账户、角色和程序用的 API 令牌。',
   '/console/audit': '查询谁在何时查看了完整身份证号等操作记录。',
+  '/console/follow-ups': '体检未通过、证明不够用或上门未见到的驾驶人：决定下一步。',
 };
 
 export function homePage(): Hono<AppEnv> {

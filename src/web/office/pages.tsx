@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../http/env.ts';
 import { homePage } from './home.tsx';
 import { casePages } from './cases.tsx';
+import { followUpPages } from './follow-ups.tsx';
 import { importPages } from './imports.tsx';
 import { screeningPages } from './screenings.tsx';
 import { outreachPages } from './outreach.tsx';
@@ -15,6 +16,7 @@ export function officePages(): Hono<AppEnv> {
   app.route('/', homePage());
   app.route('/', importPages());
   app.route('/', casePages());
+  app.route('/', followUpPages());
   app.route('/', screeningPages());
   app.route('/', outreachPages());
   app.route('/', submissionPages());

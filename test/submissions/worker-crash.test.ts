@@ -29,7 +29,7 @@ import { CLI } from '../helpers/program.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const COUNT = 1000;
 /** Runs killed on purpose; then the drain runs without kills. */
-const KILLED_RUNS = 22;
+const KILLED_RUNS = 15;
 /** Past this many runs the loop gives up and the assertions fail, rather than the test hanging. */
 const MAX_RUNS = KILLED_RUNS + 20;
 const TEST_TIMEOUT_MS = 240_000;
@@ -286,8 +286,10 @@ describe('the submission worker killed with SIGKILL again and again', () => {
 
       // The drill really drilled: many kills, several between acceptance and commit, and the keys
       // killed there were sent again and answered as duplicates of the first filing.
-      expect(kills.early + kills.running + kills.filed, context).toBeGreaterThanOrEqual(20);
-      expect(kills.filed, context).toBeGreaterThanOrEqual(5);
+      // Every run of the first loop was killed; every third was armed to die at a filing (one may
+      // have died by its fallback timer on a slow machine instead).
+      expect(kills.early + kills.running + kills.filed, context).toBe(KILLED_RUNS);
+      expect(kills.filed, context).toBeGreaterThanOrEqual(Math.floor(KILLED_RUNS / FILED_KILL_EVERY) - 1);
       expect(killedAtFiling).toHaveLength(kills.filed);
       for (const key of killedAtFiling) expect(stats.keys[key]!.requests, key).toBeGreaterThanOrEqual(2);
       expect(stats.duplicates).toBeGreaterThan(0);

@@ -86,6 +86,11 @@ const EXPECTED: Record<string, string> = {
   'POST /console/staff/:id/sign-out-everywhere': OFFICE,
   'POST /console/staff/:id/token': OFFICE,
   'GET /console/audit': OFFICE,
+  'GET /console/plans': PLANNING,
+  'POST /console/plans/preview': PLANNING,
+  'POST /console/plans/commit': PLANNING,
+  'POST /console/plans/visits/:id': PLANNING,
+  'POST /console/plans/visits/:id/remove': PLANNING,
   'GET /console/follow-ups': OFFICE,
   'POST /console/follow-ups/:caseId': OFFICE,
 };

@@ -134,6 +134,20 @@ ul.call-list, ul.plain { list-style: none; padding: 0; margin: 0; }
 .reply-body { margin: 8px 0; padding: 8px 12px; border-left: 4px solid var(--brand); background: var(--info-bg); white-space: pre-wrap; overflow-wrap: anywhere; }
 p.card.empty { color: var(--muted); }
 .start-form h2, .call-card h3 { margin-top: 0; }
+.block { display: block; }
+/* The planning board (src/web/planning/board.tsx) and its route map. */
+.route-map { margin: 8px 0 12px; }
+.route-map svg.map { width: 100%; height: auto; max-width: 900px; border: 1px solid var(--line); border-radius: 8px; background: #f8fafc; }
+ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 8px 0; padding: 0; font-size: 13px; }
+svg.swatch { vertical-align: middle; margin-right: 6px; }
+.map-list h3 { font-size: 15px; margin: 8px 0 4px; }
+.visit-actions { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.visit-actions form { display: flex; gap: 4px; margin: 0; }
+.visit-actions button, .visit-actions select { padding: 3px 8px; font-size: 13px; }
+details.sms summary { font-size: 13px; cursor: pointer; color: var(--brand); }
+.sms-text { margin: 4px 0 0; padding: 6px 8px; max-width: 26em; background: var(--info-bg); border-radius: 6px; font-size: 13px; overflow-wrap: anywhere; }
+ul.unplanned li { padding: 4px 0; border-top: 1px solid var(--line); }
+.shift-card h2 { margin-top: 0; }
 @media (max-width: 760px) {
   .frame { display: block; }
   .sidenav { width: auto; padding: 8px 12px 0; }

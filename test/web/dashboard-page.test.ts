@@ -1,64 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DashboardFigures } from '../../src/dashboard/figures.ts';
-import { createGatewaySimulator } from '../../src/submissions/gateway-sim.ts';
-import { runRound, WorkerState, workerSettings } from '../../src/submissions/worker.ts';
 import { percentText } from '../../src/web/components/charts.tsx';
 import { count } from '../../src/web/format.ts';
 import { quickPeriods } from '../../src/web/office/dashboard.tsx';
-import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
+import { aMonthOfWork } from '../helpers/month-of-work.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FAST_PASSWORDS, signedIn, type ConsoleAgent } from '../helpers/console.ts';
-import { driver, examBody } from '../helpers/exams.ts';
-import { advance, conversationOf, hours, runSteps, seedDrivers, sms, startOutreach, twilioPost } from '../helpers/outreach.ts';
-import { addPerson, addShift, allVisits, commit, GUANGYUE, preview } from '../helpers/scheduling.ts';
 
 let t: TestApp;
 beforeEach(async () => {
   t = await createTestApp({ env: FAST_PASSWORDS });
 });
 afterEach(() => t.cleanup());
-
-// The flow of test/dashboard/dashboard-api.test.ts: six drivers, each stopping at another step.
-const PASSED = driver(1);
-const FAILED = driver(2);
-const NO_SHOW = driver(3);
-const DELIVERED = driver(4, GUANGYUE);
-const OPTED_OUT = driver(5, GUANGYUE);
-const SILENT = driver(6, GUANGYUE);
-const ALL = [PASSED, FAILED, NO_SHOW, DELIVERED, OPTED_OUT, SILENT];
-const phoneOf = (d: (typeof ALL)[number]) => `+86${d[1].phone}`;
-
-/** Screened 2026-11-26, texted, answered; visits on the 27th; the ladder runs out on the 30th. */
-async function aMonthOfWork(): Promise<void> {
-  await seedDrivers(t, ALL);
-  await startOutreach(t, { limit: ALL.length });
-  expect((await runSteps(t)).sent).toBe(6);
-  for (const d of [PASSED, FAILED, NO_SHOW]) expect((await sms(t, phoneOf(d), '1')).status).toBe(200);
-  expect((await sms(t, phoneOf(OPTED_OUT), 'TD')).status).toBe(200);
-  const notice = await t.deps.db.selectFrom('messages').select('provider_sid').where('conversation_id', '=', (await conversationOf(t, DELIVERED[0])).id).executeTakeFirstOrThrow();
-  expect((await twilioPost(t, '/twilio/message-status', { MessageSid: notice.provider_sid!, MessageStatus: 'delivered' })).status).toBe(200);
-
-  const me = (await (await t.request('/api/me', { as: 'examiner' })).json()) as { id: string };
-  const postalId = await addPerson(t, 'postal', '吴投递');
-  const examinerId = await addPerson(t, 'examiner', '冯医生');
-  await t.deps.db.updateTable('field_staff').set({ staff_id: me.id }).where('id', '=', examinerId).execute();
-  await addShift(t, { postalId, examinerId, capacity: 20 });
-  const visits = new Map(allVisits(await preview(t)).map((v) => [v.fileNumber, v.id]));
-  expect(visits.size).toBe(3);
-  await commit(t);
-  advance(t, hours(24));
-
-  const pass = await postJson(t, `/api/visits/${visits.get(PASSED[0])}/exam`, examBody({}, { startedAt: '2026-11-27T01:53:00Z' }), 'examiner');
-  expect(pass.status, await pass.clone().text()).toBe(201);
-  const fail = await postJson(t, `/api/visits/${visits.get(FAILED[0])}/exam`, examBody({ vision: { left: 4.5, right: 4.5, corrected: true } }), 'examiner');
-  expect(fail.status).toBe(201);
-  expect((await postJson(t, `/api/visits/${visits.get(NO_SHOW[0])}/no-show`, {}, 'dispatcher')).status).toBe(200);
-  const round = await runRound(t.deps, createGatewaySimulator().gateway, new WorkerState(workerSettings(t.deps.config), () => 0.5));
-  expect(round).toMatchObject({ accepted: 1 });
-  for (let i = 0; i < 3; i++) {
-    advance(t, hours(24));
-    await runSteps(t);
-  }
-}
 
 async function api(query = ''): Promise<DashboardFigures> {
   const res = await t.request(`/api/dashboard${query}`);
@@ -111,7 +64,7 @@ const asAdmin = (): Promise<ConsoleAgent> => signedIn(t, 'admin');
 
 describe('the dashboard page', () => {
   it('shows the same figures as GET /api/dashboard, by default and for a chosen period', async () => {
-    await aMonthOfWork();
+    await aMonthOfWork(t);
     const admin = await asAdmin();
     const page = await admin.page('/console');
     const d = await api();
@@ -136,7 +89,7 @@ describe('the dashboard page', () => {
   });
 
   it('links each community of the overdue cases to its list of cases', async () => {
-    await aMonthOfWork();
+    await aMonthOfWork(t);
     const page = await (await asAdmin()).page('/console');
     expect(page).toContain(`href="/console/cases?community=${encodeURIComponent('光岳小区')}&amp;overdue=true"`);
     expect(page).toContain(`href="/console/cases?community=${encodeURIComponent('水城花园')}&amp;overdue=true"`);
@@ -187,7 +140,7 @@ describe('the dashboard page', () => {
   });
 
   it('shows the other roles what they can do, not the figures', async () => {
-    await aMonthOfWork();
+    await aMonthOfWork(t);
     for (const role of ['dispatcher', 'examiner', 'postal'] as const) {
       const agent = await signedIn(t, role);
       const res = await agent.get('/console?from=2026-11-01&to=2026-11-30');

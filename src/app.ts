@@ -11,6 +11,7 @@ import { screeningRoutes } from './screening/routes.ts';
 import { staffRoutes } from './staff/routes.ts';
 import { outreachRoutes } from './outreach/routes.ts';
 import { twilioWebhooks } from './outreach/webhooks.ts';
+import { authorisationRoutes } from './scheduling/authorisation-routes.ts';
 import { meRoutes } from './scheduling/me-routes.ts';
 import { noShowRoutes } from './scheduling/no-show-routes.ts';
 import { schedulingRoutes } from './scheduling/routes.ts';
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', outreachRoutes());
   app.route('/', schedulingRoutes());
   app.route('/', meRoutes());
+  app.route('/', authorisationRoutes());
   app.route('/', noShowRoutes());
   app.route('/', examRoutes());
   app.route('/', submissionRoutes());

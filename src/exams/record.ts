@@ -5,6 +5,7 @@ import type { AppDeps } from '../http/env.ts';
 import { nextVisitState, rowState } from '../scheduling/visit-lifecycle.ts';
 import { visitToClose } from '../scheduling/visits.ts';
 import { businessOf, buildPayload, type CertificateOfExam } from '../submissions/payload.ts';
+import { heldForOf } from '../scheduling/authorisation.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { instantAt, todayIn } from '../shared/time.ts';
 import { certificateValidUntil, outcomesOf, type CaseOutcome } from './outcome.ts';
@@ -84,7 +85,7 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
         created_at: at,
       })
       .compile(),
-    ...outcomes.flatMap((o) => outcomeQueries(deps, { examId, at, certificate, fileNumber: visit.file_number }, o, cases.find((c) => c.id === o.caseId)!)),
+    ...outcomes.flatMap((o) => outcomeQueries(deps, { examId, at, certificate, fileNumber: visit.file_number, visitId: visit.id }, o, cases.find((c) => c.id === o.caseId)!)),
     auditEntry(deps, {
       staffId: by.id,
       action: 'exam.record',
@@ -109,7 +110,7 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
 
 function outcomeQueries(
   deps: Deps,
-  e: { examId: string; at: string; certificate: CertificateOfExam; fileNumber: string },
+  e: { examId: string; at: string; certificate: CertificateOfExam; fileNumber: string; visitId: string },
   o: CaseOutcome,
   c: ExamCase,
 ): CompiledQuery[] {
@@ -151,6 +152,8 @@ function outcomeQueries(
         dead_at: null,
         created_at: e.at,
         updated_at: e.at,
+        // Not sent without the driver's 委托书 (Art 105): held until the postal worker records it.
+        held_for: heldForOf(e.visitId),
       })
       .compile(),
   ];

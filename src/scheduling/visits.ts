@@ -99,17 +99,25 @@ export async function landed(deps: PlannerDeps, before: VisitRow, event: VisitEv
   throw AppError.keyed('conflict', { key: 'visit_changed_meanwhile' }, { state: after.status, event });
 }
 
-/** An examiner acts only on the visits of their own shifts (an admin or a dispatcher on any). */
-async function ownShiftOnly(deps: PlannerDeps, v: VisitRow, by: { id: string; role: string }, what: 'examiner_own_visits_record' | 'examiner_own_visits_update'): Promise<void> {
-  if (by.role !== 'examiner') return;
+/**
+ * The crew acts only on the visits of their own shifts: an examiner as the shift's examiner, a
+ * postal worker as its postal worker (an admin or a dispatcher on any).
+ */
+export async function ownShiftOnly(
+  deps: Pick<PlannerDeps, 'db'>,
+  v: Pick<VisitRow, 'shift_id'>,
+  by: { id: string; role: string },
+  what: 'examiner_own_visits_record' | 'examiner_own_visits_update',
+): Promise<void> {
+  if (by.role !== 'examiner' && by.role !== 'postal') return;
   const own = await deps.db
     .selectFrom('shifts as s')
-    .innerJoin('field_staff as e', 'e.id', 's.examiner_id')
+    .innerJoin('field_staff as f', 'f.id', by.role === 'postal' ? 's.postal_id' : 's.examiner_id')
     .select('s.id')
     .where('s.id', '=', v.shift_id)
-    .where('e.staff_id', '=', by.id)
+    .where('f.staff_id', '=', by.id)
     .executeTakeFirst();
-  if (!own) throw AppError.keyed('forbidden', { key: what });
+  if (!own) throw AppError.keyed('forbidden', { key: by.role === 'postal' ? 'postal_own_visits' : what });
 }
 
 /**

@@ -137,6 +137,8 @@ export interface SealedColumn {
   column: string;
   /** A look-up hash of the opened value, keyed too: recomputed under the new key (licences.id_hash). */
   hashColumn?: string;
+  /** At most this many rows per batch, whatever the option says: large values (a photo is up to 4 MB sealed). */
+  rowsPerBatch?: number;
 }
 
 /**
@@ -147,6 +149,8 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'licences', keys: ['file_number'], column: 'id_cipher', hashColumn: 'id_hash' },
   { table: 'import_rejected_rows', keys: ['import_id', 'line'], column: 'cells_cipher' },
   { table: 'exams', keys: ['id'], column: 'medical' },
+  { table: 'authorisations', keys: ['id'], column: 'signer_name' },
+  { table: 'authorisations', keys: ['id'], column: 'photo', rowsPerBatch: 8 },
 ];
 
 const nameOf = (t: SealedColumn) => `${t.table}.${t.column}`;
@@ -222,7 +226,7 @@ async function rotateColumn(deps: KeyStoreDeps, cipher: PersonalDataCipher, t: S
   if (after !== null) options.progress(`rotate-key: ${name}: resuming after ${done} rows`);
   let resealed = 0;
   for (;;) {
-    const rows = await batchAfter(deps.db, t, after, options.batchSize);
+    const rows = await batchAfter(deps.db, t, after, Math.min(options.batchSize, t.rowsPerBatch ?? options.batchSize));
     if (rows.length === 0) break;
     const last = rows[rows.length - 1]!;
     after = t.keys.map((k) => last[k]);

@@ -22,12 +22,18 @@ export const PERMISSIONS = {
   /** Field staff, shifts, plans and visits: names, phones, addresses; ID masked (DESIGN.md roles). */
   'scheduling:manage': ['admin', 'dispatcher'],
   'scheduling:read': ['admin', 'dispatcher'],
-  /** A crew's route sheet; an examiner only for their own shifts. */
-  'route-sheet:read': ['admin', 'dispatcher', 'examiner'],
+  /** A crew's route sheet; an examiner or a postal worker only for their own shifts. */
+  'route-sheet:read': ['admin', 'dispatcher', 'examiner', 'postal'],
   /** Mark a visit done; an examiner only on their own shifts. */
   'visits:complete': ['admin', 'examiner'],
-  /** The crew sets out for a visit, or is at the door (issue 14); an examiner only on their own shifts. */
-  'visits:progress': ['admin', 'dispatcher', 'examiner'],
+  /** The crew sets out for a visit, or is at the door (issue 14); the crew only on their own shifts. */
+  'visits:progress': ['admin', 'dispatcher', 'examiner', 'postal'],
+  /** The driver's written authorisation (委托书, Art 105): the postal worker of the visit's shift. */
+  'authorisations:record': ['admin', 'postal'],
+  /** Its signer and photo: personal data, never the examiner (issue 16). */
+  'authorisations:read': ['admin', 'postal'],
+  /** Withdraw a wrong one, so that it can be recorded again; its submissions wait again. */
+  'authorisations:withdraw': ['admin'],
   /** Record the exam of a visit; an examiner only on their own shifts. */
   'exams:record': ['admin', 'examiner'],
   /** Exam records with their medical findings: never dispatchers (PIPL Art 28). */

@@ -34,6 +34,8 @@ export interface QueueFigures {
   pending: number;
   /** Of those, waiting for their case to open. */
   waitingForOpening: number;
+  /** Of those, held until the driver's 委托书 is recorded (Art 105, src/scheduling/authorisation.ts). */
+  waitingForAuthorisation: number;
   leased: number;
   dead: number;
 }
@@ -99,10 +101,11 @@ export async function dailyFigures(db: Kysely<DB>, from: CivilDate, to: CivilDat
 }
 
 export async function queueFigures(db: Kysely<DB>, today: CivilDate): Promise<QueueFigures> {
-  const { rows } = await sql<{ status: string; waiting: number; n: number }>`
-    SELECT status, not_before > ${today} AS waiting, count(*) AS n FROM submissions
-    WHERE status IN ('pending', 'leased', 'dead') GROUP BY 1, 2`.execute(db);
+  const { rows } = await sql<{ status: string; waiting: number; held: number; n: number }>`
+    SELECT status, not_before > ${today} AS waiting, held_for IS NOT NULL AS held, count(*) AS n FROM submissions
+    WHERE status IN ('pending', 'leased', 'dead') GROUP BY 1, 2, 3`.execute(db);
   const count = (status: string, waiting?: number) => rows.filter((r) => r.status === status && (waiting === undefined || r.waiting === waiting)).reduce((n, r) => n + r.n, 0);
+  const held = rows.filter((r) => r.status === 'pending' && r.held === 1).reduce((n, r) => n + r.n, 0);
   const control = await db.selectFrom('queue_control').select('paused').where('queue', '=', 'submissions').executeTakeFirst();
-  return { paused: control?.paused === 1, pending: count('pending'), waitingForOpening: count('pending', 1), leased: count('leased'), dead: count('dead') };
+  return { paused: control?.paused === 1, pending: count('pending'), waitingForOpening: count('pending', 1), waitingForAuthorisation: held, leased: count('leased'), dead: count('dead') };
 }

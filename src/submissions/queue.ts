@@ -23,7 +23,8 @@ export interface Lease {
 /**
  * Takes up to `limit` due submissions in one statement (so two workers never take the same
  * row): pending ones whose time has come, and leased ones whose lease ran out (their worker died),
- * oldest due first - a crashed worker's rows keep their place in the queue.
+ * oldest due first - a crashed worker's rows keep their place in the queue. A held row (waiting for
+ * the driver's 委托书, src/scheduling/authorisation.ts) is never taken.
  */
 export async function claimDue(db: Db, lease: { token: string; now: Date; leaseMs: number; limit: number }): Promise<SubmissionRow[]> {
   const now = lease.now.toISOString();
@@ -35,9 +36,9 @@ export async function claimDue(db: Db, lease: { token: string; now: Date; leaseM
     WHERE id IN (
       SELECT id FROM (
         SELECT id, next_attempt_at AS due FROM submissions
-        WHERE status = 'pending' AND next_attempt_at <= ${now} AND not_before <= ${today}
+        WHERE status = 'pending' AND held_for IS NULL AND next_attempt_at <= ${now} AND not_before <= ${today}
         UNION ALL
-        SELECT id, next_attempt_at AS due FROM submissions WHERE status = 'leased' AND lease_expires_at <= ${now}
+        SELECT id, next_attempt_at AS due FROM submissions WHERE status = 'leased' AND held_for IS NULL AND lease_expires_at <= ${now}
       ) ORDER BY due LIMIT ${lease.limit})
     RETURNING *`.execute(db);
   return rows;

@@ -38,7 +38,14 @@ const SubmissionSchema = z
 
 const EventSchema = z.object({ at: z.string(), kind: z.string(), httpStatus: z.number().int().nullable(), error: z.string().nullable(), staffId: z.string().nullable() });
 const QueueSchema = z
-  .object({ paused: z.boolean(), pending: z.number().int(), waitingForOpening: z.number().int(), leased: z.number().int(), dead: z.number().int() })
+  .object({
+    paused: z.boolean(),
+    pending: z.number().int(),
+    waitingForOpening: z.number().int(),
+    waitingForAuthorisation: z.number().int().openapi({ description: 'Of the pending, held until the driver’s 委托书 is recorded (Art 105)' }),
+    leased: z.number().int(),
+    dead: z.number().int(),
+  })
   .openapi('SubmissionQueue');
 const DaySchema = z
   .object({

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { ExamFindings } from '../../src/exams/rules.ts';
 import { postJson, type TestApp } from './app.ts';
+import { authorise } from './authorisation.ts';
 import { HEALTHY } from './exam-findings.ts';
 import { advance, hours } from './outreach.ts';
 import type { RowInput } from './registry-csv.ts';
@@ -43,9 +44,11 @@ export function examBody(findings: Partial<ExamFindings> = {}, extra: Record<str
   };
 }
 
-export async function recordExam(t: TestApp, visitId: string, findings: Partial<ExamFindings> = {}, as: 'admin' | 'examiner' = 'examiner') {
+/** The exam, then (unless `authorised` is false) the driver's 委托书, so that its submissions may go (Art 105). */
+export async function recordExam(t: TestApp, visitId: string, findings: Partial<ExamFindings> = {}, as: 'admin' | 'examiner' = 'examiner', authorised = true) {
   const res = await postJson(t, `/api/visits/${visitId}/exam`, examBody(findings), as);
   expect(res.status, await res.clone().text()).toBe(201);
+  if (authorised) await authorise(t, visitId);
   return (await res.json()) as ExamJson;
 }
 

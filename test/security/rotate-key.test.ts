@@ -146,8 +146,11 @@ describe('npm run cli -- rotate-key', () => {
     expect(lines).toContain(`rotate-key: licences.id_cipher: ${LICENCES + 2} of ${LICENCES + 2} rows`);
     expect(lines).toContain('rotate-key: import_rejected_rows.cells_cipher: 25 of 25 rows');
     expect(lines).toContain('rotate-key: exams.medical: 2 of 2 rows');
+    // the driver's 委托书 of each exam (test/helpers/exams.ts): its signer and its photo
+    expect(lines).toContain('rotate-key: authorisations.signer_name: 2 of 2 rows');
+    expect(lines).toContain('rotate-key: authorisations.photo: 2 of 2 rows');
     expect(lines.at(-1)).toBe(
-      `rotate-key: done: ${LICENCES + 2 - licences.rows_done + 27} values re-sealed; the database now records DATA_KEY; remove DATA_KEY_PREVIOUS and restart the server`,
+      `rotate-key: done: ${LICENCES + 2 - licences.rows_done + 27 + 4} values re-sealed; the database now records DATA_KEY; remove DATA_KEY_PREVIOUS and restart the server`,
     );
   }, 60_000);
 

@@ -12,6 +12,7 @@ import type {
 import type { CompletionNoticesTable, ExamCasesTable, ExamsTable, QueueControlTable, SubmissionEventsTable, SubmissionsTable } from './submissions.ts';
 import type { FieldStaffTable, PlanRunsTable, ShiftsTable, VisitNoticesTable, VisitsTable } from './scheduling.ts';
 import type { DataKeyCheckTable, KeyRotationProgressTable } from './data-key.ts';
+import type { AuthorisationsTable, IdempotencyKeysTable } from './authorisations.ts';
 
 /** Every table, as Kysely sees it. One file per feature beside this one. */
 export interface DB {
@@ -42,4 +43,6 @@ export interface DB {
   completion_notices: CompletionNoticesTable;
   data_key_check: DataKeyCheckTable;
   key_rotation_progress: KeyRotationProgressTable;
+  authorisations: AuthorisationsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

@@ -64,6 +64,8 @@ export interface SubmissionsTable {
   dead_at: string | null;
   created_at: string;
   updated_at: string;
+  /** 'authorisation': waits for the driver's 委托书 (db/migrations/0012); never claimed while set. */
+  held_for: Generated<'authorisation' | null>;
 }
 export type SubmissionRow = Selectable<SubmissionsTable>;
 

@@ -126,6 +126,14 @@ export const MESSAGES = {
   shift_is_cancelled: { 'zh-CN': '该班次已取消', en: 'the shift is cancelled' },
   shift_other_date: { 'zh-CN': '必须是 {date}（该预约的日期）的班次', en: "must be a shift on {date}, the visit's date" },
   shift_already_cancelled: { 'zh-CN': '该班次已经取消', en: 'the shift is already cancelled' },
+  shift_has_told_visits: {
+    'zh-CN': '该班次已有 {visits} 个预约通知了驾驶人，时间和地点不能再改；如需调整，请取消该班次（驾驶人会收到取消短信）再新建',
+    en: 'the shift has {visits} visits its drivers were told of: its hours and places stay; cancel it (the drivers are told) and create another',
+  },
+  shift_past_no_edit: { 'zh-CN': '该班次的日期已过，不能再修改', en: 'the shift is in the past: it can no longer be changed' },
+  shift_changed_meanwhile: { 'zh-CN': '该班次在此期间已有变化（预约已提交或班次已取消）；请重新加载后再试', en: 'the shift changed meanwhile (visits booked or the shift cancelled); reload it and try again' },
+  crew_own_sheets: { 'zh-CN': '只能查看自己所在班次的路线单', en: 'only the route sheets of your own shifts' },
+  shifts_date_or_range: { 'zh-CN': '请给出 date，或者 from 和 to，不要同时给出', en: 'give date, or from and to, not both' },
   staff_already_linked: { 'zh-CN': 'staffId：该账户已关联到其他人', en: 'staffId: this account is already linked to someone' },
   phone_mobile_or_landline: { 'zh-CN': '必须是手机号或固定电话号码', en: 'must be a mobile or landline number' },
   unknown_staff: { 'zh-CN': '没有这个编号的工作人员账户', en: 'no staff account with this id' },
@@ -154,6 +162,7 @@ export const MESSAGES = {
   what_commit: { 'zh-CN': '提交未完成', en: 'commit' },
   what_shift_not_created: { 'zh-CN': '班次未创建', en: 'shift not created' },
   what_shift_not_cancelled: { 'zh-CN': '班次未取消', en: 'shift not cancelled' },
+  what_shift_not_changed: { 'zh-CN': '班次未修改', en: 'shift not changed' },
 
   // --- why a driver is not planned (plan-rules.ts UNPLANNED_REASONS; the reason code stays) ---
   unplanned_no_visit_needed: { 'zh-CN': '待办业务都不需要上门（只有注销通知）', en: 'the open cases need no visit (a cancellation notice only)' },

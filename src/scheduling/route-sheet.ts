@@ -1,12 +1,13 @@
 /**
- * A crew's route sheet (issue 4): a printable HTML page and an iCalendar file. Pure renderers
- * over the data the repository loads. Names, phones and addresses are there because the crew
- * must find and call the driver; no ID number and no medical data.
+ * A crew's route sheet (issue 4): its data (loaded by routeSheetOf, behind routeSheetFor's
+ * own-shift check), its stops, and the iCalendar file. The printable page is a component
+ * (src/web/planning/route-sheet.tsx, issue 16), for the API and the console alike. Names, phones
+ * and addresses are there because the crew must find and call the driver; no ID number and no
+ * medical data.
  */
 import { formatPhone } from '../shared/phone-display.ts';
 import { maskName } from '../shared/mask.ts';
 import { instantAt } from '../shared/time.ts';
-import { clock, dateWithWeekday } from './templates.ts';
 
 export interface SheetVisit {
   id: string;
@@ -64,91 +65,21 @@ export function needsOf(cases: readonly { category: string; target_classes: stri
   return [...needs];
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-
-const STATUS_WORDS: Record<string, string> = {
-  planned: '草案',
-  booked: '已通知',
-  confirmed: '已确认',
-  en_route: '已出发',
-  arrived: '已到达',
-  exam_recorded: '已体检',
-  no_show: '未见到',
-  cancelled: '已取消',
-};
-
-interface Stop {
+/** A stop of the route: consecutive visits at the same door or community gate. */
+export interface SheetStop {
   label: string;
   gate: boolean;
   visits: SheetVisit[];
 }
 
-function stopsOf(visits: readonly SheetVisit[]): Stop[] {
-  const stops: Stop[] = [];
+export function stopsOf(visits: readonly SheetVisit[]): SheetStop[] {
+  const stops: SheetStop[] = [];
   for (const v of visits) {
     const last = stops.at(-1);
     if (last && last.visits[0]!.stopKey === v.stopKey) last.visits.push(v);
     else stops.push({ label: v.stopLabel, gate: v.stopKey.startsWith('c:'), visits: [v] });
   }
   return stops;
-}
-
-export function routeSheetHtml(sheet: RouteSheet, today: string): string {
-  const e = escapeHtml;
-  const rows = stopsOf(sheet.visits)
-    .map((stop, k) => {
-      const head = `<tr class="stop"><th colspan="6">第${k + 1}站　${e(stop.label)}${stop.gate ? '（小区门口）' : '（上门）'}　${stop.visits.length}人</th></tr>`;
-      const body = stop.visits
-        .map(
-          (v) => `<tr>
-  <td>${v.seq}</td>
-  <td>${e(clock(v.startsAt))}<br><small>约定 ${e(clock(v.windowStart))}-${e(clock(v.windowEnd))}</small></td>
-  <td>${e(v.name)}<br><small>${e(STATUS_WORDS[v.status] ?? v.status)}</small></td>
-  <td>${e(formatPhone(v.phone))}</td>
-  <td>${e(v.address)}${v.community ? `<br><small>${e(v.community)}</small>` : ''}</td>
-  <td>${v.needs.map(e).join('<br>')}<br><small>约${v.serviceMinutes}分钟</small></td>
-</tr>
-<tr class="visit-id"><td colspan="6"><small>访视编号 ${e(v.id)}</small></td></tr>`,
-        )
-        .join('\n');
-      return `${head}\n${body}`;
-    })
-    .join('\n');
-  return `<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>路线单 ${e(sheet.date)} ${e(sheet.postal.name)} / ${e(sheet.examiner.name)}</title>
-<style>
-  body { font-family: "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif; margin: 1.5em; color: #111; }
-  h1 { font-size: 1.4em; margin: 0 0 .3em; }
-  .crew { margin: 0 0 1em; line-height: 1.6; }
-  table { border-collapse: collapse; width: 100%; font-size: .95em; }
-  th, td { border: 1px solid #555; padding: .35em .5em; vertical-align: top; text-align: left; }
-  tr.stop th { background: #eee; }
-  /* The visit id on a line of its own: a column of its own would squeeze the others on a phone. */
-  tr.visit-id td { border-top: none; padding-top: 0; word-break: break-all; }
-  small { color: #444; }
-  @media print { body { margin: 0; } a { display: none; } tr { page-break-inside: avoid; } }
-</style>
-</head>
-<body>
-<h1>上门体检路线单　${e(dateWithWeekday(sheet.date, today))}　${e(clock(sheet.startsAt))}-${e(clock(sheet.endsAt))}</h1>
-<div class="crew">
-  邮政：${e(sheet.postal.name)}（${e(sheet.postal.organisation)}）${e(formatPhone(sheet.postal.phone))}<br>
-  医生：${e(sheet.examiner.name)}（${e(sheet.examiner.organisation)}）${e(formatPhone(sheet.examiner.phone))}<br>
-  出发：${e(sheet.startLabel)}　返回：${e(sheet.endLabel)}　共 ${sheet.visits.length} 人
-</div>
-<table>
-<thead><tr><th>序号</th><th>时间</th><th>驾驶人</th><th>电话</th><th>地址</th><th>办理事项</th></tr></thead>
-<tbody>
-${rows || '<tr><td colspan="6">本班次暂无上门任务</td></tr>'}
-</tbody>
-</table>
-</body>
-</html>
-`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,59 +1,28 @@
 import { z } from '@hono/zod-openapi';
-import type { FieldStaffRow } from '../db/schema/scheduling.ts';
-import { AppError } from '../errors.ts';
+import { fieldIssue, validationError } from '../errors.ts';
 import { negotiateLocale, type Locale } from '../i18n/locale.ts';
 import { render } from '../i18n/messages.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { dateInput, dateOf } from '../http/date-input.ts';
-import { formatPhone } from '../shared/phone-display.ts';
+import { addDays } from '../shared/civil-date.ts';
 import { todayIn } from '../shared/time.ts';
-import type { StaffMember } from '../staff/repository.ts';
-import type { AppDeps } from '../http/env.ts';
 import { runDueVisitNotices } from './notices.ts';
 import { UNPLANNED_REASONS } from './plan-rules.ts';
 import { commitAndSend, previewPlan } from './planning.ts';
 import { oneVisit, PlanSchema, planView, ShiftSchema, shiftView, UnplannedSchema, VisitSchema } from './plan-view.ts';
-import { routeSheetOf } from './repository.ts';
-import { routeSheetHtml, routeSheetIcs } from './route-sheet.ts';
-import { addFieldStaff, cancelShift, createShift } from './shifts.ts';
+import { routeSheetIcs } from './route-sheet.ts';
+import { FieldStaffBody, FieldStaffSchema, ShiftBody, ShiftPatchBody, fieldStaffView } from './shift-schemas.ts';
+import { addFieldStaff, cancelShift, createShift, listFieldStaff, listShifts, routeSheetFor, updateShift } from './shifts.ts';
+import { routeSheetHtml } from '../web/planning/route-sheet.tsx';
 import { cancelVisit, changeVisit, recordDone, recordNoShow, recordProgress } from './visits.ts';
 
 /** Kept here too: the shift view moved to plan-view.ts with the plan it is part of. */
 export { shiftView } from './plan-view.ts';
 
 const civilDate = dateInput();
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must_be_hhmm');
 const id = (name: string) => z.string().uuid().openapi({ param: { name, in: 'path' } });
 const dateParam = z.object({ date: civilDate.openapi({ param: { name: 'date', in: 'path' }, example: 'tomorrow' }) });
-const lat = z.number().min(-90).max(90);
-const lng = z.number().min(-180).max(180);
-const PlaceSchema = z.strictObject({ label: z.string().trim().min(1).max(100), lat, lng });
-
-const FieldStaffSchema = z
-  .object({
-    id: z.string(),
-    kind: z.enum(['postal', 'examiner']),
-    name: z.string(),
-    phone: z.string().openapi({ description: 'E.164, for programs' }),
-    phoneDisplay: z.string().openapi({ description: 'As people write it: 139 0000 0001' }),
-    organisation: z.string(),
-    staffId: z.string().nullable(),
-    active: z.boolean(),
-  })
-  .openapi('FieldStaff');
-
-const fieldStaffView = (r: FieldStaffRow): z.infer<typeof FieldStaffSchema> => ({
-  id: r.id,
-  kind: r.kind,
-  name: r.name,
-  phone: r.phone,
-  phoneDisplay: formatPhone(r.phone),
-  organisation: r.organisation,
-  staffId: r.staff_id,
-  active: r.active === 1,
-});
-
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
 const ok = <T extends z.ZodTypeAny>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
 
@@ -62,15 +31,7 @@ const addFieldStaffRoute = apiRoute('scheduling:manage', {
   path: '/api/field-staff',
   summary: 'Add a postal worker or a medical examiner',
   request: {
-    body: json(
-      z.strictObject({
-        kind: z.enum(['postal', 'examiner']),
-        name: z.string().trim().min(1).max(50),
-        phone: z.string().trim().min(5).max(20),
-        organisation: z.string().trim().min(1).max(100).openapi({ example: '聊城市邮政分公司' }),
-        staffId: z.string().uuid().optional().openapi({ description: 'The staff account of the person (an examiner records exams with it)' }),
-      }),
-    ),
+    body: json(FieldStaffBody),
   },
   responses: { 201: ok('Added', FieldStaffSchema), 409: { description: 'The staff account is already linked' } },
 });
@@ -88,26 +49,7 @@ const createShiftRoute = apiRoute('scheduling:manage', {
   path: '/api/shifts',
   summary: 'Create a shift: a crew (a postal worker and an examiner), a date, hours, start and end points, an optional area',
   request: {
-    body: json(
-      z.strictObject({
-        date: civilDate,
-        startsAt: hhmm,
-        endsAt: hhmm,
-        postalId: z.string().uuid(),
-        examinerId: z.string().uuid(),
-        start: PlaceSchema,
-        end: PlaceSchema.optional().openapi({ description: 'Default: the start' }),
-        area: z
-          .strictObject({
-            communities: z.array(z.string().trim().min(1).max(100)).max(500).optional(),
-            center: z.strictObject({ lat, lng }).optional(),
-            radiusKm: z.number().positive().max(200).optional(),
-          })
-          .optional()
-          .openapi({ description: 'Only drivers of these communities or inside this circle (either one); none = anyone' }),
-        capacity: z.number().int().min(1).max(200).optional().openapi({ description: 'Most visits; default one per quarter hour' }),
-      }),
-    ),
+    body: json(ShiftBody),
   },
   responses: { 201: ok('Created', ShiftSchema), 409: { description: 'A crew member is in an overlapping shift' } },
 });
@@ -115,9 +57,27 @@ const createShiftRoute = apiRoute('scheduling:manage', {
 const listShiftsRoute = apiRoute('scheduling:read', {
   method: 'get',
   path: '/api/shifts',
-  summary: 'Shifts of a date',
-  request: { query: z.strictObject({ date: civilDate.optional().openapi({ description: 'Default today' }) }) },
-  responses: { 200: ok('The shifts, by start time', z.object({ items: z.array(ShiftSchema) })) },
+  summary: 'Shifts of a date, or of a date range (from and to, at most 31 days)',
+  request: {
+    query: z.strictObject({
+      date: civilDate.optional().openapi({ description: 'Default today' }),
+      from: civilDate.optional().openapi({ description: 'With to (default: 6 days later): the shifts of these days, both included; not with date' }),
+      to: civilDate.optional(),
+    }),
+  },
+  responses: { 200: ok('The shifts, by date and start time, cancelled ones too', z.object({ items: z.array(ShiftSchema) })) },
+});
+
+const updateShiftRoute = apiRoute('scheduling:manage', {
+  method: 'patch',
+  path: '/api/shifts/{id}',
+  summary: 'Change a shift’s hours, start point or area while no driver has been told of a visit on it; its drafts are dropped',
+  request: { params: z.object({ id: id('id') }), body: json(ShiftPatchBody) },
+  responses: {
+    200: ok('Changed', ShiftSchema.extend({ droppedDrafts: z.number().int().openapi({ description: 'Drafts planned for the old hours, dropped: preview again' }) })),
+    404: { description: 'No such shift' },
+    409: { description: 'Cancelled, in the past, a visit told to its driver, or a crew member in an overlapping shift' },
+  },
 });
 
 const cancelShiftRoute = apiRoute('scheduling:manage', {
@@ -267,15 +227,6 @@ const routeSheetIcsRoute = apiRoute('route-sheet:read', {
   responses: { 200: { description: 'iCalendar', content: { 'text/calendar': { schema: z.string() } } }, 404: { description: 'No such shift' } },
 });
 
-async function sheetFor(deps: AppDeps, staff: StaffMember, shiftId: string) {
-  const sheet = await routeSheetOf(deps.db, shiftId);
-  if (!sheet) throw AppError.keyed('not_found', { key: 'shift_not_found' });
-  // The crew's own accounts (examiner, or the postal worker if linked to one) see their own sheet.
-  const own = sheet.examinerStaffId === staff.id || sheet.postalStaffId === staff.id;
-  if (staff.role === 'examiner' && !own) throw AppError.keyed('forbidden', { key: 'examiner_own_sheets' });
-  return sheet;
-}
-
 /** The caller's language for the words a view carries (the unplanned reasons); said in Content-Language. */
 function viewLocale(c: { req: { header(name: string): string | undefined }; header(name: string, value: string): void }): Locale {
   const locale = negotiateLocale(c.req.header('accept-language'));
@@ -286,21 +237,24 @@ function viewLocale(c: { req: { header(name: string): string | undefined }; head
 export function schedulingRoutes() {
   return createRouter()
     .openapi(addFieldStaffRoute, async (c) => c.json(fieldStaffView(await addFieldStaff(c.get('deps'), c.req.valid('json'), c.get('staff').id)), 201))
-    .openapi(listFieldStaffRoute, async (c) => {
-      const { kind } = c.req.valid('query');
-      let q = c.get('deps').db.selectFrom('field_staff').selectAll().orderBy('name').orderBy('id');
-      if (kind) q = q.where('kind', '=', kind);
-      return c.json({ items: (await q.execute()).map(fieldStaffView) }, 200);
-    })
+    .openapi(listFieldStaffRoute, async (c) => c.json({ items: (await listFieldStaff(c.get('deps').db, c.req.valid('query'))).map(fieldStaffView) }, 200))
     .openapi(createShiftRoute, async (c) => {
       const body = c.req.valid('json');
       return c.json(shiftView(await createShift(c.get('deps'), { ...body, date: dateOf(c.get('deps'), body.date) }, c.get('staff').id)), 201);
     })
     .openapi(listShiftsRoute, async (c) => {
       const deps = c.get('deps');
-      const date = dateOf(deps, c.req.valid('query').date) ?? todayIn(deps.clock.now());
-      const rows = await deps.db.selectFrom('shifts').selectAll().where('date', '=', date).orderBy('starts_at').orderBy('id').execute();
-      return c.json({ items: rows.map(shiftView) }, 200);
+      const query = c.req.valid('query');
+      const ranged = query.from !== undefined || query.to !== undefined;
+      if (ranged && query.date !== undefined) throw validationError([fieldIssue('date', 'date_or_range', { key: 'shifts_date_or_range' })]);
+      const today = todayIn(deps.clock.now());
+      const from = dateOf(deps, query.from ?? query.date) ?? today;
+      const to = ranged ? (dateOf(deps, query.to) ?? addDays(from, 6)) : from;
+      return c.json({ items: (await listShifts(deps.db, { from, to })).map(shiftView) }, 200);
+    })
+    .openapi(updateShiftRoute, async (c) => {
+      const { shift, droppedDrafts } = await updateShift(c.get('deps'), c.req.valid('param').id, c.req.valid('json'), c.get('staff').id);
+      return c.json({ ...shiftView(shift), droppedDrafts }, 200);
     })
     .openapi(cancelShiftRoute, async (c) => c.json(await cancelShift(c.get('deps'), c.req.valid('param').id, c.get('staff').id), 200))
     .openapi(previewRoute, async (c) => {
@@ -343,12 +297,12 @@ export function schedulingRoutes() {
       return c.json(await runDueVisitNotices(deps, deps.config.OUTREACH_RATE_PER_MINUTE), 200);
     })
     .openapi(routeSheetRoute, async (c) => {
-      const sheet = await sheetFor(c.get('deps'), c.get('staff'), c.req.valid('param').id);
+      const sheet = await routeSheetFor(c.get('deps'), c.get('staff'), c.req.valid('param').id);
       return c.html(routeSheetHtml(sheet, todayIn(c.get('deps').clock.now())), 200);
     })
     .openapi(routeSheetIcsRoute, async (c) => {
       const deps = c.get('deps');
-      const sheet = await sheetFor(c.get('deps'), c.get('staff'), c.req.valid('param').id);
+      const sheet = await routeSheetFor(c.get('deps'), c.get('staff'), c.req.valid('param').id);
       return c.body(routeSheetIcs(sheet, deps.clock.now(), deps.config.PUBLIC_BASE_URL), 200, {
         'Content-Type': 'text/calendar; charset=utf-8',
         'Content-Disposition': `attachment; filename="route-${sheet.date}.ics"`,

@@ -27,6 +27,7 @@ export type AuditAction =
   | 'field_staff.add'
   | 'shift.create'
   | 'shift.cancel'
+  | 'shift.update'
   | 'plan.commit'
   | 'visit.change'
   | 'exam.record'

@@ -12,6 +12,7 @@ import { authPages } from './auth/sign-in.tsx';
 import { Document } from './components/layout.tsx';
 import { NotFoundPage } from './components/error-pages.tsx';
 import { officePages } from './office/pages.tsx';
+import { planningPages } from './planning/pages.tsx';
 import { csrfProtection, pageContext, readSession } from './session.tsx';
 
 const CONSOLE_PATHS = ['/', '/sign-in', '/sign-out', '/console', '/console/*'] as const;
@@ -57,6 +58,7 @@ export function consoleRoutes(): Hono<AppEnv> {
   app.get('/', (c) => c.redirect('/console', 303));
   app.route('/', authPages());
   app.route('/', officePages());
+  app.route('/', planningPages());
   app.all('/console/*', (c) => {
     if (!c.get('session')) return c.redirect(`/sign-in?next=${encodeURIComponent(c.req.path)}`, 303);
     c.status(404);

@@ -16,6 +16,8 @@ export const NAV: readonly NavEntry[] = [
   { href: '/console/screenings', label: '筛查', permission: 'screening:read' },
   { href: '/console/cases', label: '待办业务', permission: 'cases:read' },
   { href: '/console/outreach', label: '通知与回复', permission: 'outreach:read' },
+  { href: '/console/shifts', label: '排班', permission: 'scheduling:read' },
+  { href: '/console/crews', label: '人员', permission: 'scheduling:read' },
   { href: '/console/plans', label: '排班计划', permission: 'scheduling:read' },
   { href: '/console/follow-ups', label: '后续处理', permission: 'follow-ups:manage' },
   { href: '/console/submissions', label: '12123 提交', permission: 'submissions:read' },

@@ -165,7 +165,7 @@ describe('route sheets', () => {
     expect(shown.shifts[0]?.postal.phoneDisplay).toMatch(/^1\d{2} \d{4} \d{4}$/);
     expect(shown.shifts[0]?.postal.phone).toMatch(/^\+861\d{10}$/);
     expect(html).toContain('降级换证（换为 C1）');
-    expect(html).toContain('&#60;b&#62;孙&#60;/b&#62;测');
+    expect(html).toContain('&lt;b&gt;孙&lt;/b&gt;测');
     expect(html).not.toContain('<b>孙</b>');
     const order = allVisits(plan).map((v) => v.fileNumber === '300000000001' ? '钱测1' : '孙');
     expect(html.indexOf(order[0]!)).toBeLessThan(html.indexOf(order[1]!));

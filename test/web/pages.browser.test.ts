@@ -28,7 +28,7 @@ function pagePaths(): string[] {
   for (const r of t.app.routes) {
     let h = r.handler as { __COMPOSED_HANDLER?: unknown; permission?: string };
     while (h.__COMPOSED_HANDLER) h = h.__COMPOSED_HANDLER as typeof h;
-    if (r.method === 'GET' && h.permission && !r.path.endsWith('.csv')) paths.add(r.path);
+    if (r.method === 'GET' && h.permission && !/\.(csv|ics)$/.test(r.path)) paths.add(r.path);
   }
   return [...paths];
 }
@@ -57,6 +57,7 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) await runRound(t.deps, sim.gateway, state);
   sample['submissions/id'] = submissions[0]!.id;
   sample['drivers/fileNumber'] = drivers[0]![0];
+  sample['shifts/id'] = (await t.deps.db.selectFrom('shifts').select('id').executeTakeFirstOrThrow()).id;
   // An import with a rejected row, and a reply from a number nobody has.
   const form = new FormData();
   form.set('file', new File([csv([row('371500000001'), row('371500000002', { phone: '1' })])], 'registry.csv'));

@@ -148,6 +148,16 @@ details.sms summary { font-size: 13px; cursor: pointer; color: var(--brand); }
 .sms-text { margin: 4px 0 0; padding: 6px 8px; max-width: 26em; background: var(--info-bg); border-radius: 6px; font-size: 13px; overflow-wrap: anywhere; }
 ul.unplanned li { padding: 4px 0; border-top: 1px solid var(--line); }
 .shift-card h2 { margin-top: 0; }
+/* The week of shifts (src/web/planning/shifts.tsx). */
+.week-nav { display: flex; flex-wrap: wrap; gap: 6px 16px; align-items: center; margin: 8px 0 12px; }
+table.week td, table.week th { min-width: 7.5em; }
+table.week th.crew-cell { white-space: normal; background: var(--paper); }
+table.week .today-col { background: var(--info-bg); }
+li.shift-chip { padding: 2px 0; }
+li.shift-chip + li.shift-chip { border-top: 1px dashed var(--line); }
+li.shift-cancelled, li.shift-cancelled a { color: var(--muted); }
+fieldset.place { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin: 0; display: flex; flex-direction: column; gap: 8px; }
+fieldset.place legend { font-weight: 600; padding: 0 4px; }
 @media (max-width: 760px) {
   .frame { display: block; }
   .sidenav { width: auto; padding: 8px 12px 0; }

@@ -19,6 +19,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'field_staff.add': '添加上门人员',
   'shift.create': '新建班次',
   'shift.cancel': '取消班次',
+  'shift.update': '修改班次',
   'plan.commit': '确定上门计划',
   'visit.change': '变更上门预约',
   'exam.record': '录入体检结果',
@@ -116,6 +117,7 @@ const DESCRIBE: Partial<Record<AuditAction, (d: Details) => string | null>> = {
   'field_staff.add': (d) => word(FIELD_KINDS, d.kind),
   'shift.create': (d) => (isDate(d.date) ? `日期 ${shortDate(d.date)}` : null),
   'shift.cancel': (d) => (num(d.visits) === null ? null : `涉及 ${num(d.visits)} 个预约`),
+  'shift.update': (d) => (num(d.droppedDrafts) ? `删除计划草案 ${num(d.droppedDrafts)} 个` : null),
   'plan.commit': (d) => (num(d.booked) === null ? null : `预约 ${num(d.booked)} 个，未能排入 ${num(d.leftOut) ?? 0} 个`),
   'visit.change': (d) => {
     if (d.noShow === true) return '未见到驾驶人';

@@ -150,7 +150,7 @@ ul.unplanned li { padding: 4px 0; border-top: 1px solid var(--line); }
 .shift-card h2 { margin-top: 0; }
 /* The week of shifts (src/web/planning/shifts.tsx). */
 .week-nav { display: flex; flex-wrap: wrap; gap: 6px 16px; align-items: center; margin: 8px 0 12px; }
-table.week td, table.week th { min-width: 7.5em; }
+table.week td, table.week th { min-width: 6.5em; }
 table.week th.crew-cell { white-space: normal; background: var(--paper); }
 table.week .today-col { background: var(--info-bg); }
 li.shift-chip { padding: 2px 0; }

@@ -32,7 +32,9 @@ const columns: Column<FieldStaffView>[] = [
   { header: '电话', cell: (p) => <a href={`tel:${p.phone}`}>{p.phoneDisplay}</a> },
   { header: '登录账户', cell: (p) => (p.staffId ? <Badge tone="good">已关联</Badge> : <span class="muted">未关联</span>) },
   { header: '状态', cell: (p) => <StatusBadge status={p.active ? 'active' : 'inactive'} /> },
-  { header: '班次', cell: (p) => <a href={shiftsPath({ person: p.id })}>查看班次</a> },
+  { header: '班次', cell: (p) => <a href={shiftsPath({ person: p.id })}>
+        查看班次<span class="visually-hidden">：{p.name}</span>
+      </a> },
 ];
 
 type Values = Record<'kind' | 'name' | 'phone' | 'organisation' | 'staffId', string>;

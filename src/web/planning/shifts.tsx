@@ -102,10 +102,10 @@ function WeekTable(props: { days: CivilDate[]; rows: CrewRow[]; people: People; 
             <th scope="col">班组</th>
             {props.days.map((d, i) => (
               <th scope="col" class={d === props.today ? 'today-col' : undefined}>
-                <time datetime={d}>
-                  {WEEKDAY_SHORT[i]} {monthDay(d)}
-                </time>
+                {WEEKDAY_SHORT[i]}
                 {d === props.today ? <span class="muted">（今天）</span> : null}
+                <br />
+                <time datetime={d}>{monthDay(d)}</time>
               </th>
             ))}
           </tr>

@@ -67,6 +67,12 @@ export const configSchema = z.object({
   OUTREACH_RATE_PER_MINUTE: intFrom(1, 10000).default(30),
   /** How often the server runs due outreach steps, in seconds; 0 = never (use `cli outreach run`). */
   OUTREACH_TICK_SECONDS: intFrom(0, 3600).default(30),
+  /** The crew's phone pages (issue 16): an https map link per stop, `{lat}` and `{lng}` filled in; none by default (a geo: link only). */
+  CREW_MAP_URL: z
+    .string()
+    .regex(/^https:\/\/[^\s]*\{lat\}[^\s]*$/, 'must be an https address with {lat} and {lng}, e.g. https://uri.amap.com/marker?position={lng},{lat}')
+    .refine((v) => v.includes('{lng}'), 'must contain {lng} as well as {lat}')
+    .optional(),
   /** The public https address Twilio reaches us at (webhooks and their signatures). Default http://HOST:PORT. */
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Twilio credentials; without them a recording adapter stores what would be sent. */

@@ -32,7 +32,8 @@ const FindingsSchema = z
   })
   .openapi('ExamFindings');
 
-const ExamInputSchema = z
+/** The exam as entered (the API's body, and the console's exam form checked the same way). */
+export const ExamInputSchema = z
   .strictObject({
     startedAt: instant,
     endedAt: instant,

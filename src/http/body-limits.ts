@@ -29,6 +29,8 @@ export const JSON_BODY_LIMITS: ReadonlyArray<{ method: string; path: string; byt
   { method: 'POST', path: '/api/submissions/retry', bytes: 64 << 10, why: 'up to 1,000 submission ids' },
   // multipart: the photo of the signed 委托书 (at most 3 MB, src/scheduling/authorisation.ts) and two short fields.
   { method: 'POST', path: '/api/visits/{x}/authorisation', bytes: 4 << 20, why: 'a photo of the signed authorisation' },
+  // The crew's phone page posts the same form (src/web/crew/authorisation.tsx).
+  { method: 'POST', path: '/console/stops/{x}/authorisation', bytes: 4 << 20, why: 'a photo of the signed authorisation' },
 ];
 
 /** Routes that stream their body and count it themselves. */

@@ -102,6 +102,7 @@ export const MESSAGES = {
   visit_changed_meanwhile: { 'zh-CN': '该预约在此期间已有变化；请重新加载后再试', en: 'the visit changed meanwhile; reload it and try again' },
   examiner_own_visits_record: { 'zh-CN': '体检医生只能为自己班次的预约记录结果', en: 'an examiner records only the visits of their own shifts' },
   examiner_own_visits_update: { 'zh-CN': '体检医生只能更新自己班次的预约', en: 'an examiner updates only the visits of their own shifts' },
+  crew_own_stops: { 'zh-CN': '邮递员和体检医生只能查看自己班次的上门点', en: 'a postal worker or an examiner sees only the stops of their own shifts' },
   postal_own_visits: { 'zh-CN': '投递员只能处理自己班次的预约', en: 'a postal worker acts only on the visits of their own shifts' },
   authorisation_not_found: { 'zh-CN': '该预约没有有效的委托书', en: 'this visit has no authorisation on record' },
   authorisation_exists: { 'zh-CN': '该预约已有委托书；如需更正，请管理员先撤回', en: 'this visit has an authorisation already; an administrator withdraws it first to correct it' },

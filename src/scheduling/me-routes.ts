@@ -1,18 +1,14 @@
 import { z } from '@hono/zod-openapi';
 import { fieldIssue, validationError } from '../errors.ts';
 import { dateInput, dateOf } from '../http/date-input.ts';
-import type { AppDeps } from '../http/env.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { addDays, daysBetween } from '../shared/civil-date.ts';
-import { formatPhone } from '../shared/phone-display.ts';
 import { todayIn } from '../shared/time.ts';
-import type { StaffMember } from '../staff/repository.ts';
-import { routeSheetOf } from './repository.ts';
-import type { RouteSheet } from './route-sheet.ts';
+import { myDay, shiftsOf } from './my-day.ts';
 
 /**
- * The people at the door find their own work (issue 14): the shifts and the visits of the
+ * The people at the door find their own work (issue 14; the services in ./my-day.ts): the shifts and the visits of the
  * signed-in account's own crew member (field_staff.staff_id), as postal worker or examiner, with
  * what the route sheet and the exam need. Nobody else's: an account linked to no crew member gets
  * an empty answer with `linked: false` (a dispatcher or admin usually is not one).
@@ -83,6 +79,7 @@ const myVisits = apiRoute('field:self', {
                 shiftId: z.string(),
                 startsAt: z.string(),
                 endsAt: z.string(),
+                as: z.enum(['postal', 'examiner']).openapi({ description: 'The part the signed-in person plays in the crew' }),
                 crew: z.object({ postal: z.object({ name: z.string(), phoneDisplay: z.string() }), examiner: z.object({ name: z.string(), phoneDisplay: z.string() }) }),
                 visits: z.array(VisitSchema),
               }),
@@ -93,45 +90,6 @@ const myVisits = apiRoute('field:self', {
     },
   },
 });
-
-/** The crew members the account is (normally one), and the shifts they are in between two dates. */
-async function shiftsOf(deps: AppDeps, staff: StaffMember, from: string, to: string) {
-  const people = await deps.db.selectFrom('field_staff').select(['id', 'kind']).where('staff_id', '=', staff.id).execute();
-  if (people.length === 0) return { linked: false, rows: [] };
-  const ids = people.map((p) => p.id);
-  const rows = await deps.db
-    .selectFrom('shifts as s')
-    .select(['s.id', 's.date', 's.starts_at', 's.ends_at', 's.status', 's.start_label', 's.postal_id'])
-    .select((eb) => eb.selectFrom('visits as v').select(eb.fn.countAll<number>().as('n')).whereRef('v.shift_id', '=', 's.id').where('v.status', '<>', 'cancelled').as('visits'))
-    .where((eb) => eb.or([eb('s.postal_id', 'in', ids), eb('s.examiner_id', 'in', ids)]))
-    .where('s.date', '>=', from)
-    .where('s.date', '<=', to)
-    .orderBy('s.date')
-    .orderBy('s.starts_at')
-    .orderBy('s.id')
-    .execute();
-  return { linked: true, rows: rows.map((r) => ({ ...r, as: ids.includes(r.postal_id) ? ('postal' as const) : ('examiner' as const) })) };
-}
-
-function visitView(base: string, v: RouteSheet['visits'][number]): z.infer<typeof VisitSchema> {
-  const api = `${base}/api/visits/${v.id}`;
-  return {
-    id: v.id,
-    seq: v.seq,
-    status: v.status,
-    startsAt: v.startsAt,
-    windowStart: v.windowStart,
-    windowEnd: v.windowEnd,
-    serviceMinutes: v.serviceMinutes,
-    stop: { label: v.stopLabel, atGate: v.stopKey.startsWith('c:'), lat: v.lat, lng: v.lng },
-    // As on the route sheet: the crew greets the driver by name and calls the number (RULES.md §6: they need it).
-    driver: { name: v.name, phone: v.phone, phoneDisplay: formatPhone(v.phone), address: v.address, community: v.community },
-    needs: v.needs,
-    cases: v.cases,
-    needsCognitiveTest: v.needsCognitiveTest,
-    links: { examForm: `${api}/exam-form`, exam: `${api}/exam`, enRoute: `${api}/en-route`, arrived: `${api}/arrived`, noShow: `${api}/no-show` },
-  };
-}
 
 export function meRoutes() {
   return createRouter()
@@ -165,21 +123,6 @@ export function meRoutes() {
     .openapi(myVisits, async (c) => {
       const deps = c.get('deps');
       const date = dateOf(deps, c.req.valid('query').date) ?? todayIn(deps.clock.now());
-      const { linked, rows } = await shiftsOf(deps, c.get('staff'), date, date);
-      const shifts = [];
-      for (const r of rows.filter((s) => s.status !== 'cancelled')) {
-        const sheet = (await routeSheetOf(deps.db, r.id))!;
-        shifts.push({
-          shiftId: r.id,
-          startsAt: sheet.startsAt,
-          endsAt: sheet.endsAt,
-          crew: {
-            postal: { name: sheet.postal.name, phoneDisplay: formatPhone(sheet.postal.phone) },
-            examiner: { name: sheet.examiner.name, phoneDisplay: formatPhone(sheet.examiner.phone) },
-          },
-          visits: sheet.visits.map((v) => visitView(deps.config.PUBLIC_BASE_URL, v)),
-        });
-      }
-      return c.json({ date, linked, shifts }, 200);
+      return c.json(await myDay(deps, c.get('staff'), date), 200);
     });
 }

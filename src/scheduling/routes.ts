@@ -15,7 +15,8 @@ import { routeSheetIcs } from './route-sheet.ts';
 import { FieldStaffBody, FieldStaffSchema, ShiftBody, ShiftPatchBody, fieldStaffView } from './shift-schemas.ts';
 import { addFieldStaff, cancelShift, createShift, listFieldStaff, listShifts, routeSheetFor, updateShift } from './shifts.ts';
 import { routeSheetHtml } from '../web/planning/route-sheet.tsx';
-import { cancelVisit, changeVisit, recordDone, recordNoShow, recordProgress } from './visits.ts';
+import { sendOnTheWaySms } from './on-the-way.ts';
+import { cancelVisit, changeVisit, NO_SHOW_REASONS, recordDone, recordNoShow, recordProgress } from './visits.ts';
 
 /** Kept here too: the shift view moved to plan-view.ts with the plan it is part of. */
 export { shiftView } from './plan-view.ts';
@@ -161,12 +162,30 @@ const cancelVisitRoute = apiRoute('scheduling:manage', {
   responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Already closed' } },
 });
 
-const noShowRoute = apiRoute('scheduling:manage', {
+const noShowRoute = apiRoute('visits:progress', {
   method: 'post',
   path: '/api/visits/{id}/no-show',
-  summary: 'Nobody was at the door: recorded, and the driver goes back to the pool',
-  request: { params: z.object({ id: id('id') }) },
-  responses: { 200: ok('The visit', VisitSchema), 404: { description: 'No such visit' }, 409: { description: 'Refused by the visit life cycle (not told yet, or closed), or before its day' } },
+  summary: 'Nobody was at the door: recorded (by the crew of the shift, a dispatcher or an admin), and the driver goes back to the pool',
+  request: {
+    params: z.object({ id: id('id') }),
+    body: {
+      content: {
+        'application/json': {
+          schema: z.strictObject({
+            reason: z.enum(NO_SHOW_REASONS).optional().openapi({ description: 'Why the crew did not see the driver' }),
+            note: z.string().trim().max(200).optional().openapi({ description: 'What the crew saw; no ID numbers or medical data' }),
+          }),
+        },
+      },
+      required: false,
+    },
+  },
+  responses: {
+    200: ok('The visit', VisitSchema),
+    403: { description: 'A postal worker or an examiner, for a visit of another crew' },
+    404: { description: 'No such visit' },
+    409: { description: 'Refused by the visit life cycle (not told yet, or closed), or before its day' },
+  },
 });
 
 // Issue 14: "done without an exam" closed the visit, blocked the exam and stranded its cases.
@@ -191,8 +210,17 @@ const enRouteRoute = apiRoute('visits:progress', {
   method: 'post',
   path: '/api/visits/{id}/en-route',
   summary: 'The crew sets out for a booked or confirmed visit, on its day: a re-plan no longer moves it, the driver’s SMS no longer moves or cancels it',
-  request: { params: z.object({ id: id('id') }) },
-  responses: progressResponses,
+  request: {
+    params: z.object({ id: id('id') }),
+    body: {
+      content: { 'application/json': { schema: z.strictObject({ tellDriver: z.boolean().optional().openapi({ description: 'Send the driver the SMS "about 15 minutes" now (not queued: now or never)' }) }) } },
+      required: false,
+    },
+  },
+  responses: {
+    ...progressResponses,
+    200: ok('The visit, and what became of the SMS when one was asked for', VisitSchema.extend({ onTheWaySms: z.enum(['sent', 'landline', 'opted_out', 'outside_window', 'failed']).optional() })),
+  },
 });
 
 const arrivedRoute = apiRoute('visits:progress', {
@@ -280,13 +308,15 @@ export function schedulingRoutes() {
       return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
     })
     .openapi(noShowRoute, async (c) => {
-      const v = await recordNoShow(c.get('deps'), c.req.valid('param').id, c.get('staff').id);
+      const v = await recordNoShow(c.get('deps'), c.req.valid('param').id, c.get('staff'), c.req.valid('json') ?? {});
       return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
     })
     .openapi(doneRoute, async (c) => recordDone(c.get('deps'), c.req.valid('param').id))
     .openapi(enRouteRoute, async (c) => {
-      const v = await recordProgress(c.get('deps'), c.req.valid('param').id, 'set_out', c.get('staff'));
-      return c.json(await oneVisit(c.get('deps').db, v.id, c.get('staff').role), 200);
+      const deps = c.get('deps');
+      const v = await recordProgress(deps, c.req.valid('param').id, 'set_out', c.get('staff'));
+      const onTheWaySms = c.req.valid('json')?.tellDriver ? await sendOnTheWaySms(deps, v.id) : undefined;
+      return c.json({ ...(await oneVisit(deps.db, v.id, c.get('staff').role)), ...(onTheWaySms ? { onTheWaySms } : {}) }, 200);
     })
     .openapi(arrivedRoute, async (c) => {
       const v = await recordProgress(c.get('deps'), c.req.valid('param').id, 'arrive', c.get('staff'));

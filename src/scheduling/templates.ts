@@ -87,6 +87,11 @@ export function optionsSms(signature: string, addressee: Addressee, options: rea
   return `${head}可改到：${list}。回复3加日期即可，如“3 ${chineseDate(example.date, today)}${PART[example.part]}”。原预约暂时保留。`;
 }
 
+/** The crew sets out (issue 16): the driver, told about 15 minutes ahead, can be at the door or the gate. */
+export function onTheWaySms(a: Pick<Appointment, 'signature' | 'addressee' | 'atGate' | 'crew'>): string {
+  return `【${a.signature}】${honorific(a.addressee)}：${crewWords(a.crew)}已出发，约15分钟后${a.atGate ? '到您小区门口' : '到您家'}，请备好身份证和驾驶证稍候。`;
+}
+
 export function cancelledSms(signature: string, addressee: Addressee, date: string, today: string): string {
   return `【${signature}】${honorific(addressee)}：原定${dateWithWeekday(date, today)}的上门体检已取消，我们会再与您联系。`;
 }

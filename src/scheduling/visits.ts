@@ -143,9 +143,22 @@ export async function recordDone(deps: PlannerDeps, id: string): Promise<never> 
   throw AppError.keyed('conflict', { key: 'visit_done_needs_exam' }, { state: v.status, event: 'mark_done' });
 }
 
-/** Nobody at the door: recorded, and the driver is back in the pool. */
-export async function recordNoShow(deps: PlannerDeps, id: string, by: string | null): Promise<VisitRow> {
+/** Why the crew did not see the driver (the phone page's select; the audit entry keeps it). */
+export const NO_SHOW_REASONS = ['nobody_home', 'no_answer', 'refused', 'wrong_address', 'unwell', 'other'] as const;
+export type NoShowReason = (typeof NO_SHOW_REASONS)[number];
+
+/**
+ * Nobody at the door: recorded, and the driver is back in the pool. The crew of the shift (or a
+ * dispatcher, an admin) records it, with why and a short note if they give them.
+ */
+export async function recordNoShow(
+  deps: PlannerDeps,
+  id: string,
+  by: { id: string; role: string },
+  why: { reason?: NoShowReason | undefined; note?: string | undefined } = {},
+): Promise<VisitRow> {
   const v = await visitById(deps, id);
+  await ownShiftOnly(deps, v, by, 'examiner_own_visits_update');
   const to = rowState(nextVisitState(v.status, 'record_no_show'));
   if (v.date > todayIn(deps.clock.now())) throw AppError.keyed('conflict', { key: 'visit_no_show_before_day', params: { date: v.date } });
   const at = deps.clock.now().toISOString();
@@ -154,11 +167,11 @@ export async function recordNoShow(deps: PlannerDeps, id: string, by: string | n
     [
       deps.db
         .updateTable('visits')
-        .set({ status: to, closed_at: at, closed_reason: 'no_show', closed_by: by, updated_at: at })
+        .set({ status: to, closed_at: at, closed_reason: 'no_show', closed_by: by.id, updated_at: at })
         .where('id', '=', id)
         .where('status', '=', v.status)
         .compile(),
-      auditEntry(deps, { staffId: by, action: 'visit.change', subject: id, details: { noShow: true } }),
+      auditEntry(deps, { staffId: by.id, action: 'visit.change', subject: id, details: { noShow: true, ...(why.reason ? { reason: why.reason } : {}), ...(why.note ? { note: why.note } : {}) } }),
     ],
     'what_no_show_not_recorded',
   );

@@ -11,6 +11,7 @@ import { assetRoutes } from './assets.ts';
 import { authPages } from './auth/sign-in.tsx';
 import { Document } from './components/layout.tsx';
 import { NotFoundPage } from './components/error-pages.tsx';
+import { crewPages } from './crew/pages.tsx';
 import { officePages } from './office/pages.tsx';
 import { planningPages } from './planning/pages.tsx';
 import { csrfProtection, pageContext, readSession } from './session.tsx';
@@ -57,6 +58,7 @@ export function consoleRoutes(): Hono<AppEnv> {
   for (const path of CONSOLE_PATHS) if (path !== '/sign-in') app.use(path, csrfProtection());
   app.get('/', (c) => c.redirect('/console', 303));
   app.route('/', authPages());
+  app.route('/', crewPages());
   app.route('/', officePages());
   app.route('/', planningPages());
   app.all('/console/*', (c) => {

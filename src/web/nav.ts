@@ -8,10 +8,13 @@ export interface NavEntry {
   href: string;
   label: string;
   permission: Permission;
+  /** Only these roles (the crew's own pages), where the permission alone would show it to more. */
+  roles?: readonly Role[];
 }
 
 export const NAV: readonly NavEntry[] = [
-  { href: '/console', label: '工作台', permission: 'self:read' },
+  { href: '/console', label: '工作台', permission: 'self:read', roles: ['admin', 'dispatcher'] },
+  { href: '/console/today', label: '今日上门', permission: 'field:self', roles: ['postal', 'examiner'] },
   { href: '/console/imports', label: '驾驶人数据导入', permission: 'registry:import' },
   { href: '/console/screenings', label: '筛查', permission: 'screening:read' },
   { href: '/console/cases', label: '待办业务', permission: 'cases:read' },
@@ -26,7 +29,7 @@ export const NAV: readonly NavEntry[] = [
 ];
 
 export function navFor(role: Role): NavEntry[] {
-  return NAV.filter((entry) => can(role, entry.permission));
+  return NAV.filter((entry) => can(role, entry.permission) && (!entry.roles || entry.roles.includes(role)));
 }
 
 /** The entry a path belongs to: the longest href that is the path or a folder of it. */

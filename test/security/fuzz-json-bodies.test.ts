@@ -77,6 +77,7 @@ function seedBody(route: Route): Record<string, unknown> {
     'POST /api/outreach/conversations/{id}/phone-outcome': { outcome: 'no_answer', note: '无人接听' },
     'POST /api/field-staff': { kind: 'postal', name: '邮递员', phone: '13900000001', organisation: '聊城邮政' },
     'POST /api/shifts': { date: '2026-12-01', startsAt: '08:30', endsAt: '12:00', postalId: staff[0], examinerId: staff[1], start: OFFICE, area: { communities: ['水城花园'] } },
+    'PATCH /api/shifts/{id}': { startsAt: '09:00', endsAt: '11:30', area: { communities: ['光岳小区'] } },
     'POST /api/plans/{date}/preview': { maxIterations: 10 },
     'PATCH /api/visits/{id}': { pinned: true },
     'POST /api/visits/{id}/cancel': { reason: '测试' },

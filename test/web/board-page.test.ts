@@ -66,7 +66,10 @@ describe('the planning board', () => {
     expect(page).toMatch(/<svg class="map" role="img" aria-labelledby="board-map-title"/);
     expect(page).toContain('<title id="board-map-title">2026年11月27日 星期五各班次的路线</title>');
     expect(page.match(/<polyline /g)).toHaveLength(2);
-    expect(page.match(/<circle /g)).toHaveLength(4);
+    const marks = [...page.matchAll(/<g class="stop">.*?<text[^>]*>([\d-]+)<\/text>/g)].map((m) => m[1]!);
+    const numbered = marks.flatMap((m) => { const [a, b = a] = m.split('-').map(Number) as [number, number?]; return Array.from({ length: b! - a + 1 }, (_, k) => a + k); });
+    expect(numbered.sort()).toEqual(plan.shifts.flatMap((s) => s.visits.map((v) => v.seq)).sort());
+    for (const v of planned) expect(page).toContain(`${v.stop.label} ${v.driver.name}（${v.windowStart.replace(/^0/, '')}-${v.windowEnd.replace(/^0/, '')}）`);
     expect(page).toMatch(/(公里|米)<\/text>/);
     // The SMS of each draft, and the confirmation's count.
     expect(smsTexts(page)).toHaveLength(4);
@@ -156,7 +159,7 @@ describe('the planning board', () => {
     const byDefault = await dispatcher.page('/console/plans');
     for (const p of [byWord, byDefault]) {
       expect(p).toContain('<h2>2026年11月27日 星期五</h2>');
-      expect(p.match(/<circle /g)).toHaveLength(4);
+      expect(p.match(/<tr id="visit-/g)).toHaveLength(4);
     }
     expect(await dispatcher.page('/console/plans?date=today')).toContain('今天的计划从现在开始安排');
     const bad = await dispatcher.get('/console/plans?date=someday');

@@ -57,6 +57,8 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) await runRound(t.deps, sim.gateway, state);
   sample['submissions/id'] = submissions[0]!.id;
   sample['drivers/fileNumber'] = drivers[0]![0];
+  // A stop whose exam is recorded: its page, and the exam form saying so.
+  sample['stops/visitId'] = visits.get(drivers[0]![0])!;
   sample['shifts/id'] = (await t.deps.db.selectFrom('shifts').select('id').executeTakeFirstOrThrow()).id;
   // An import with a rejected row, and a reply from a number nobody has.
   const form = new FormData();

@@ -137,7 +137,7 @@ p.card.empty { color: var(--muted); }
 .block { display: block; }
 /* The planning board (src/web/planning/board.tsx) and its route map. */
 .route-map { margin: 8px 0 12px; }
-.route-map svg.map { width: 100%; height: auto; max-width: 900px; border: 1px solid var(--line); border-radius: 8px; background: #f8fafc; }
+.route-map svg.map { width: 100%; height: auto; max-width: 760px; border: 1px solid var(--line); border-radius: 8px; background: #f8fafc; }
 ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 8px 0; padding: 0; font-size: 13px; }
 svg.swatch { vertical-align: middle; margin-right: 6px; }
 .map-list h3 { font-size: 15px; margin: 8px 0 4px; }

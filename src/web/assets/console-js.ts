@@ -1,7 +1,8 @@
 /**
  * The console's one script (DESIGN.md: works without JavaScript, better with it). Every page works
- * without it; with it: a confirmation before irreversible actions, no double submission, and the
- * registry upload by drag-and-drop with a progress bar while the file is sent and read.
+ * without it; with it: a confirmation before irreversible actions, no double submission, the
+ * registry upload by drag-and-drop with a progress bar while the file is sent and read, and the
+ * crew's exam draft kept on the phone through a bad signal.
  */
 export const CONSOLE_JS = String.raw`
 (function () {
@@ -14,6 +15,11 @@ export const CONSOLE_JS = String.raw`
     if (form.hasAttribute('data-upload') && window.FormData && window.XMLHttpRequest) {
       event.preventDefault();
       upload(form);
+      return;
+    }
+    if (form.hasAttribute('data-exam-draft') && window.fetch && window.localStorage) {
+      event.preventDefault();
+      submitExam(form);
       return;
     }
     var busy = form.getAttribute('data-busy');
@@ -69,6 +75,84 @@ export const CONSOLE_JS = String.raw`
       if (e.dataTransfer && e.dataTransfer.files.length > 0) { input.files = e.dataTransfer.files; show(); }
     });
   });
+
+  // The exam form at the door (src/web/crew/exam.tsx): a bad signal loses nothing. The draft is
+  // kept on the phone as it is typed; a submit made offline waits there and is sent when the
+  // network is back ('online'); the key rendered into the form makes a resend record one exam.
+  var EXAM_OFFLINE = '已保存在手机上，联网后自动提交';
+  var examLoadedAt = Date.now();
+  var examSending = false;
+  function examKey(form, kind) { return 'exam-' + kind + ':' + form.getAttribute('data-exam-draft'); }
+  function examFields(form) {
+    var out = {};
+    new FormData(form).forEach(function (v, k) { if (k !== '_csrf' && typeof v === 'string') out[k] = v; });
+    return out;
+  }
+  function examStatus(form, text) { var s = form.querySelector('[data-exam-status]'); if (s) s.textContent = text; }
+  function examButtons(form, disabled) { form.querySelectorAll('button[type=submit]').forEach(function (b) { b.disabled = disabled; }); }
+  function saveExamDraft(form) { try { localStorage.setItem(examKey(form, 'draft'), JSON.stringify(examFields(form))); } catch (e) { /* full or private: the form still posts */ } }
+  function restoreExamDraft(form) {
+    // After a refused post the server's page shows what was sent, with its errors: it wins.
+    if (form.hasAttribute('data-has-errors')) return;
+    var data;
+    try { data = JSON.parse(localStorage.getItem(examKey(form, 'draft')) || 'null'); } catch (e) { return; }
+    if (!data) return;
+    Object.keys(data).forEach(function (name) {
+      form.querySelectorAll('[name="' + name + '"]').forEach(function (f) {
+        if (f.type === 'radio' || f.type === 'checkbox') f.checked = f.value === data[name];
+        else f.value = data[name];
+      });
+    });
+  }
+  function submitExam(form) {
+    var ended = form.querySelector('input[name=endedAt]');
+    var started = form.querySelector('input[name=startedAt]');
+    // When the examiner tapped, not when the network let it through: the server's start plus the
+    // time on this page (a phone's clock may be wrong; the time it measures is not).
+    if (ended && !ended.value && started && started.value) ended.value = new Date(Date.parse(started.value) + (Date.now() - examLoadedAt)).toISOString();
+    saveExamDraft(form);
+    localStorage.setItem(examKey(form, 'pending'), JSON.stringify(examFields(form)));
+    sendPendingExam(form);
+  }
+  function sendPendingExam(form) {
+    var raw = localStorage.getItem(examKey(form, 'pending'));
+    if (!raw || examSending) return;
+    if (navigator.onLine === false) { examStatus(form, EXAM_OFFLINE); return; }
+    examSending = true;
+    examButtons(form, true);
+    examStatus(form, '正在提交…');
+    var body = new URLSearchParams(JSON.parse(raw));
+    var csrf = form.querySelector('input[name=_csrf]');
+    if (csrf) body.set('_csrf', csrf.value);
+    fetch(form.action, { method: 'POST', body: body, credentials: 'same-origin', headers: { 'X-Console-Fetch': '1' } })
+      .then(function (res) {
+        var type = res.headers.get('Content-Type') || '';
+        return res.text().then(function (text) {
+          examSending = false;
+          localStorage.removeItem(examKey(form, 'pending'));
+          if (res.ok && type.indexOf('application/json') === 0) {
+            localStorage.removeItem(examKey(form, 'draft'));
+            window.location.href = JSON.parse(text).location;
+            return;
+          }
+          // A refusal comes as the form page again, with its errors.
+          document.open(); document.write(text); document.close();
+        });
+      })
+      .catch(function () {
+        examSending = false;
+        examButtons(form, false);
+        examStatus(form, EXAM_OFFLINE);
+      });
+  }
+  var examForm = document.querySelector('form[data-exam-draft]');
+  if (examForm && window.fetch && window.localStorage) {
+    restoreExamDraft(examForm);
+    examForm.addEventListener('input', function () { saveExamDraft(examForm); });
+    examForm.addEventListener('change', function () { saveExamDraft(examForm); });
+    window.addEventListener('online', function () { sendPendingExam(examForm); });
+    if (localStorage.getItem(examKey(examForm, 'pending'))) sendPendingExam(examForm);
+  }
 
   // On a phone the menu starts folded.
   if (window.matchMedia && window.matchMedia('(max-width: 760px)').matches) {

@@ -175,30 +175,29 @@ function VisitActions(props: { ctx: PageContext; date: CivilDate; visit: PlanVis
   const others = props.shifts.map((s, i) => ({ s, i })).filter(({ s }) => s.id !== v.shiftId && s.status === 'open');
   return (
     <div class="visit-actions">
+      {/* One form, the button pressed says what to do: half the page's bytes of two forms a stop. */}
       <form method="post" action={action}>
         <CsrfField token={ctx.csrfToken} />
         <input type="hidden" name="date" value={props.date} />
-        <input type="hidden" name="action" value={v.pinned ? 'unpin' : 'pin'} />
-        <button type="submit" class="secondary">{v.pinned ? '取消固定' : '固定'}</button>
+        <button type="submit" name="action" value={v.pinned ? 'unpin' : 'pin'} class="secondary">
+          {v.pinned ? '取消固定' : '固定'}
+        </button>
+        {others.length > 0 ? (
+          <>
+            {/* aria-label, not a hidden label: an absolutely placed label would stick out of the scrolling table on a phone */}
+            <select name="shiftId" aria-label={`把 ${v.driver.name} 移到其他班次`}>
+              {others.map(({ s, i }) => (
+                <option value={s.id}>
+                  {shiftName(i)} {hours(s)}
+                </option>
+              ))}
+            </select>
+            <button type="submit" name="action" value="move" class="secondary">
+              移过去
+            </button>
+          </>
+        ) : null}
       </form>
-      {others.length > 0 ? (
-        <form method="post" action={action}>
-          <CsrfField token={ctx.csrfToken} />
-          <input type="hidden" name="date" value={props.date} />
-          <input type="hidden" name="action" value="move" />
-          <label class="visually-hidden" for={`move-${v.id}`}>
-            移到其他班次
-          </label>
-          <select id={`move-${v.id}`} name="shiftId">
-            {others.map(({ s, i }) => (
-              <option value={s.id}>
-                {shiftName(i)} {hours(s)}
-              </option>
-            ))}
-          </select>
-          <button type="submit" class="secondary">移过去</button>
-        </form>
-      ) : null}
       <form method="post" action={`${action}/remove`} data-confirm={`把 ${v.driver.name} 移出这一天的计划吗？重新排班时不会再排入。`}>
         <CsrfField token={ctx.csrfToken} />
         <input type="hidden" name="date" value={props.date} />

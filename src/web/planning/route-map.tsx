@@ -57,8 +57,8 @@ function projection(points: readonly MapPoint[]): Projection {
   const widthKm = Math.max((maxLng - minLng) * KM_PER_DEG * cos, 1);
   const heightKm = Math.max((maxLat - minLat) * KM_PER_DEG, 1);
   const inner = WIDTH - 2 * PAD;
-  const kmPerUnit = Math.max(widthKm / inner, heightKm / (inner * 1.2));
-  const height = Math.round(heightKm / kmPerUnit + 2 * PAD + 28);
+  const kmPerUnit = Math.max(widthKm / inner, heightKm / (inner * 0.8));
+  const height = Math.max(200, Math.round(heightKm / kmPerUnit + 2 * PAD + 28));
   const midLng = (minLng + maxLng) / 2;
   const midLat = (minLat + maxLat) / 2;
   return {
@@ -93,6 +93,30 @@ function ScaleBar(props: { kmPerUnit: number; height: number }) {
   );
 }
 
+/** Stops one after another at one place (drivers of a community seen at its gate): one mark, `1-3`. */
+export function stopGroups(stops: readonly MapStop[]): { at: MapStop; text: string }[] {
+  const groups: { at: MapStop; first: number; last: number }[] = [];
+  for (const s of stops) {
+    const g = groups[groups.length - 1];
+    if (g && g.at.lat === s.lat && g.at.lng === s.lng) g.last = s.seq;
+    else groups.push({ at: s, first: s.seq, last: s.seq });
+  }
+  return groups.map((g) => ({ at: g.at, text: g.first === g.last ? String(g.first) : `${g.first}-${g.last}` }));
+}
+
+function StopMark(props: { x: number; y: number; text: string; colour: string }) {
+  // A pill as wide as its number: 6 units a digit at font size 10.
+  const width = Math.max(16, props.text.length * 6 + 6);
+  return (
+    <g class="stop">
+      <rect x={props.x - width / 2} y={props.y - 8} width={width} height={16} rx={8} fill={props.colour} stroke="#ffffff" stroke-width={1} />
+      <text x={props.x} y={props.y + 3.5} fill="#ffffff" font-size={10} text-anchor="middle">
+        {props.text}
+      </text>
+    </g>
+  );
+}
+
 function RouteLine(props: { route: MapRoute; index: number; p: Projection }) {
   const { route, p } = props;
   const colour = routeColour(props.index);
@@ -101,22 +125,18 @@ function RouteLine(props: { route: MapRoute; index: number; p: Projection }) {
   return (
     <g>
       <polyline points={points} fill="none" stroke={colour} stroke-width={2.5} stroke-linejoin="round" stroke-dasharray={dashed} />
-      {route.stops.map((s) => (
-        <g>
-          <circle cx={p.x(s)} cy={p.y(s)} r={8} fill={colour} stroke="#ffffff" stroke-width={1} />
-          <text x={p.x(s)} y={p.y(s) + 3.5} fill="#ffffff" font-size={s.seq > 9 ? 8 : 10} text-anchor="middle">
-            {s.seq}
-          </text>
-        </g>
+      {stopGroups(route.stops).map((g) => (
+        <StopMark x={p.x(g.at)} y={p.y(g.at)} text={g.text} colour={colour} />
       ))}
     </g>
   );
 }
 
 /** Start (square) and end (diamond) of a route; one square when they are the same place. */
-function Ends(props: { route: MapRoute; index: number; p: Projection }) {
+function Ends(props: { route: MapRoute; p: Projection }) {
   const { route, p } = props;
-  const colour = routeColour(props.index);
+  // In ink, not the route's colour: crews often share a post office, and one colour would hide the others.
+  const colour = '#1f2933';
   const same = route.start.lat === route.end.lat && route.start.lng === route.end.lng;
   const [sx, sy, ex, ey] = [p.x(route.start), p.y(route.start), p.x(route.end), p.y(route.end)];
   return (
@@ -129,7 +149,7 @@ function Ends(props: { route: MapRoute; index: number; p: Projection }) {
 
 function describe(routes: readonly MapRoute[]): string {
   const stops = routes.reduce((n, r) => n + r.stops.length, 0);
-  return `${routes.length} 条路线，共 ${stops} 个站点。方块为出发点，菱形为终点（与出发点相同时只画方块），圆圈中的数字为站点顺序。各站点按顺序列在地图下方。`;
+  return `${routes.length} 条路线，共 ${stops} 个站点。方块为出发点，菱形为终点（与出发点相同时只画方块），圆点中的数字为站点顺序（同一地点连续几站写作 1-3）。各站点按顺序列在地图下方。`;
 }
 
 /** The stops of each route written out: what the picture shows, for screen readers and for print. */
@@ -161,7 +181,7 @@ export function RouteMap(props: { routes: readonly MapRoute[]; title: string; id
   if (points.length === 0) return <p class="muted">没有可画的路线。</p>;
   const p = projection(points);
   return (
-    <figure class="route-map">
+    <figure class="route-map" id={id}>
       <svg class="map" role="img" aria-labelledby={`${id}-title`} aria-describedby={`${id}-desc`} viewBox={`0 0 ${WIDTH} ${p.height}`} width="100%" font-family="inherit">
         <title id={`${id}-title`}>{props.title}</title>
         <desc id={`${id}-desc`}>{describe(props.routes)}</desc>
@@ -169,8 +189,8 @@ export function RouteMap(props: { routes: readonly MapRoute[]; title: string; id
         {props.routes.map((route, i) => (
           <RouteLine route={route} index={i} p={p} />
         ))}
-        {props.routes.map((route, i) => (
-          <Ends route={route} index={i} p={p} />
+        {props.routes.map((route) => (
+          <Ends route={route} p={p} />
         ))}
         <ScaleBar kmPerUnit={p.kmPerUnit} height={p.height} />
       </svg>

@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** An Idempotency-Key sent again with another request body (issue 16). */
+  idempotency_mismatch: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   /** Too many failed token attempts from one client: wait `Retry-After` seconds. */

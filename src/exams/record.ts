@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CompiledQuery } from 'kysely';
 import type { ExamRow } from '../db/schema/submissions.ts';
 import { AppError, fieldIssue, validationError, type FieldIssue } from '../errors.ts';
@@ -11,6 +12,7 @@ import { instantAt, todayIn } from '../shared/time.ts';
 import { certificateValidUntil, outcomesOf, type CaseOutcome } from './outcome.ts';
 import { examContext, type ExamCase } from './repository.ts';
 import { assessExam, type ExamFindings, type ExamResult } from './rules.ts';
+import { examView } from './views.ts';
 
 /**
  * Recording the exam at the door (issue 5, RULES.md §5): the examiner of the shift (or an admin)
@@ -43,7 +45,13 @@ export interface RecordedExam {
   outcomes: CaseOutcome[];
 }
 
-export async function recordExam(deps: Deps, visitId: string, input: ExamInput, by: { id: string; role: string }): Promise<RecordedExam> {
+export async function recordExam(
+  deps: Deps,
+  visitId: string,
+  input: ExamInput,
+  by: { id: string; role: string },
+  options: { idempotency?: IdempotencyClaim } = {},
+): Promise<RecordedExam> {
   const visit = await visitToClose(deps, visitId, by);
   const { cases, held, needsCognitiveTest, examiner } = await examContext(deps.db, visit);
   const now = deps.clock.now();
@@ -58,6 +66,8 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
   const examId = deps.ids.next();
   const medical: MedicalRecord = { findings, items: result.items, thresholds: result.thresholds };
   const queries: CompiledQuery[] = [
+    // First: a request with the same key that won meanwhile makes this batch fail here (a replay).
+    ...(options.idempotency ? [claimQuery(deps, options.idempotency, by.id, at)] : []),
     deps.db
       .updateTable('visits')
       // the life cycle's record_exam (exam_recorded), from the state read; the exams trigger checks it
@@ -97,6 +107,7 @@ export async function recordExam(deps: Deps, visitId: string, input: ExamInput, 
     await deps.atomic(queries);
   } catch (err) {
     const message = err instanceof Error ? err.message : '';
+    if (/UNIQUE constraint failed: idempotency_keys\./.test(message)) throw new KeyTakenMeanwhile();
     if (/visit_not_open|UNIQUE constraint failed: exams\.visit_id/.test(message)) throw AppError.keyed('conflict', { key: 'visit_closed_meanwhile' });
     if (/UNIQUE constraint failed: exams\.certificate_number/.test(message)) {
       throw validationError([fieldIssue('certificate.number', 'duplicate', { key: 'certificate_number_taken' })]);
@@ -184,4 +195,97 @@ function checkInput(input: ExamInput, visitDate: string, now: Date, organisation
     examStartedAt: new Date(started).toISOString(),
     examEndedAt: new Date(ended).toISOString(),
   };
+}
+
+// --- idempotent exam posts (issue 16): a phone with a bad signal sends the same exam again ---
+
+/** What the Idempotency-Key binds: the request (route and body) of one account. */
+export interface IdempotencyClaim {
+  key: string;
+  route: string;
+  bodyHash: string;
+}
+
+export interface ExamAnswer {
+  status: 201;
+  body: Awaited<ReturnType<typeof examView>>;
+  /** True when this is the stored answer of an earlier request with the same key. */
+  replayed: boolean;
+}
+
+/** 1 to 100 visible ASCII characters (what the API accepts in the Idempotency-Key header). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,100}$/;
+
+class KeyTakenMeanwhile extends Error {}
+
+/**
+ * `recordExam` once per Idempotency-Key: the same key with the same body (and account) gets the
+ * first answer again, with another body a 409. The key is written in the exam's own batch, so a
+ * retry can never record a second exam; the answer's body is stored right after the batch (a
+ * crash between the two leaves the key with no body: a replay then renders the exam it recorded).
+ * Without a key, `recordExam` as it always was.
+ */
+export async function recordExamOnce(
+  deps: Deps,
+  visitId: string,
+  input: ExamInput,
+  by: { id: string; role: string },
+  key: string | undefined,
+  route = `POST /api/visits/${visitId}/exam`,
+): Promise<ExamAnswer> {
+  if (key === undefined) return { status: 201, body: await examView(deps, (await recordExam(deps, visitId, input, by)).exam), replayed: false };
+  if (!IDEMPOTENCY_KEY.test(key)) throw validationError([fieldIssue('Idempotency-Key', 'invalid', { key: 'idempotency_key_invalid' })]);
+  const claim: IdempotencyClaim = { key, route, bodyHash: bodyHash(input) };
+  const earlier = await replayOf(deps, claim, by.id, visitId);
+  if (earlier) return earlier;
+  let exam: ExamRow;
+  try {
+    ({ exam } = await recordExam(deps, visitId, input, by, { idempotency: claim }));
+  } catch (err) {
+    // Two sends of one tap racing: the other one's exam closed the visit first.
+    if (err instanceof KeyTakenMeanwhile || (err instanceof AppError && err.code === 'conflict')) {
+      const replay = await replayOf(deps, claim, by.id, visitId);
+      if (replay) return replay;
+    }
+    throw err;
+  }
+  const body = await examView(deps, exam);
+  await deps.atomic([storeAnswerQuery(deps, claim, body)]);
+  return { status: 201, body, replayed: false };
+}
+
+function claimQuery(deps: Deps, claim: IdempotencyClaim, staffId: string, at: string): CompiledQuery {
+  return deps.db
+    .insertInto('idempotency_keys')
+    .values({ key: claim.key, route: claim.route, staff_id: staffId, body_hash: claim.bodyHash, response_status: 201, response_body: '', created_at: at })
+    .compile();
+}
+
+function storeAnswerQuery(deps: Deps, claim: IdempotencyClaim, body: unknown): CompiledQuery {
+  return deps.db
+    .updateTable('idempotency_keys')
+    .set({ response_body: JSON.stringify(body) })
+    .where('route', '=', claim.route)
+    .where('key', '=', claim.key)
+    .where('response_body', '=', '')
+    .compile();
+}
+
+/** The stored answer of this key, or null when the key is new; another body (or account) is a 409. */
+async function replayOf(deps: Deps, claim: IdempotencyClaim, staffId: string, visitId: string): Promise<ExamAnswer | null> {
+  const row = await deps.db.selectFrom('idempotency_keys').selectAll().where('route', '=', claim.route).where('key', '=', claim.key).executeTakeFirst();
+  if (!row) return null;
+  if (row.body_hash !== claim.bodyHash || row.staff_id !== staffId) throw AppError.keyed('idempotency_mismatch', { key: 'idempotency_mismatch' });
+  if (row.response_body !== '') return { status: 201, body: JSON.parse(row.response_body) as ExamAnswer['body'], replayed: true };
+  const exam = await deps.db.selectFrom('exams').selectAll().where('visit_id', '=', visitId).executeTakeFirstOrThrow();
+  const body = await examView(deps, exam);
+  await deps.atomic([storeAnswerQuery(deps, claim, body)]);
+  return { status: 201, body, replayed: true };
+}
+
+/** SHA-256 of the body as checked, its keys sorted: the same exam in another key order is the same body. */
+export function bodyHash(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
 }

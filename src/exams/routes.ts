@@ -3,8 +3,8 @@ import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { pageQuery, pageSchema } from '../http/pagination.ts';
 import { isCivilDate } from '../shared/civil-date.ts';
-import { recordExam } from './record.ts';
-import { examDetail, examForm, examView, followUpPage, resolveFollowUp } from './views.ts';
+import { IDEMPOTENCY_KEY, recordExamOnce } from './record.ts';
+import { examDetail, examForm, followUpPage, resolveFollowUp } from './views.ts';
 
 const id = (name: string) => z.string().uuid().openapi({ param: { name, in: 'path' } });
 const instant = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-26T02:05:00Z' });
@@ -132,8 +132,22 @@ const recordRoute = apiRoute('exams:record', {
   method: 'post',
   path: '/api/visits/{id}/exam',
   summary: 'Record the exam (RULES.md §5): closes the visit; a pass files each case to 12123, a fail goes to follow-up',
-  request: { params: z.object({ id: id('id') }), body: { content: { 'application/json': { schema: ExamInputSchema } }, required: true } },
-  responses: { 201: ok('The exam as recorded', ExamSchema), 404: { description: 'No such visit' }, 409: { description: 'Not booked, before its day, or recorded already' } },
+  request: {
+    params: z.object({ id: id('id') }),
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .regex(IDEMPOTENCY_KEY, 'idempotency_key_invalid')
+        .optional()
+        .openapi({ description: 'Any 1-100 visible ASCII characters, new for each exam (a UUID): sent again with the same body, the first answer comes back (Idempotent-Replayed: true); with another body, a 409 idempotency_mismatch' }),
+    }),
+    body: { content: { 'application/json': { schema: ExamInputSchema } }, required: true },
+  },
+  responses: {
+    201: ok('The exam as recorded (or, for a repeated Idempotency-Key, as it was recorded then)', ExamSchema),
+    404: { description: 'No such visit' },
+    409: { description: 'Not booked, before its day, or recorded already; or idempotency_mismatch' },
+  },
 });
 
 const examRoute = apiRoute('exams:read', {
@@ -167,9 +181,9 @@ export function examRoutes() {
   return createRouter()
     .openapi(formRoute, async (c) => c.json(await examForm(c.get('deps'), c.req.valid('param').id, c.get('staff')), 200))
     .openapi(recordRoute, async (c) => {
-      const deps = c.get('deps');
-      const { exam } = await recordExam(deps, c.req.valid('param').id, c.req.valid('json'), c.get('staff'));
-      return c.json(await examView(deps, exam), 201);
+      const answer = await recordExamOnce(c.get('deps'), c.req.valid('param').id, c.req.valid('json'), c.get('staff'), c.req.valid('header')['idempotency-key']);
+      if (answer.replayed) c.header('Idempotent-Replayed', 'true');
+      return c.json(answer.body, answer.status);
     })
     .openapi(examRoute, async (c) => c.json(await examDetail(c.get('deps'), c.req.valid('param').id, c.get('staff')), 200))
     .openapi(followUpsRoute, async (c) => c.json(await followUpPage(c.get('deps'), c.req.valid('query')), 200))

@@ -17,6 +17,7 @@ export const MESSAGES = {
   error_forbidden: { 'zh-CN': '无权执行此操作', en: 'not allowed' },
   error_not_found: { 'zh-CN': '找不到所请求的对象', en: 'not found' },
   error_conflict: { 'zh-CN': '与当前状态冲突', en: 'conflicts with the current state' },
+  error_idempotency_mismatch: { 'zh-CN': '同一 Idempotency-Key 的请求内容不同', en: 'the same Idempotency-Key with another request body' },
   error_payload_too_large: { 'zh-CN': '请求内容过大', en: 'request too large' },
   error_unsupported_media_type: { 'zh-CN': '不支持的内容类型', en: 'unsupported content type' },
   error_too_many_requests: { 'zh-CN': '请求过于频繁', en: 'too many requests' },

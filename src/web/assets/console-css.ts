@@ -158,6 +158,27 @@ li.shift-chip + li.shift-chip { border-top: 1px dashed var(--line); }
 li.shift-cancelled, li.shift-cancelled a { color: var(--muted); }
 fieldset.place { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin: 0; display: flex; flex-direction: column; gap: 8px; }
 fieldset.place legend { font-weight: 600; padding: 0 4px; }
+/* The crew's phone pages (src/web/crew/): cards and thumb-sized targets, no tables. */
+ol.stops { list-style: none; margin: 0; padding: 0; }
+.stop-card h3 { margin: 4px 0; font-size: 18px; }
+.stop-card h3 a { display: inline-block; min-height: 44px; line-height: 44px; }
+.stop-head { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+.stop-seq { display: inline-flex; justify-content: center; align-items: center; width: 32px; height: 32px; border-radius: 16px; background: var(--brand); color: var(--brand-ink); font-weight: 700; }
+.stop-window { font-size: 17px; font-weight: 700; font-variant-numeric: tabular-nums; }
+.stop-place, .stop-needs { margin: 6px 0; overflow-wrap: anywhere; }
+.stop-links { display: flex; flex-wrap: wrap; gap: 8px; margin: 8px 0; }
+.stop-links .button, .stop-open, button.big, .button.big { min-height: 48px; padding: 10px 18px; font-size: 17px; line-height: 26px; }
+.stop-open { display: block; text-align: center; margin-top: 8px; }
+.action-form { display: flex; flex-direction: column; gap: 10px; align-items: stretch; margin: 0 0 16px; }
+.action-form + .action-form { border-top: 1px solid var(--line); padding-top: 16px; }
+.action-form h3 { margin: 0; }
+.big-choice, .big-choices .choice { min-height: 44px; font-size: 16px; }
+.big-choice input, .big-choices input { width: 24px; height: 24px; }
+.exam-form { max-width: 560px; }
+.exam-form select, .exam-form input[type=number], .exam-form input:not([type]) { min-height: 44px; font-size: 17px; }
+.exam-status:empty { display: none; }
+.exam-status { padding: 10px 12px; border-radius: 6px; background: var(--warn-bg); color: var(--warn); font-weight: 600; }
+.follow-up h2 { margin-top: 0; }
 @media (max-width: 760px) {
   .frame { display: block; }
   .sidenav { width: auto; padding: 8px 12px 0; }

@@ -3,6 +3,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FAST_PASSWORDS, signedIn, type ConsoleAgent } from '../helpers/console.ts';
 import type { RowInput } from '../helpers/registry-csv.ts';
 import { GUANGYUE, SHUICHENG, TOMORROW, addCrewShift, confirmedDrivers, type PlanJson } from '../helpers/scheduling.ts';
+import { scaleLength, stopGroups } from '../../src/web/planning/route-map.tsx';
 
 let t: TestApp;
 let dispatcher: ConsoleAgent;
@@ -101,6 +102,20 @@ describe('the planning board', () => {
     expect(smsTexts(after).sort()).toEqual(shown);
   });
 
+  it('counts a driver who opted out as a call, not an SMS, in the confirmation and on the stop, as the outbox then does', async () => {
+    await day();
+    await planThroughPage();
+    await t.deps.db.insertInto('opt_outs').values({ phone: '+8613700000001', at: '2026-11-26T02:00:00.000Z', channel: 'sms', file_number: null }).execute();
+    const page = await dispatcher.page(BOARD);
+    expect(page).toContain('将预约 4 个上门，立即发送 3 条预约短信；1 位驾驶人不能收短信，需电话通知。');
+    expect(page).toContain('驾驶人已退订短信');
+    expect(smsTexts(page)).toHaveLength(3);
+    const before = t.recording.sent.length;
+    await dispatcher.post('/console/plans/commit', { date: TOMORROW, confirm: 'yes' });
+    expect(await dispatcher.page(BOARD)).toContain('预约短信：已发送 3 条，稍后发送 0 条，未发送 1 条（需电话通知），失败 0 条。');
+    expect(t.recording.sent.slice(before).filter((x) => x.kind === 'sms')).toHaveLength(3);
+  });
+
   it('pins a draft, moves one to the other shift, and removes one, each through the same services as the API', async () => {
     const { b } = await day();
     const page = await planThroughPage();
@@ -185,5 +200,20 @@ describe('the planning board', () => {
     await postal.page('/console/account');
     expect((await postal.post('/console/plans/preview', { date: TOMORROW })).status).toBe(403);
     expect(await t.deps.db.selectFrom('plan_runs').selectAll().execute()).toHaveLength(0);
+  });
+});
+
+describe('the route map', () => {
+  it('draws one mark for stops one after another at one place', () => {
+    const at = (seq: number, lat: number) => ({ seq, lat, lng: 116, label: `站${seq}`, window: '9:00-10:00' });
+    expect(stopGroups([at(1, 36.1), at(2, 36.2), at(3, 36.2), at(4, 36.2), at(5, 36.1)]).map((g) => g.text)).toEqual(['1', '2-4', '5']);
+  });
+
+  it('picks a round scale bar about a fifth of the map', () => {
+    // 640 units wide: 0.01 km a unit is 6.4 km across, a fifth 1.28 km: the bar is 1 km.
+    expect(scaleLength(0.01)).toBe(1);
+    expect(scaleLength(0.05)).toBe(5);
+    expect(scaleLength(0.2)).toBe(20);
+    expect(scaleLength(0.003)).toBe(0.2);
   });
 });

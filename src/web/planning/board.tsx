@@ -152,13 +152,23 @@ const OUTCOME_BADGES: Record<AppointmentPreview['outcome'], { label: string; ton
   not_sent: { label: '未发送，需电话通知', tone: 'warn' },
 };
 
+/** The outbox's note (src/scheduling/notices.ts decideNotice) in the dispatcher's words. */
+function callReason(note: string | null): string | null {
+  if (!note) return null;
+  if (note.startsWith('landline')) return '登记的是座机号码';
+  if (note.startsWith('number opted out')) return '驾驶人已退订短信';
+  return null;
+}
+
 function SmsCell(props: { preview: AppointmentPreview | undefined }) {
   const p = props.preview;
   if (!p) return <span class="muted">—</span>;
   const badge = OUTCOME_BADGES[p.outcome];
+  const why = p.outcome === 'call' ? callReason(p.note) : null;
   return (
     <>
       <Badge tone={badge.tone}>{badge.label}</Badge>
+      {why ? <span class="muted block">{why}</span> : null}
       {p.text ? (
         <details class="sms">
           <summary>短信内容</summary>

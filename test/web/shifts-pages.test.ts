@@ -142,6 +142,7 @@ describe('changing a shift', () => {
     await preview(t);
     const page = await dispatcher.page(`/console/shifts/${id}`);
     expect(page).toContain('修改后，本班次的 1 个计划草案会被删除');
+    expect(page).toContain(`href="/console/plans?date=${TOMORROW}"`);
     const res = await dispatcher.post(`/console/shifts/${id}`, { startsAt: '09:00', endsAt: '11:30', place: 'new', startLabel: '光岳路邮政所', startLat: '36.44', startLng: '115.97', communities: '水城花园' });
     expect(res.status).toBe(303);
     expect(await dispatcher.page(res.headers.get('location')!)).toContain('原有的 1 个计划草案已删除，请重新预览这一天的计划。');

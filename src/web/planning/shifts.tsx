@@ -18,11 +18,13 @@ import { clock } from '../../scheduling/templates.ts';
 import { addDays, type CivilDate } from '../../shared/civil-date.ts';
 import { can } from '../../staff/permissions.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
+import { withQuery } from '../components/table.tsx';
 import { Badge, CsrfField, DateText, ErrorSummary, Field, Stat, type Crumb } from '../components/ui.tsx';
 import { count, longDate, shortDate } from '../format.ts';
 import { fieldErrors } from '../form.ts';
 import { pageContext, pagePermission, setFlash } from '../session.tsx';
 import { pageQuery } from '../office/query.ts';
+import { BOARD } from './board.tsx';
 import { CREWS_PATH } from './crews.tsx';
 import { routeSheetPath } from './route-sheet.tsx';
 import { SHIFTS_PATH, formText, mondayOf, shiftPath, shiftsPath, weekDays, weekOf, type FormText } from './words.ts';
@@ -545,8 +547,9 @@ async function shiftPage(c: Context<AppEnv>, forms: ShiftForms = {}) {
         </>
       ) : null}
       {manage && shift.status === 'open' ? <CancelForm ctx={ctx} shift={shift} tally={tally} error={forms.cancel} /> : null}
-      <p>
+      <p class="week-nav">
         <a href={week}>← 回到这一周的排班</a>
+        <a href={withQuery(BOARD, { date: shift.date })}>这一天的排班计划（预览、调整和确定上门）</a>
       </p>
     </Layout>
   );

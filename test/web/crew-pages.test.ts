@@ -219,6 +219,9 @@ describe('the exam form', () => {
     expect(done).toContain('体检已记录：合格');
     expect(done).toContain('<h2>体检已记录</h2>');
     expect(await examCount()).toBe(1);
+    // Under the form's key, as the API's Idempotency-Key would be.
+    const keys = await t.deps.db.selectFrom('idempotency_keys').select(['key', 'route']).execute();
+    expect(keys).toEqual([{ key: fields['idempotencyKey'], route: `POST /api/visits/${day.visits[0]}/exam` }]);
     // The second tap of a double tap, and the script's resend: still one exam, and the page says done.
     expect((await examiner.post(`${stop(0)}/exam`, fields)).headers.get('location')).toBe(stop(0));
     const script = await examiner.post(`${stop(0)}/exam`, fields, { headers: { 'x-console-fetch': '1' } });

@@ -11,7 +11,7 @@ import type { z } from '@hono/zod-openapi';
 import { AppError } from '../../errors.ts';
 import type { AppEnv } from '../../http/env.ts';
 import { localizeError } from '../../i18n/localize.ts';
-import { recordExam, type ExamInput } from '../../exams/record.ts';
+import { recordExamOnce, type ExamInput } from '../../exams/record.ts';
 import { ExamInputSchema } from '../../exams/routes.ts';
 import { examForm } from '../../exams/views.ts';
 import { crewStop } from '../../scheduling/my-day.ts';
@@ -261,11 +261,13 @@ export async function postExam(c: Context<AppEnv>) {
     return renderExam(c, values, schemaErrors(parsed.error));
   }
   try {
-    const { exam, outcomes } = await recordExam(deps, visitId, parsed.data as ExamInput, staff);
-    const filed = outcomes.filter((o) => o.outcome === 'submitted').length;
-    const followUp = outcomes.length - filed;
-    const words = [exam.pass === 1 ? '合格' : '不合格', filed > 0 ? `${filed} 项业务将提交 12123` : '', followUp > 0 ? `${followUp} 项业务转车管所工作人员跟进` : ''].filter(Boolean);
-    setFlash(c, { tone: exam.pass === 1 ? 'good' : 'info', text: `体检已记录：${words.join('，')}。` });
+    // The key rendered into the form, under the API's own route: a resend by the page or by a
+    // program with the same key and body gets the first answer, never a second exam.
+    const { body: exam } = await recordExamOnce(deps, visitId, parsed.data as ExamInput, staff, values['idempotencyKey'] || undefined);
+    const filed = exam.cases.filter((o) => o.outcome === 'submitted').length;
+    const followUp = exam.cases.length - filed;
+    const words = [exam.pass ? '合格' : '不合格', filed > 0 ? `${filed} 项业务将提交 12123` : '', followUp > 0 ? `${followUp} 项业务转车管所工作人员跟进` : ''].filter(Boolean);
+    setFlash(c, { tone: exam.pass ? 'good' : 'info', text: `体检已记录：${words.join('，')}。` });
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     if (err.code === 'validation_failed') {
@@ -273,8 +275,9 @@ export async function postExam(c: Context<AppEnv>) {
       c.status(400);
       return renderExam(c, values, errors);
     }
-    // The same exam sent twice (a double tap, a resend after the network came back): recorded once.
-    if (err.code === 'conflict' && (await crewStop(deps, staff, visitId)).visit.status === 'exam_recorded') {
+    // Recorded already with another key or body (a second post without the script, whose end
+    // time is the server's; another phone): the visit has its one exam, the page says so.
+    if ((err.code === 'conflict' || err.code === 'idempotency_mismatch') && (await crewStop(deps, staff, visitId)).visit.status === 'exam_recorded') {
       setFlash(c, { tone: 'good', text: '体检已记录。' });
       return done(c, stopHref(visitId));
     }

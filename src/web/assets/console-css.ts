@@ -158,6 +158,9 @@ li.shift-chip + li.shift-chip { border-top: 1px dashed var(--line); }
 li.shift-cancelled, li.shift-cancelled a { color: var(--muted); }
 fieldset.place { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin: 0; display: flex; flex-direction: column; gap: 8px; }
 fieldset.place legend { font-weight: 600; padding: 0 4px; }
+fieldset.place .form-row { margin: 0; }
+fieldset.place .form-row .field { min-width: 0; flex-basis: 8em; }
+fieldset.place .form-row input { width: 100%; }
 /* The crew's phone pages (src/web/crew/): cards and thumb-sized targets, no tables. */
 ol.stops { list-style: none; margin: 0; padding: 0; }
 .stop-card h3 { margin: 4px 0; font-size: 18px; }

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -9,7 +11,8 @@ import { crewDay, type CrewDay } from './crew-day.ts';
  * The crew's day on a phone (issue 16), in Chromium at 390x844: the postal worker and the
  * examiner land on 今日上门, walk a stop (出发, 已到达), and the examiner records an exam with
  * the network cut in the middle - kept on the phone, sent when the network is back, recorded
- * once. Every page: no WCAG 2.1 A/AA violation axe-core finds, nothing wider than the screen.
+ * once. Every page: no WCAG 2.1 A/AA violation axe-core finds, nothing wider than the screen;
+ * with CONSOLE_SHOTS=DIR a screenshot of each is written there.
  */
 let t: TestApp;
 let served: Served;
@@ -38,7 +41,13 @@ async function phone(username: string): Promise<{ context: BrowserContext; page:
   return { context, page };
 }
 
+let shots = 0;
 async function checked(page: Page): Promise<unknown> {
+  const dir = process.env.CONSOLE_SHOTS;
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, `crew-${++shots}${new URL(page.url()).pathname.replace(/[/:]+/g, '_')}.png`), fullPage: true });
+  }
   const violations = await axeViolations(page);
   const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
   return { violations, overflow };

@@ -142,8 +142,10 @@ ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 16px; mar
 svg.swatch { vertical-align: middle; margin-right: 6px; }
 .map-list h3 { font-size: 15px; margin: 8px 0 4px; }
 .visit-actions { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
-.visit-actions form { display: flex; gap: 4px; margin: 0; }
+.visit-actions form { display: flex; flex-wrap: wrap; gap: 4px; margin: 0; }
 .visit-actions button, .visit-actions select { padding: 3px 8px; font-size: 13px; }
+.visit-actions button { white-space: nowrap; }
+td:has(> .visit-actions) { min-width: 16em; }
 details.sms summary { font-size: 13px; cursor: pointer; color: var(--brand); }
 .sms-text { margin: 4px 0 0; padding: 6px 8px; max-width: 26em; background: var(--info-bg); border-radius: 6px; font-size: 13px; overflow-wrap: anywhere; }
 ul.unplanned li { padding: 4px 0; border-top: 1px solid var(--line); }

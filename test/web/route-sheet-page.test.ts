@@ -68,7 +68,9 @@ describe('the route sheet page', () => {
 
   it('refuses a postal worker the sheet of a shift that is not theirs', async () => {
     const postal = await signedIn(t, 'postal');
-    expect((await postal.get(`/console/shifts/${otherShift}/route-sheet`)).status).toBe(403);
+    const res = await postal.get(`/console/shifts/${otherShift}/route-sheet`);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('只能查看自己所在班次的路线单');
   });
 
   it('sends anonymous visitors to sign-in, and a shift that does not exist is not found', async () => {

@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { createGatewaySimulator } from '../../src/submissions/gateway-sim.ts';
 import { runRound, WorkerState, workerSettings } from '../../src/submissions/worker.ts';
 import { postJson, type TestApp } from './app.ts';
+import { authorise } from './authorisation.ts';
 import { driver, examBody } from './exams.ts';
 import { advance, conversationOf, hours, runSteps, seedDrivers, sms, startOutreach, twilioPost } from './outreach.ts';
 import { addPerson, addShift, allVisits, commit, GUANGYUE, preview } from './scheduling.ts';
@@ -45,6 +46,7 @@ export async function aMonthOfWork(t: TestApp): Promise<void> {
   // Exam started 09:53, accepted by 12123 at 10:00: 7 minutes.
   const pass = await postJson(t, `/api/visits/${visits.get(PASSED[0])}/exam`, examBody({}, { startedAt: '2026-11-27T01:53:00Z' }), 'examiner');
   expect(pass.status, await pass.clone().text()).toBe(201);
+  await authorise(t, visits.get(PASSED[0])!); // the driver's 委托书: the submission may go (Art 105)
   const fail = await postJson(t, `/api/visits/${visits.get(FAILED[0])}/exam`, examBody({ vision: { left: 4.5, right: 4.5, corrected: true } }), 'examiner');
   expect(((await fail.json()) as { pass: boolean }).pass).toBe(false);
   expect((await postJson(t, `/api/visits/${visits.get(NO_SHOW[0])}/no-show`, {}, 'dispatcher')).status).toBe(200);

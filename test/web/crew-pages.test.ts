@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { examForm } from '../../src/exams/views.ts';
 import { myDay } from '../../src/scheduling/my-day.ts';
 import { mapLinks } from '../../src/web/crew/words.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
 import { FAST_PASSWORDS, type ConsoleAgent } from '../helpers/console.ts';
 import { TINY_PNG, crewDay, signIn, type CrewDay } from './crew-day.ts';
 
@@ -228,5 +228,19 @@ describe('the exam form', () => {
     expect(await script.json()).toEqual({ location: stop(0) });
     expect(await examCount()).toBe(1);
     expect(await examiner.page(`${stop(0)}/exam`)).toContain('这一站的体检已经记录');
+  });
+});
+
+describe('the API under the pages', () => {
+  it('lets the crew of the shift (not another) record a no-show with its reason, and the en-route SMS be asked for', async () => {
+    // The test app's own examiner account is on no shift of this day.
+    expect((await postJson(t, `/api/visits/${day.visits[0]}/no-show`, { reason: 'nobody_home' }, 'examiner')).status).toBe(403);
+    expect((await postJson(t, `/api/visits/${day.visits[0]}/no-show`, { reason: 'asleep' }, 'dispatcher')).status).toBe(400);
+    const set = await postJson(t, `/api/visits/${day.visits[1]}/en-route`, { tellDriver: true }, 'dispatcher');
+    expect(set.status).toBe(200);
+    expect(((await set.json()) as { onTheWaySms?: string }).onTheWaySms).toBe('sent');
+    const res = await postJson(t, `/api/visits/${day.visits[0]}/no-show`, { reason: 'nobody_home', note: '门口无人' }, 'dispatcher');
+    expect(res.status).toBe(200);
+    expect(await statusOf(0)).toBe('no_show');
   });
 });

@@ -47,7 +47,7 @@ function FollowUp(props: { stop: CrewStop }) {
     return (
       <div class="card follow-up" role="status">
         <h2>体检已记录</h2>
-        <p>合格的业务会自动提交 12123，驾驶人办结后会收到短信；不合格或证明期限不够的业务已转给车管所工作人员跟进。</p>
+        <p>合格的业务在委托书登记后自动提交 12123，驾驶人办结后会收到短信；不合格或证明期限不够的业务已转给车管所工作人员跟进。</p>
       </div>
     );
   }

@@ -163,6 +163,11 @@ fieldset.place legend { font-weight: 600; padding: 0 4px; }
 fieldset.place .form-row { margin: 0; }
 fieldset.place .form-row .field { min-width: 0; flex-basis: 8em; }
 fieldset.place .form-row input { width: 100%; }
+/* A phone sees the week day by day; the crew x day table needs a desk's width. */
+.week-list { display: none; list-style: none; margin: 0; padding: 0; }
+.week-list h3 { margin: 0 0 4px; font-size: 15px; }
+.week-list > li.card { margin: 8px 0; padding: 10px 12px; }
+@media (max-width: 760px) { .week-table { display: none; } .week-list { display: block; } }
 /* The crew's phone pages (src/web/crew/): cards and thumb-sized targets, no tables. */
 ol.stops { list-style: none; margin: 0; padding: 0; }
 .stop-card h3 { margin: 4px 0; font-size: 18px; }

@@ -94,9 +94,52 @@ function ShiftChip(props: { shift: ShiftRow }) {
   );
 }
 
+/** The same week day by day, for a phone (the stylesheet shows one of the two). */
+function WeekList(props: { days: CivilDate[]; shifts: readonly ShiftRow[]; people: People; today: CivilDate }) {
+  return (
+    <ol class="plain week-list" aria-label="本周班次（按日期）">
+      {props.days.map((d, i) => {
+        const list = props.shifts.filter((s) => s.date === d);
+        return (
+          <li class="card">
+            <h3>
+              {WEEKDAY_SHORT[i]} {monthDay(d)}
+              {d === props.today ? <span class="muted">（今天）</span> : null}
+            </h3>
+            {list.length === 0 ? (
+              <p class="muted">没有班次</p>
+            ) : (
+              <ul class="plain">
+                {list.map((s) => (
+                  <li class={s.status === 'cancelled' ? 'shift-chip shift-cancelled' : 'shift-chip'}>
+                    {s.status === 'cancelled' ? (
+                      <>
+                        <s>
+                          <a href={shiftPath(s.id)}>{hours(s)}</a> {nameOf(props.people, s.postal_id)} / {nameOf(props.people, s.examiner_id)}
+                        </s>{' '}
+                        <Badge>已取消</Badge>
+                      </>
+                    ) : (
+                      <>
+                        <a href={shiftPath(s.id)}>{hours(s)}</a> {nameOf(props.people, s.postal_id)} / {nameOf(props.people, s.examiner_id)}
+                      </>
+                    )}
+                    <br />
+                    <small>{s.start_label}</small>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
 function WeekTable(props: { days: CivilDate[]; rows: CrewRow[]; people: People; today: CivilDate }) {
   return (
-    <div class="table-wrap" tabindex={0} role="region" aria-label="本周班次（班组 × 日期）">
+    <div class="table-wrap week-table" tabindex={0} role="region" aria-label="本周班次（班组 × 日期）">
       <table class="week">
         <caption>班次：每行一个班组（投递员 / 体检医生），每列一天</caption>
         <thead>
@@ -360,6 +403,7 @@ async function weekPage(c: Context<AppEnv>, form?: FormState) {
         本周 {count(shifts.length)} 个班次{cancelled > 0 ? `，其中 ${count(cancelled)} 个已取消（划线）` : ''}。点时间进入班次：查看路线单、修改或取消。
       </p>
       <WeekTable days={days} rows={crewRows(shifts, p)} people={p} today={ctx.today} />
+      <WeekList days={days} shifts={shifts} people={p} today={ctx.today} />
       {can(ctx.staff.role, 'scheduling:manage') ? <AddForm ctx={ctx} people={p} known={known} form={form ?? { values: blankValues(ctx.today), errors: {} }} /> : null}
     </Layout>
   );

@@ -55,6 +55,16 @@ async function checked(page: Page): Promise<unknown> {
 
 const examCount = async () => Number((await t.deps.db.selectFrom('exams').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
 
+async function fillHealthy(page: Page, certificate: string): Promise<void> {
+  await page.fill('#heightCm', '168');
+  await page.selectOption('#visionLeft', '5.0');
+  await page.selectOption('#visionRight', '5.0');
+  for (const name of ['hearingLeft', 'hearingRight', 'upperLimbs', 'lowerLimbs', 'trunkNeck']) await page.check(`input[name=${name}][value=yes]`);
+  await page.check('input[name=colourBlind][value=no]');
+  if ((await page.locator('input[name=cognitiveTest]').count()) > 0) await page.check('input[name=cognitiveTest][value=yes]');
+  await page.fill('#certificateNumber', certificate);
+}
+
 describe('the crew on a phone', () => {
   it('lets the postal worker walk to a stop, arrive, and see the 委托书 form, every page accessible', async () => {
     const { context, page } = await phone('web-postal');
@@ -75,13 +85,7 @@ describe('the crew on a phone', () => {
     const { context, page } = await phone('web-examiner');
     await page.goto(`${served.url}/console/stops/${day.visits[1]}/exam`);
     expect(await checked(page)).toEqual({ violations: [], overflow: 0 });
-    await page.fill('#heightCm', '168');
-    await page.selectOption('#visionLeft', '5.0');
-    await page.selectOption('#visionRight', '5.0');
-    for (const name of ['hearingLeft', 'hearingRight', 'upperLimbs', 'lowerLimbs', 'trunkNeck']) await page.check(`input[name=${name}][value=yes]`);
-    await page.check('input[name=colourBlind][value=no]');
-    if ((await page.locator('input[name=cognitiveTest]').count()) > 0) await page.check('input[name=cognitiveTest][value=yes]');
-    await page.fill('#certificateNumber', 'LC-2026-000901');
+    await fillHealthy(page, 'LC-2026-000901');
     // The draft is on the phone as it is typed.
     const draft = await page.evaluate<string | null>(`localStorage.getItem('exam-draft:${day.visits[1]}')`);
     expect(JSON.parse(draft ?? '{}')).toMatchObject({ heightCm: '168', certificateNumber: 'LC-2026-000901' });
@@ -98,6 +102,27 @@ describe('the crew on a phone', () => {
     expect(await examCount()).toBe(1);
     expect(await page.evaluate<string | null>(`localStorage.getItem('exam-pending:${day.visits[1]}')`)).toBeNull();
     expect(await checked(page)).toEqual({ violations: [], overflow: 0 });
+    await context.close();
+  }, 60_000);
+
+  it('sends an exam kept offline from the next page opened with a signal, when its own page was closed', async () => {
+    const { context, page } = await phone('web-examiner');
+    await page.goto(`${served.url}/console/stops/${day.visits[2]}/exam`);
+    await fillHealthy(page, 'LC-2026-000902');
+    const before = await examCount();
+    await context.setOffline(true);
+    await page.click('button:has-text("提交体检结果")');
+    await page.getByText('已保存在手机上，联网后自动提交').waitFor();
+    await page.close();
+    await context.setOffline(false);
+    expect(await examCount()).toBe(before);
+
+    const next = await context.newPage();
+    await next.goto(`${served.url}/console/today`);
+    await next.getByText('保存在手机上的体检结果已提交。').waitFor();
+    expect(await examCount()).toBe(before + 1);
+    expect(await next.evaluate<string | null>(`localStorage.getItem('exam-pending:${day.visits[2]}')`)).toBeNull();
+    expect(await checked(next)).toEqual({ violations: [], overflow: 0 });
     await context.close();
   }, 60_000);
 });

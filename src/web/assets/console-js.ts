@@ -77,11 +77,12 @@ export const CONSOLE_JS = String.raw`
   });
 
   // The exam form at the door (src/web/crew/exam.tsx): a bad signal loses nothing. The draft is
-  // kept on the phone as it is typed; a submit made offline waits there and is sent when the
-  // network is back ('online'); the key rendered into the form makes a resend record one exam.
+  // kept on the phone as it is typed; a submit made offline waits there ('exam-pending:<visit>')
+  // and is sent when the network is back ('online'), or from the next console page opened with
+  // a signal; the key rendered into the form makes a resend record one exam.
   var EXAM_OFFLINE = '已保存在手机上，联网后自动提交';
   var examLoadedAt = Date.now();
-  var examSending = false;
+  var examSending = {};
   function examKey(form, kind) { return 'exam-' + kind + ':' + form.getAttribute('data-exam-draft'); }
   function examFields(form) {
     var out = {};
@@ -104,6 +105,30 @@ export const CONSOLE_JS = String.raw`
       });
     });
   }
+  // Sends one kept exam: answered(location or null, page text, action), or offline().
+  function sendKeptExam(key, answered, offline) {
+    var kept;
+    try { kept = JSON.parse(localStorage.getItem(key) || 'null'); } catch (e) { kept = null; }
+    if (!kept || !kept.action || examSending[key]) return;
+    if (navigator.onLine === false) { offline(); return; }
+    examSending[key] = true;
+    var body = new URLSearchParams(kept.fields);
+    // Every signed-in page carries the session's token (the sign-out form at least).
+    var csrf = document.querySelector('input[name=_csrf]');
+    if (csrf) body.set('_csrf', csrf.value);
+    fetch(kept.action, { method: 'POST', body: body, credentials: 'same-origin', headers: { 'X-Console-Fetch': '1' } })
+      .then(function (res) {
+        var type = res.headers.get('Content-Type') || '';
+        return res.text().then(function (text) {
+          examSending[key] = false;
+          localStorage.removeItem(key);
+          var done = res.ok && type.indexOf('application/json') === 0;
+          if (done) localStorage.removeItem(key.replace('exam-pending:', 'exam-draft:'));
+          answered(done ? JSON.parse(text).location : null, text, kept.action);
+        });
+      })
+      .catch(function () { examSending[key] = false; offline(); });
+  }
   function submitExam(form) {
     var ended = form.querySelector('input[name=endedAt]');
     var started = form.querySelector('input[name=startedAt]');
@@ -111,47 +136,51 @@ export const CONSOLE_JS = String.raw`
     // time on this page (a phone's clock may be wrong; the time it measures is not).
     if (ended && !ended.value && started && started.value) ended.value = new Date(Date.parse(started.value) + (Date.now() - examLoadedAt)).toISOString();
     saveExamDraft(form);
-    localStorage.setItem(examKey(form, 'pending'), JSON.stringify(examFields(form)));
-    sendPendingExam(form);
+    localStorage.setItem(examKey(form, 'pending'), JSON.stringify({ action: form.action, fields: examFields(form) }));
+    sendFormExam(form);
   }
-  function sendPendingExam(form) {
-    var raw = localStorage.getItem(examKey(form, 'pending'));
-    if (!raw || examSending) return;
-    if (navigator.onLine === false) { examStatus(form, EXAM_OFFLINE); return; }
-    examSending = true;
-    examButtons(form, true);
-    examStatus(form, '正在提交…');
-    var body = new URLSearchParams(JSON.parse(raw));
-    var csrf = form.querySelector('input[name=_csrf]');
-    if (csrf) body.set('_csrf', csrf.value);
-    fetch(form.action, { method: 'POST', body: body, credentials: 'same-origin', headers: { 'X-Console-Fetch': '1' } })
-      .then(function (res) {
-        var type = res.headers.get('Content-Type') || '';
-        return res.text().then(function (text) {
-          examSending = false;
-          localStorage.removeItem(examKey(form, 'pending'));
-          if (res.ok && type.indexOf('application/json') === 0) {
-            localStorage.removeItem(examKey(form, 'draft'));
-            window.location.href = JSON.parse(text).location;
-            return;
-          }
-          // A refusal comes as the form page again, with its errors.
-          document.open(); document.write(text); document.close();
-        });
-      })
-      .catch(function () {
-        examSending = false;
-        examButtons(form, false);
-        examStatus(form, EXAM_OFFLINE);
-      });
+  function sendFormExam(form) {
+    if (!examSending[examKey(form, 'pending')] && localStorage.getItem(examKey(form, 'pending'))) { examButtons(form, true); examStatus(form, '正在提交…'); }
+    sendKeptExam(examKey(form, 'pending'), function (location, text) {
+      if (location) { window.location.href = location; return; }
+      // A refusal comes as the form page again, with its errors.
+      document.open(); document.write(text); document.close();
+    }, function () { examButtons(form, false); examStatus(form, EXAM_OFFLINE); });
+  }
+  /** Exams kept from another page (the phone was put away offline): sent, and said on this page. */
+  function sendOtherExams(own) {
+    var keys = [];
+    for (var i = 0; i < localStorage.length; i++) {
+      var k = localStorage.key(i);
+      if (k && k.indexOf('exam-pending:') === 0 && k !== own) keys.push(k);
+    }
+    keys.forEach(function (key) {
+      sendKeptExam(key, function (location, text, action) {
+        var main = document.getElementById('main');
+        if (!main) return;
+        var note = document.createElement('p');
+        note.setAttribute('role', 'status');
+        note.className = location ? 'flash flash-good' : 'flash flash-bad';
+        note.textContent = location ? '保存在手机上的体检结果已提交。' : '保存在手机上的体检结果没有提交成功，请打开体检表检查后重新提交：';
+        if (!location) { var a = document.createElement('a'); a.href = action; a.textContent = '打开体检表'; note.appendChild(a); }
+        main.insertBefore(note, main.firstChild);
+      }, function () {});
+    });
   }
   var examForm = document.querySelector('form[data-exam-draft]');
-  if (examForm && window.fetch && window.localStorage) {
-    restoreExamDraft(examForm);
-    examForm.addEventListener('input', function () { saveExamDraft(examForm); });
-    examForm.addEventListener('change', function () { saveExamDraft(examForm); });
-    window.addEventListener('online', function () { sendPendingExam(examForm); });
-    if (localStorage.getItem(examKey(examForm, 'pending'))) sendPendingExam(examForm);
+  if (window.fetch && window.localStorage) {
+    var ownExam = examForm ? examKey(examForm, 'pending') : null;
+    if (examForm) {
+      restoreExamDraft(examForm);
+      examForm.addEventListener('input', function () { saveExamDraft(examForm); });
+      examForm.addEventListener('change', function () { saveExamDraft(examForm); });
+      sendFormExam(examForm);
+    }
+    sendOtherExams(ownExam);
+    window.addEventListener('online', function () {
+      if (examForm) sendFormExam(examForm);
+      sendOtherExams(ownExam);
+    });
   }
 
   // On a phone the menu starts folded.

@@ -36,6 +36,8 @@ export interface QueueFigures {
   waitingForOpening: number;
   /** Of those, held until the driver's 委托书 is recorded (Art 105, src/scheduling/authorisation.ts). */
   waitingForAuthorisation: number;
+  /** Pending, neither waiting for its opening day nor held: the next to be sent. */
+  ready: number;
   leased: number;
   dead: number;
 }
@@ -106,6 +108,7 @@ export async function queueFigures(db: Kysely<DB>, today: CivilDate): Promise<Qu
     WHERE status IN ('pending', 'leased', 'dead') GROUP BY 1, 2, 3`.execute(db);
   const count = (status: string, waiting?: number) => rows.filter((r) => r.status === status && (waiting === undefined || r.waiting === waiting)).reduce((n, r) => n + r.n, 0);
   const held = rows.filter((r) => r.status === 'pending' && r.held === 1).reduce((n, r) => n + r.n, 0);
+  const ready = rows.filter((r) => r.status === 'pending' && r.held === 0 && r.waiting === 0).reduce((n, r) => n + r.n, 0);
   const control = await db.selectFrom('queue_control').select('paused').where('queue', '=', 'submissions').executeTakeFirst();
-  return { paused: control?.paused === 1, pending: count('pending'), waitingForOpening: count('pending', 1), waitingForAuthorisation: held, leased: count('leased'), dead: count('dead') };
+  return { paused: control?.paused === 1, pending: count('pending'), ready, waitingForOpening: count('pending', 1), waitingForAuthorisation: held, leased: count('leased'), dead: count('dead') };
 }

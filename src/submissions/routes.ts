@@ -41,6 +41,7 @@ const QueueSchema = z
   .object({
     paused: z.boolean(),
     pending: z.number().int(),
+    ready: z.number().int().openapi({ description: 'Of the pending, neither waiting for the opening day nor held: sent next' }),
     waitingForOpening: z.number().int(),
     waitingForAuthorisation: z.number().int().openapi({ description: 'Of the pending, held until the driver’s 委托书 is recorded (Art 105)' }),
     leased: z.number().int(),

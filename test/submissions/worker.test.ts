@@ -193,7 +193,7 @@ describe('the figures', () => {
       expect.objectContaining({ date: '2026-11-26', accepted: 0, examToAcceptanceMinutes: { p50: null, p95: null, max: null } }),
       expect.objectContaining({ date: '2026-11-27', accepted: 3, filedAtOnce: 3, examToAcceptanceMinutes: { p50: 9.5, p95: 9.5, max: 9.5 }, withinPromise: 3, retries: 0, deadLettered: 0 }),
     ]);
-    expect(body.queue).toEqual({ paused: false, pending: 0, waitingForOpening: 0, waitingForAuthorisation: 0, leased: 0, dead: 0 });
+    expect(body.queue).toEqual({ paused: false, pending: 0, ready: 0, waitingForOpening: 0, waitingForAuthorisation: 0, leased: 0, dead: 0 });
     expect((await t.request('/api/submissions/figures?from=2026-11-28&to=2026-11-27')).status).toBe(400);
     expect((await t.request('/api/submissions/figures', { as: 'dispatcher' })).status).toBe(403);
     const list = (await (await t.request('/api/submissions?status=accepted&limit=2')).json()) as { items: { id: string }[]; nextCursor: string };

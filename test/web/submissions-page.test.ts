@@ -60,6 +60,17 @@ describe('the 12123 page', () => {
     expect(audit).toHaveLength(1);
   });
 
+  it('counts a submission waiting for the driver\'s 委托书 apart from those ready to go', async () => {
+    const drivers = [driver(7)];
+    const visits = await bookedVisits(t, drivers);
+    t.clock.set('2026-11-27T01:59:00Z');
+    await recordExam(t, visits.get(drivers[0]![0])!, {}, 'examiner', false);
+    const admin = await signedIn(t, 'admin');
+    const page = await admin.page('/console/submissions');
+    expect(page).toMatch(/等待委托书<\/div><div class="stat-value">1</);
+    expect(page).toMatch(/等待提交<\/div><div class="stat-value">0</);
+  });
+
   it('pauses and resumes the workers, and a post without the page token changes nothing', async () => {
     const admin = await signedIn(t, 'admin');
     await admin.page('/console/submissions');

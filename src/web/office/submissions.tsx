@@ -75,8 +75,9 @@ async function listPage(c: Context<AppEnv>) {
         </div>
       ) : null}
       <div class="grid">
-        <Stat label="等待提交" value={count(queue.pending - queue.waitingForOpening)} />
+        <Stat label="等待提交" value={count(queue.ready)} />
         <Stat label="等待业务开放" value={count(queue.waitingForOpening)} note="到可办理日期后自动提交" />
+        <Stat label="等待委托书" value={count(queue.waitingForAuthorisation)} note="邮政投递员登记驾驶人的委托书后提交" />
         <Stat label="提交中" value={count(queue.leased)} />
         <Stat label="无法提交" value={count(queue.dead)} note={queue.dead > 0 ? '需要人工处理' : undefined} />
       </div>

@@ -143,8 +143,8 @@ export async function recordDone(deps: PlannerDeps, id: string): Promise<never> 
   throw AppError.keyed('conflict', { key: 'visit_done_needs_exam' }, { state: v.status, event: 'mark_done' });
 }
 
-/** Why the crew did not see the driver (the phone page's select; the audit entry keeps it). */
-export const NO_SHOW_REASONS = ['nobody_home', 'no_answer', 'refused', 'wrong_address', 'unwell', 'other'] as const;
+/** Why the crew found nobody to examine (the phone page's select; the audit entry keeps it). */
+export const NO_SHOW_REASONS = ['nobody_home', 'no_answer', 'wrong_address', 'away', 'other'] as const;
 export type NoShowReason = (typeof NO_SHOW_REASONS)[number];
 
 /**

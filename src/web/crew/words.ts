@@ -3,10 +3,9 @@ import type { NoShowReason } from '../../scheduling/visits.ts';
 
 export const NO_SHOW_WORDS: Record<NoShowReason, string> = {
   nobody_home: '家中无人',
-  no_answer: '电话打不通',
-  refused: '驾驶人不愿体检',
+  no_answer: '电话打不通，无人开门',
   wrong_address: '地址不对，找不到',
-  unwell: '驾驶人身体不适，无法体检',
+  away: '驾驶人外出或住院',
   other: '其他原因',
 };
 

@@ -83,6 +83,7 @@ function seedBody(route: Route): Record<string, unknown> {
     'POST /api/visits/{id}/cancel': { reason: '测试' },
     'POST /api/visits/{id}/no-show': { reason: 'nobody_home', note: '门口无人' },
     'POST /api/visits/{id}/en-route': { tellDriver: false },
+    'POST /api/visits/{id}/authorisation/withdraw': { reason: '签名人不是驾驶人本人' },
     'POST /api/visits/{id}/exam': examBody(),
     'POST /api/follow-ups/{caseId}/resolve': { resolution: 'handled' },
     'POST /api/submissions/retry': { all: true },

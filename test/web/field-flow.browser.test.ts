@@ -62,7 +62,7 @@ async function signedInPage(username: string, viewport: { width: number; height:
 }
 
 const PHONE = { width: 390, height: 844 };
-const visitsOf = (status: string) => t.deps.db.selectFrom('visits').select(['id', 'shift_id', 'seq']).where('status', '=', status).orderBy('shift_id').orderBy('seq').execute();
+const visitsOf = (status: 'booked') => t.deps.db.selectFrom('visits').select(['id', 'shift_id', 'seq']).where('status', '=', status).orderBy('shift_id').orderBy('seq').execute();
 
 describe('the field in a browser', () => {
   it('plans two crews, walks a stop on the phones and files the exam to 12123 once', async () => {

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { AppDeps } from '../http/env.ts';
 import { parseWindow } from '../outreach/ladder.ts';
 import { todayIn } from '../shared/time.ts';
-import { decideNotice, noticeText, WINDOW_BEGUN_NOTE, type VisitContext } from './notices.ts';
+import { decideNotice, noticeText, visitsWithContext, WINDOW_BEGUN_NOTE, type VisitContext } from './notices.ts';
 
 /** What happens to a visit's appointment SMS: for a draft, at the commit; for a told visit, what did. */
 export type AppointmentOutcome =
@@ -37,24 +37,8 @@ export interface AppointmentPreview {
 type Deps = Pick<AppDeps, 'db' | 'clock' | 'config'>;
 
 async function contextsOn(deps: Deps, date: string) {
-  const rows = await deps.db
-    .selectFrom('visits as v')
-    .innerJoin('licences as l', 'l.file_number', 'v.file_number')
-    .innerJoin('shifts as s', 's.id', 'v.shift_id')
-    .innerJoin('field_staff as p', 'p.id', 's.postal_id')
-    .innerJoin('field_staff as e', 'e.id', 's.examiner_id')
-    .selectAll('v')
-    .select([
-      'l.name',
-      'l.sex',
-      'l.phone',
-      'l.phone_kind',
-      'p.name as postal_name',
-      'e.name as examiner_name',
-      sql<number>`EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = l.phone)`.as('opted_out'),
-      sql<string | null>`(SELECT n.status FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision)`.as('appointment_status'),
-      sql<string | null>`(SELECT n.send_body FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision)`.as('appointment_body'),
-    ])
+  const rows = await visitsWithContext(deps.db)
+    .select(sql<string | null>`(SELECT n.send_body FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision)`.as('appointment_body'))
     .where('v.date', '=', date)
     .where('v.status', 'in', ['planned', 'booked', 'confirmed'])
     .execute();

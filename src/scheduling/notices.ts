@@ -39,8 +39,13 @@ export interface VisitContext {
   appointment: { status: string; sentAt: string | null } | null;
 }
 
-export async function visitContext(db: Kysely<DB>, visitId: string): Promise<VisitContext | null> {
-  const row = await db
+/**
+ * Visits with what their SMS need: the driver, the crew's names, whether the number opted out,
+ * and the status of the visit's appointment notice (its current revision). The notices below and
+ * the planning board's previews (appointment-preview.ts) add what else they read.
+ */
+export function visitsWithContext(db: Kysely<DB>) {
+  return db
     .selectFrom('visits as v')
     .innerJoin('licences as l', 'l.file_number', 'v.file_number')
     .innerJoin('shifts as s', 's.id', 'v.shift_id')
@@ -56,10 +61,16 @@ export async function visitContext(db: Kysely<DB>, visitId: string): Promise<Vis
       'e.name as examiner_name',
       sql<number>`EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = l.phone)`.as('opted_out'),
       sql<string | null>`(SELECT n.status FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision)`.as('appointment_status'),
+    ]);
+}
+
+export async function visitContext(db: Kysely<DB>, visitId: string): Promise<VisitContext | null> {
+  const row = await visitsWithContext(db)
+    .select(
       sql<string | null>`(SELECT n.updated_at FROM visit_notices n WHERE n.visit_id = v.id AND n.kind = 'appointment' AND n.revision = v.revision AND n.status = 'done')`.as(
         'appointment_sent_at',
       ),
-    ])
+    )
     .where('v.id', '=', visitId)
     .executeTakeFirst();
   if (!row) return null;

@@ -16,42 +16,21 @@ import { CsrfField, ErrorSummary, Field, TimeText } from '../components/ui.tsx';
 import { CATEGORY_LABELS } from '../labels.ts';
 import { pageContext, pagePermission, setFlash } from '../session.tsx';
 import { PART_OF_DAY_LABELS, PHONE_OUTCOME_LABELS, triedText } from './outreach-labels.ts';
-import { DriverCell, formText, OUTREACH, OUTREACH_CRUMBS, OutreachTabs, refusedFlash, tabCounts } from './outreach-parts.tsx';
+import { cardForm, Choices, DriverCell, formText, OUTREACH, OUTREACH_CRUMBS, OutreachTabs, refusedFlash, tabCounts, type FailedForm } from './outreach-parts.tsx';
 import { pageQuery } from './query.ts';
 
 const CALLS = `${OUTREACH}/calls`;
 const PAGE_SIZE = 20;
 const UUID = /^[0-9a-f-]{36}$/i;
 
-/** A failed form: the item it belongs to, what was typed, and the errors by field. */
-interface FailedForm {
-  id: string;
-  values: Record<string, string>;
-  errors: Record<string, string>;
-}
-
 function OutcomeForm(props: { ctx: PageContext; v: ConversationView; failed?: FailedForm | undefined }) {
   const { v } = props;
-  const own = props.failed?.id === v.id ? props.failed : undefined;
-  const values = own?.values ?? {};
-  const errors = own?.errors ?? {};
-  const fid = (name: string) => `${name}-${v.id}`;
-  // The summary links to this form's own fields (each form on the page has its own ids).
-  const linked = Object.fromEntries(Object.entries(errors).map(([name, text]) => [fid(name), text]));
+  const { values, errors, fid, linked } = cardForm(v.id, props.failed);
   return (
     <form method="post" action={`${CALLS}/${v.id}#call-${v.id}`} class="outcome-form">
       <ErrorSummary errors={linked} />
       <CsrfField token={props.ctx.csrfToken} />
-      <fieldset class={errors.outcome ? 'choices field-error' : 'choices'} id={fid('outcome')}>
-        <legend>电话结果</legend>
-        {errors.outcome ? <p class="error-text">{errors.outcome}</p> : null}
-        {PHONE_OUTCOMES.map((o) => (
-          <label class="choice">
-            <input type="radio" name="outcome" value={o} checked={values.outcome === o} required />
-            {PHONE_OUTCOME_LABELS[o]}
-          </label>
-        ))}
-      </fieldset>
+      <Choices name="outcome" legend="电话结果" id={fid('outcome')} error={errors.outcome} options={PHONE_OUTCOMES} labels={PHONE_OUTCOME_LABELS} checked={values.outcome} />
       <div class="form-row">
         <Field label="改期到（要求改期时填写）" name={fid('rescheduleOn')} error={errors.rescheduleOn}>
           <input id={fid('rescheduleOn')} name="rescheduleOn" type="date" value={values.rescheduleOn ?? ''} />

@@ -16,18 +16,12 @@ import { withQuery } from '../components/table.tsx';
 import { Badge, CsrfField, ErrorSummary, Field, TimeText } from '../components/ui.tsx';
 import { pageContext, pagePermission, setFlash } from '../session.tsx';
 import { ANSWER_CHANNEL_LABELS, CONVERSATION_LABELS, INBOX_MEANING_LABELS, INBOX_REASON_LABELS } from './outreach-labels.ts';
-import { formText, OUTREACH, OUTREACH_CRUMBS, OutreachTabs, refusedFlash, tabCounts } from './outreach-parts.tsx';
+import { cardForm, Choices, formText, OUTREACH, OUTREACH_CRUMBS, OutreachTabs, refusedFlash, tabCounts, type FailedForm } from './outreach-parts.tsx';
 import { pageQuery } from './query.ts';
 
 const INBOX = `${OUTREACH}/inbox`;
 const PAGE_SIZE = 20;
 const UUID = /^[0-9a-f-]{36}$/i;
-
-interface FailedForm {
-  id: string;
-  values: Record<string, string>;
-  errors: Record<string, string>;
-}
 
 function conversationLabel(status: string): string {
   return CONVERSATION_LABELS[status as keyof typeof CONVERSATION_LABELS]?.label ?? status;
@@ -64,25 +58,12 @@ function DriverChoice(props: { item: InboxItem; values: Record<string, string>; 
 
 function ResolveForm(props: { ctx: PageContext; item: InboxItem; failed?: FailedForm | undefined }) {
   const { item } = props;
-  const own = props.failed?.id === item.id ? props.failed : undefined;
-  const values = own?.values ?? {};
-  const errors = own?.errors ?? {};
-  const fid = (name: string) => `${name}-${item.id}`;
-  const linked = Object.fromEntries(Object.entries(errors).map(([name, text]) => [fid(name), text]));
+  const { values, errors, fid, linked } = cardForm(item.id, props.failed);
   return (
     <form method="post" action={`${INBOX}/${item.id}#reply-${item.id}`} class="outcome-form">
       <ErrorSummary errors={linked} />
       <CsrfField token={props.ctx.csrfToken} />
-      <fieldset class={errors.meaning ? 'choices field-error' : 'choices'} id={fid('meaning')}>
-        <legend>这条回复的意思</legend>
-        {errors.meaning ? <p class="error-text">{errors.meaning}</p> : null}
-        {INBOX_MEANINGS.map((m) => (
-          <label class="choice">
-            <input type="radio" name="meaning" value={m} checked={values.meaning === m} required />
-            {INBOX_MEANING_LABELS[m]}
-          </label>
-        ))}
-      </fieldset>
+      <Choices name="meaning" legend="这条回复的意思" id={fid('meaning')} error={errors.meaning} options={INBOX_MEANINGS} labels={INBOX_MEANING_LABELS} checked={values.meaning} />
       <DriverChoice item={item} values={values} errors={errors} fid={fid} />
       <Field label="备注（不要写身份证号或病情）" name={fid('note')} error={errors.note}>
         <textarea id={fid('note')} name="note" rows={2} maxlength={200}>

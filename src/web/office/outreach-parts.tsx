@@ -92,3 +92,40 @@ export function formText(form: Record<string, unknown>, name: string): string {
   const value = form[name];
   return typeof value === 'string' ? value.trim() : '';
 }
+
+/** A failed form of a list of cards: the item it belongs to, what was typed, and the errors by field. */
+export interface FailedForm {
+  id: string;
+  values: Record<string, string>;
+  errors: Record<string, string>;
+}
+
+/**
+ * What one card's form shows: its own typed values and errors when the failed post was its own,
+ * ids of its own (each form on the page has its fields), and the errors keyed by those ids for
+ * the summary's links.
+ */
+export function cardForm(id: string, failed: FailedForm | undefined) {
+  const own = failed?.id === id ? failed : undefined;
+  const values = own?.values ?? {};
+  const errors = own?.errors ?? {};
+  const fid = (name: string) => `${name}-${id}`;
+  const linked = Object.fromEntries(Object.entries(errors).map(([name, text]) => [fid(name), text]));
+  return { values, errors, fid, linked };
+}
+
+/** A required choice of radio buttons with its legend and error. */
+export function Choices<V extends string>(props: { name: string; legend: string; id: string; error?: string | undefined; options: readonly V[]; labels: Record<V, string>; checked?: string | undefined }) {
+  return (
+    <fieldset class={props.error ? 'choices field-error' : 'choices'} id={props.id}>
+      <legend>{props.legend}</legend>
+      {props.error ? <p class="error-text">{props.error}</p> : null}
+      {props.options.map((o) => (
+        <label class="choice">
+          <input type="radio" name={props.name} value={o} checked={props.checked === o} required />
+          {props.labels[o]}
+        </label>
+      ))}
+    </fieldset>
+  );
+}

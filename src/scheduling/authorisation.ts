@@ -4,6 +4,7 @@ import type { DB } from '../db/schema/index.ts';
 import { AppError, fieldIssue, validationError, type FieldIssue } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
 import { auditEntry } from '../staff/audit.ts';
+import { failBatchIf, isGuardFailure } from '../shared/lease.ts';
 import { todayIn } from '../shared/time.ts';
 import { ownShiftOnly, visitById } from './visits.ts';
 
@@ -59,7 +60,9 @@ export async function recordAuthorisation(deps: Deps, input: AuthorisationInput,
   const id = deps.ids.next();
   const at = deps.clock.now().toISOString();
   const queries: CompiledQuery[] = [
-    // Only while the visit is still at the door (a cancellation meanwhile writes nothing).
+    // Only while the visit is still at the door: a cancellation meanwhile fails the whole batch,
+    // so that neither the release of the held submissions nor the audit entry is written alone.
+    failBatchIf(deps.db, 'visit_not_at_door', sql`NOT EXISTS (SELECT 1 FROM visits WHERE id = ${visit.id} AND status IN ('arrived', 'exam_recorded'))`),
     sql`INSERT INTO authorisations (id, visit_id, signer_name, relation, photo, photo_type, recorded_by, recorded_at)
       SELECT ${id}, ${visit.id}, ${deps.cipher.encrypt(checked.signerName)}, ${checked.relation}, ${deps.cipher.encrypt(base64(checked.photo))},
         ${checked.photoType}, ${staff.id}, ${at}
@@ -71,12 +74,13 @@ export async function recordAuthorisation(deps: Deps, input: AuthorisationInput,
   try {
     results = await deps.atomic(queries);
   } catch (err) {
+    if (isGuardFailure(err)) throw AppError.keyed('conflict', { key: 'visit_changed_meanwhile' });
     if (err instanceof Error && /UNIQUE constraint failed: authorisations\.visit_id/.test(err.message)) {
       throw AppError.keyed('conflict', { key: 'authorisation_exists' });
     }
     throw err;
   }
-  if (Number(results[0]?.numAffectedRows ?? 0) !== 1) throw AppError.keyed('conflict', { key: 'visit_changed_meanwhile' });
+  if (Number(results[1]?.numAffectedRows ?? 0) !== 1) throw AppError.keyed('conflict', { key: 'visit_changed_meanwhile' });
   deps.logger.info('authorisation recorded', { visit: visit.id, authorisation: id });
   return { id, visitId: visit.id, relation: checked.relation, recordedAt: at };
 }

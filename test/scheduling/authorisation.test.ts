@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sniffImage } from '../../src/scheduling/authorisation.ts';
+import { recordAuthorisation, sniffImage } from '../../src/scheduling/authorisation.ts';
 import { createGatewaySimulator } from '../../src/submissions/gateway-sim.ts';
 import { runRound, WorkerState, workerSettings } from '../../src/submissions/worker.ts';
 import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
@@ -168,5 +168,27 @@ describe('sniffImage', () => {
     expect(sniffImage(new Uint8Array([...Buffer.from('RIFF'), 1, 2, 3, 4, ...Buffer.from('WEBPVP8 ')]))).toBe('image/webp');
     expect(sniffImage(new Uint8Array([...Buffer.from('RIFF'), 1, 2, 3, 4, ...Buffer.from('WAVE')]))).toBeNull();
     expect(sniffImage(new Uint8Array(0))).toBeNull();
+  });
+});
+
+describe('the 委托书 racing a change of its visit', () => {
+  it('writes nothing, releases nothing and audits nothing when the visit left the door between the read and the batch', async () => {
+    await arrive(visitA());
+    await recordExam(t, visitA(), {}, 'examiner', false);
+    const staff = (await t.deps.db.selectFrom('staff').select(['id', 'role']).where('role', '=', 'admin').executeTakeFirstOrThrow()) as { id: string; role: 'admin' };
+    // The batch runs after someone else moved the visit on (here: straight to cancelled).
+    const racing = {
+      ...t.deps,
+      atomic: async (queries: Parameters<typeof t.deps.atomic>[0]) => {
+        await t.deps.db.updateTable('visits').set({ status: 'cancelled' }).where('id', '=', visitA()).execute();
+        return t.deps.atomic(queries);
+      },
+    };
+    await expect(recordAuthorisation(racing, { visitId: visitA(), signerName: '孙测签', relation: 'self', photo: TINY_PNG, photoType: 'image/png' }, staff)).rejects.toMatchObject({
+      code: 'conflict',
+    });
+    expect(await submissionsOf(visitA())).toEqual([expect.objectContaining({ held_for: 'authorisation' })]);
+    expect(await t.deps.db.selectFrom('authorisations').selectAll().execute()).toEqual([]);
+    expect(await t.deps.db.selectFrom('audit_log').select('id').where('action', '=', 'authorisation.record').execute()).toEqual([]);
   });
 });

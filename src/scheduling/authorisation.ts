@@ -128,7 +128,9 @@ export async function withdrawAuthorisation(deps: Deps, visitId: string, staff: 
   const row = await liveRow(deps.db, visit.id).select('a.id').executeTakeFirst();
   if (!row) throw AppError.keyed('not_found', { key: 'authorisation_not_found' });
   const at = deps.clock.now().toISOString();
-  const results = await deps.atomic([
+  const batch = [
+    // Another withdrawal got there first (and perhaps a new authorisation since): hold nothing.
+    failBatchIf(deps.db, 'authorisation_withdrawn', sql`NOT EXISTS (SELECT 1 FROM authorisations WHERE id = ${row.id} AND withdrawn_at IS NULL)`),
     deps.db
       .updateTable('authorisations')
       .set({ withdrawn_at: at, withdrawn_by: staff.id, withdrawn_reason: reason })
@@ -138,8 +140,13 @@ export async function withdrawAuthorisation(deps: Deps, visitId: string, staff: 
     holdQuery(deps.db, visit.id, at),
     // The reason is staff's words and may name someone: kept with the row, not in the audit details.
     auditEntry(deps, { staffId: staff.id, action: 'authorisation.withdraw', subject: visit.id, details: { authorisation: row.id } }),
-  ]);
-  if (Number(results[0]?.numAffectedRows ?? 0) !== 1) throw AppError.keyed('not_found', { key: 'authorisation_not_found' });
+  ];
+  try {
+    await deps.atomic(batch);
+  } catch (err) {
+    if (isGuardFailure(err)) throw AppError.keyed('not_found', { key: 'authorisation_not_found' });
+    throw err;
+  }
 }
 
 // --- the hold of 12123 submissions (Art 105): used by the exam's batch and by the two above ---

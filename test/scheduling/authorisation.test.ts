@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordAuthorisation, sniffImage } from '../../src/scheduling/authorisation.ts';
+import { recordAuthorisation, sniffImage, withdrawAuthorisation } from '../../src/scheduling/authorisation.ts';
 import { createGatewaySimulator } from '../../src/submissions/gateway-sim.ts';
 import { runRound, WorkerState, workerSettings } from '../../src/submissions/worker.ts';
 import { createTestApp, postJson, type TestApp } from '../helpers/app.ts';
@@ -190,5 +190,24 @@ describe('the 委托书 racing a change of its visit', () => {
     expect(await submissionsOf(visitA())).toEqual([expect.objectContaining({ held_for: 'authorisation' })]);
     expect(await t.deps.db.selectFrom('authorisations').selectAll().execute()).toEqual([]);
     expect(await t.deps.db.selectFrom('audit_log').select('id').where('action', '=', 'authorisation.record').execute()).toEqual([]);
+  });
+});
+
+describe('a withdrawal racing another', () => {
+  it('holds nothing and audits nothing when the authorisation was withdrawn between the read and the batch', async () => {
+    await arrive(visitA());
+    await recordExam(t, visitA(), {}, 'examiner');
+    const admin = (await t.deps.db.selectFrom('staff').select(['id', 'role']).where('role', '=', 'admin').executeTakeFirstOrThrow()) as { id: string; role: 'admin' };
+    const racing = {
+      ...t.deps,
+      atomic: async (queries: Parameters<typeof t.deps.atomic>[0]) => {
+        // Another admin's withdrawal landed first (a new authorisation may follow it).
+        await t.deps.db.updateTable('authorisations').set({ withdrawn_at: t.deps.clock.now().toISOString(), withdrawn_by: admin.id, withdrawn_reason: '另一位管理员' }).execute();
+        return t.deps.atomic(queries);
+      },
+    };
+    await expect(withdrawAuthorisation(racing, visitA(), admin, '签名不对')).rejects.toMatchObject({ code: 'not_found' });
+    expect(await submissionsOf(visitA())).toEqual([expect.objectContaining({ held_for: null })]);
+    expect(await t.deps.db.selectFrom('audit_log').select('id').where('action', '=', 'authorisation.withdraw').execute()).toEqual([]);
   });
 });

@@ -28,6 +28,7 @@ const SubmissionSchema = z
     leaseExpiresAt: z.string().nullable(),
     lastError: z.string().nullable(),
     reference: z.string().nullable(),
+    heldFor: z.enum(['authorisation']).nullable().openapi({ description: 'authorisation: not sent until the driver’s 委托书 is recorded (Art 105)' }),
     idempotencyKey: z.string(),
     examStartedAt: z.string(),
     acceptedAt: z.string().nullable(),

@@ -28,6 +28,7 @@ export function submissionView(s: SubmissionRow) {
     leaseExpiresAt: s.lease_expires_at,
     lastError: s.last_error,
     reference: s.reference,
+    heldFor: s.held_for,
     idempotencyKey: s.idempotency_key,
     examStartedAt: s.exam_started_at,
     acceptedAt: s.accepted_at,

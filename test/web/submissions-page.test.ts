@@ -69,6 +69,9 @@ describe('the 12123 page', () => {
     const page = await admin.page('/console/submissions');
     expect(page).toMatch(/等待委托书<\/div><div class="stat-value">1</);
     expect(page).toMatch(/等待提交<\/div><div class="stat-value">0</);
+    expect(page).toContain('<span class="badge badge-warn">等待委托书</span>');
+    const api = (await (await t.request('/api/submissions')).json()) as { items: { heldFor: string | null }[] };
+    expect(api.items.map((i) => i.heldFor)).toEqual(['authorisation']);
   });
 
   it('pauses and resumes the workers, and a post without the page token changes nothing', async () => {

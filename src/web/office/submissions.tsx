@@ -11,7 +11,7 @@ import { BUSINESS_NAMES } from '../../submissions/payload.ts';
 import { listSubmissions, queueNow, retryDeadSubmissions, setSubmissionsPaused, submissionDetail, type SubmissionView } from '../../submissions/service.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
 import { DataTable, FilterForm, type Column } from '../components/table.tsx';
-import { CsrfField, Stat, StatusBadge, TimeText, type Crumb } from '../components/ui.tsx';
+import { Badge, CsrfField, Stat, StatusBadge, TimeText, type Crumb } from '../components/ui.tsx';
 import { count } from '../format.ts';
 import { gatewayReason, statusLabel } from '../labels.ts';
 import { pageContext, pagePermission, setFlash } from '../session.tsx';
@@ -34,7 +34,7 @@ const columns: Column<SubmissionView>[] = [
   { header: '创建时间', cell: (s) => <a href={`${LIST}/${s.id}`}><TimeText at={s.createdAt} /></a> },
   { header: '档案编号', cell: (s) => <a href={`/console/drivers/${s.fileNumber}`}>{s.fileNumber}</a> },
   { header: '业务', cell: (s) => business(s.business) },
-  { header: '状态', cell: (s) => <StatusBadge status={s.status} /> },
+  { header: '状态', cell: (s) => (s.heldFor ? <Badge tone="warn">等待委托书</Badge> : <StatusBadge status={s.status} />) },
   { header: '尝试', kind: 'num', cell: (s) => String(s.attempts) },
   { header: '受理编号 / 原因', cell: (s) => s.reference ?? (s.lastError ? <span class="error-text">{gatewayReason(s.lastError)}</span> : '—') },
 ];
@@ -105,7 +105,7 @@ async function detailPage(c: Context<AppEnv>) {
         <dl class="facts">
           <dt>状态</dt>
           <dd>
-            <StatusBadge status={s.status} />
+            <StatusBadge status={s.status} /> {s.heldFor ? <Badge tone="warn">等待委托书：邮政投递员登记后提交</Badge> : null}
           </dd>
           <dt>档案编号</dt>
           <dd>

@@ -6,7 +6,7 @@ import { writeRegistryCsv } from './demo/demo-data.ts';
 import { AppError } from './errors.ts';
 import { localizeError, localizeRowError } from './i18n/localize.ts';
 import { localeFromEnv, type Locale } from './i18n/locale.ts';
-import { render } from './i18n/messages.ts';
+import { render, renderRef, type MessageRef } from './i18n/messages.ts';
 import { composeNode, type NodeDeps } from './entry/compose-node.ts';
 import { installProcessGuard, operatorMessage } from './entry/process-guard.ts';
 import { recoverInterruptedWork } from './recovery.ts';
@@ -77,14 +77,24 @@ ${GATEWAY_SIM_USAGE}
 DATE is YYYY-MM-DD, or today, tomorrow, yesterday, +N or -N days (Asia/Shanghai).
 Settings come from the environment, as for the server (see .env.example).`;
 
-class UsageError extends Error {}
+/** The usage: the commands as they are typed, headed in the operator's language. */
+function usage(locale: Locale): string {
+  return locale === 'en' ? USAGE : USAGE.replace(/^usage: [^\n]*/, render(locale, 'cli_usage'));
+}
+
+/** An operator's mistake on the command line: one line in the operator's language, then the usage. */
+class UsageError extends Error {
+  constructor(readonly ref: MessageRef) {
+    super(renderRef('en', ref));
+  }
+}
 
 type Out = (line: string) => void;
 
 function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError({ key: 'cli_usage_number', params: { name, min, max } });
   return n;
 }
 
@@ -102,7 +112,7 @@ async function withDeps<T>(config: Config, fn: (deps: NodeDeps) => Promise<T>): 
 
 async function importCommand(config: Config, args: string[], out: Out): Promise<void> {
   const file = args[0];
-  if (!file) throw new UsageError('import needs a FILE');
+  if (!file) throw new UsageError({ key: 'cli_usage_import_file' });
   // A missing or unreadable file is an operator's mistake: one line (missingFileMessage), not a stream error.
   await access(file, constants.R_OK);
   await withDeps(config, async (deps) => {
@@ -174,7 +184,7 @@ async function staffCommand(config: Config, args: string[], out: Out): Promise<v
     });
   if (sub === 'password') {
     const { values } = parseArgs({ args: rest, options: { username: { type: 'string' } } });
-    if (!values.username) throw new UsageError('--username is required');
+    if (!values.username) throw new UsageError({ key: 'cli_usage_username_required' });
     const username = values.username;
     const next = await password();
     await withDeps(config, async (deps) => {
@@ -183,15 +193,15 @@ async function staffCommand(config: Config, args: string[], out: Out): Promise<v
     });
     return;
   }
-  if (sub !== 'add') throw new UsageError('staff needs add, password or list');
+  if (sub !== 'add') throw new UsageError({ key: 'cli_usage_staff_sub' });
   const { values } = parseArgs({
     args: rest,
     options: { name: { type: 'string' }, role: { type: 'string' }, username: { type: 'string' }, password: { type: 'boolean' } },
   });
   const name = values.name?.trim();
-  if (!name || name.length > 50) throw new UsageError('--name is required (1-50 characters)');
-  if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-  if (values.password && !values.username) throw new UsageError('--password needs --username');
+  if (!name || name.length > 50) throw new UsageError({ key: 'cli_usage_name' });
+  if (!ROLES.includes(values.role as Role)) throw new UsageError({ key: 'cli_usage_role', params: { roles: ROLES.join(', ') } });
+  if (values.password && !values.username) throw new UsageError({ key: 'cli_usage_password_username' });
   const secret = values.password ? await password() : undefined;
   await withDeps(config, async (deps) => {
     const { staff, token } = await addStaff(deps, { name, role: values.role as Role, createdBy: null, username: values.username, password: secret });
@@ -206,7 +216,7 @@ async function demoDataCommand(args: string[], out: Out): Promise<void> {
     options: { count: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, 'chinese-headers': { type: 'boolean' } },
   });
   const count = intOption(values.count, 'count', 0, 10_000_000);
-  if (count === undefined || !values.out) throw new UsageError('demo-data needs --count N and --out FILE');
+  if (count === undefined || !values.out) throw new UsageError({ key: 'cli_usage_demo_data' });
   const result = await writeRegistryCsv({
     count,
     seed: intOption(values.seed, 'seed', 0, 2 ** 31) ?? 1,
@@ -221,7 +231,7 @@ async function outreachCommand(config: Config, args: string[], out: Out): Promis
   const [sub, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { limit: { type: 'string' }, category: { type: 'string' }, community: { type: 'string' } } });
   const category = values.category as CaseCategory | undefined;
-  if (category !== undefined && !CASE_CATEGORIES.includes(category)) throw new UsageError(`--category must be one of ${CASE_CATEGORIES.join(', ')}`);
+  if (category !== undefined && !CASE_CATEGORIES.includes(category)) throw new UsageError({ key: 'cli_usage_category', params: { categories: CASE_CATEGORIES.join(', ') } });
   await withDeps(config, async (deps) => {
     if (sub === 'start') {
       const result = await startOutreach(deps, { staffId: null, limit: intOption(values.limit, 'limit', 1, 1_000_000) ?? 100, category, community: values.community });
@@ -240,7 +250,7 @@ async function outreachCommand(config: Config, args: string[], out: Out): Promis
       for (const m of rows.reverse()) {
         out(`${m.created_at}  ${m.direction === 'out' ? '->' : '<-'} ${maskPhone(m.phone)}  ${m.channel} ${m.purpose} [${m.provider} ${m.status}]${m.body ? `  ${m.body}` : ''}`);
       }
-    } else throw new UsageError('outreach needs start, run or messages');
+    } else throw new UsageError({ key: 'cli_usage_outreach_sub' });
   });
 }
 
@@ -271,7 +281,7 @@ async function rotateKeyCommand(config: Config, args: string[], out: Out): Promi
 /** A date option: YYYY-MM-DD, or today, tomorrow, +N... counted from today in Asia/Shanghai (issue 14). */
 function dateOption(value: string | undefined, name = 'date'): string {
   const date = value === undefined ? null : resolveDateInput(value, todayIn(new Date()));
-  if (date === null) throw new UsageError(`--${name} must be a date: ${DATE_INPUT_FORMS}`);
+  if (date === null) throw new UsageError({ key: 'cli_usage_date', params: { name, forms: DATE_INPUT_FORMS } });
   return date;
 }
 
@@ -280,7 +290,7 @@ async function demoCrewsCommand(config: Config, args: string[], out: Out): Promi
   const date = dateOption(values.date);
   const count = intOption(values.count, 'count', 1, 100) ?? 4;
   const hours = /^((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)$/.exec(values.hours ?? '08:00-17:30');
-  if (!hours || hours[1]! >= hours[2]!) throw new UsageError('--hours must be HH:MM-HH:MM, the start before the end (e.g. 08:00-17:30)');
+  if (!hours || hours[1]! >= hours[2]!) throw new UsageError({ key: 'cli_usage_hours' });
   const [, startsAt, endsAt] = hours as unknown as [string, string, string];
   await withDeps(config, async (deps) => {
     const ids = await createDemoCrews(deps, date, count, { startsAt, endsAt });
@@ -313,16 +323,16 @@ async function planCommand(config: Config, args: string[], out: Out): Promise<vo
         out(render(localeFromEnv(), 'cli_plan_shift', { id: shift.id, startsAt: shift.starts_at, endsAt: shift.ends_at, visits: visits.length, capacity: shift.capacity }));
         for (const v of visits) out(render(localeFromEnv(), 'cli_plan_visit', { seq: v.seq, startsAt: v.starts_at, windowStart: v.window_start, windowEnd: v.window_end, status: v.status, stop: v.stop_label }));
       }
-    } else throw new UsageError('plan needs preview, commit or show');
+    } else throw new UsageError({ key: 'cli_usage_plan_sub' });
   });
 }
 
 async function routeSheetCommand(config: Config, args: string[], out: Out): Promise<void> {
   const { values } = parseArgs({ args, options: { shift: { type: 'string' }, out: { type: 'string' }, ics: { type: 'boolean' } } });
-  if (!values.shift || !values.out) throw new UsageError('route-sheet needs --shift and --out');
+  if (!values.shift || !values.out) throw new UsageError({ key: 'cli_usage_route_sheet' });
   await withDeps(config, async (deps) => {
     const sheet = await routeSheetOf(deps.db, values.shift!);
-    if (!sheet) throw new UsageError('no shift with this id');
+    if (!sheet) throw new UsageError({ key: 'cli_usage_no_shift' });
     const now = deps.clock.now();
     const text = values.ics ? routeSheetIcs(sheet, now, config.PUBLIC_BASE_URL) : routeSheetHtml(sheet, todayIn(now));
     await writeFile(values.out!, text);
@@ -337,14 +347,14 @@ async function simulateReplyCommand(config: Config, args: string[], out: Out): P
   });
   const who = [values.phone, values['file-number'], values.case].filter((v) => v !== undefined);
   if (who.length !== 1 || (values.text === undefined) === (values.digits === undefined)) {
-    throw new UsageError('simulate-reply needs one of --phone, --file-number or --case, and either --text or --digits');
+    throw new UsageError({ key: 'cli_usage_simulate' });
   }
   const driver: SimulatedDriver =
     values.phone !== undefined ? { phone: values.phone } : values['file-number'] !== undefined ? { fileNumber: values['file-number'] } : { caseId: values.case! };
   await withDeps(config, async (deps) => {
     const phone = await simulatedNumber(deps, driver);
     const result = await simulateReply(deps, createApp(deps), { phone, text: values.text, digits: values.digits });
-    if (result.status === 404) throw new UsageError('no conversation with this driver to answer a call of: start outreach first');
+    if (result.status === 404) throw new UsageError({ key: 'cli_usage_no_conversation' });
     if (result.status !== 200) throw new Error(`the webhook answered ${result.status}`);
     const locale = localeFromEnv();
     const text = result.reply ?? render(locale, 'cli_reply_none');
@@ -356,13 +366,13 @@ async function simulateReplyCommand(config: Config, args: string[], out: Out): P
 export async function runCli(argv: string[], out: Out = (l) => process.stdout.write(l + '\n')): Promise<void> {
   const [command, ...args] = argv;
   if (!command || command === 'help' || command === '--help') {
-    out(USAGE);
+    out(usage(localeFromEnv()));
     return;
   }
   if (command === 'demo-data') return demoDataCommand(args, out);
   if (command === 'gateway-sim') {
     return gatewaySimCommand(args, out).catch((err: unknown) => {
-      throw err instanceof GatewaySimOptionError ? new UsageError(err.message) : err;
+      throw err instanceof GatewaySimOptionError ? new UsageError({ key: 'cli_usage_option', params: { detail: err.message } }) : err;
     });
   }
   const config = loadConfig();
@@ -391,7 +401,7 @@ export async function runCli(argv: string[], out: Out = (l) => process.stdout.wr
     case 'rotate-key':
       return rotateKeyCommand(config, args, out);
     default:
-      throw new UsageError(`unknown command ${command}`);
+      throw new UsageError({ key: 'cli_usage_unknown_command', params: { command } });
   }
 }
 
@@ -409,8 +419,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const locale = localeFromEnv();
     const line = err instanceof AppError ? localizeError(err, locale).message : (missingFileMessage(err, locale) ?? operatorMessage(err));
     // An unknown or malformed option (node:util parseArgs) is a usage mistake too: no stack.
-    if (isParseArgsError(err)) console.error(`${err.message}\n\n${USAGE}`);
-    else if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
+    if (isParseArgsError(err)) console.error(`${render(locale, 'cli_usage_option', { detail: err.message })}\n\n${usage(locale)}`);
+    else if (err instanceof UsageError) console.error(`${renderRef(locale, err.ref)}\n\n${usage(locale)}`);
     else if (line !== null) console.error(render(locale, 'cli_error', { line }));
     else console.error(err);
     process.exit(err instanceof UsageError || isParseArgsError(err) ? 2 : 1);

@@ -16,7 +16,11 @@ const dir = mkdtempSync(join(tmpdir(), 'sdc-build-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function launch(...args: string[]) {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATA_KEY: '6b'.repeat(32), LOG_LEVEL: 'warn', LANG: 'en_US.UTF-8' };
+  return launchIn('en_US.UTF-8', ...args);
+}
+
+function launchIn(lang: string | undefined, ...args: string[]) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATA_KEY: '6b'.repeat(32), LOG_LEVEL: 'warn', ...(lang ? { LANG: lang } : {}) };
   return spawnSync(process.execPath, ['scripts/launch.mjs', 'cli.ts', ...args], { cwd: ROOT, env, encoding: 'utf8' });
 }
 
@@ -43,5 +47,17 @@ describe('the built program (scripts/launch.mjs)', () => {
       expect(run.stderr).toContain('usage: npm run cli');
       expect(run.stderr).not.toMatch(/\n\s+at /);
     }
+  }, 120_000);
+
+  it('says a usage mistake in Chinese when no LANG says otherwise, the commands as they are typed', () => {
+    const unknown = launchIn(undefined, 'bogus');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr.split('\n')[0]).toBe('没有这个命令：bogus');
+    expect(unknown.stderr).toContain('用法：npm run cli -- 命令 [选项]');
+    expect(unknown.stderr).toContain('plan preview|commit|show --date DATE');
+    const date = launchIn('zh_CN.UTF-8', 'plan', 'show', '--date', 'someday');
+    expect(date.stderr.split('\n')[0]).toBe('--date 应为日期：YYYY-MM-DD，或 today、tomorrow、yesterday、+N、-N（天）');
+    const option = launchIn(undefined, 'plan', 'show', '--dat', 'today');
+    expect(option.stderr.split('\n')[0]).toBe("选项有误：Unknown option '--dat'");
   }, 120_000);
 });

@@ -18,7 +18,7 @@ export const ROLE_LABELS: Record<Role, string> = {
   dispatcher: '邮政调度员',
   examiner: '体检医生',
   postal: '邮政投递员',
-} as Record<Role, string>;
+};
 
 /** A status badge's words and tone: neutral, good, warn, bad. */
 export type Tone = 'neutral' | 'good' | 'warn' | 'bad' | 'info';

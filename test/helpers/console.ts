@@ -75,13 +75,17 @@ export async function addPerson(t: TestApp, role: Role, username = `web-${role}`
   return (await addStaff(t.deps, { name: `网页${role}`, role, createdBy: null, username, password })).staff;
 }
 
-/** Signs an agent in through the form; throws unless the sign-in redirects. */
-export async function signedIn(t: TestApp, role: Role, next = '/console'): Promise<ConsoleAgent> {
-  const username = `web-${role}`;
-  await addPerson(t, role, username);
+/** Signs an existing account in through the form; throws unless the sign-in redirects. */
+export async function signInAgent(t: TestApp, username: string, next = '/console'): Promise<ConsoleAgent> {
   const agent = consoleAgent(t);
   await agent.page(`/sign-in?next=${encodeURIComponent(next)}`);
   const res = await agent.post('/sign-in', { username, password: TEST_PASSWORD, next });
-  if (res.status !== 303) throw new Error(`sign-in as ${role}: ${res.status}`);
+  if (res.status !== 303) throw new Error(`sign-in as ${username}: ${res.status}`);
   return agent;
+}
+
+/** An account of `role` (username `web-<role>`), signed in through the form. */
+export async function signedIn(t: TestApp, role: Role, next = '/console'): Promise<ConsoleAgent> {
+  await addPerson(t, role, `web-${role}`);
+  return signInAgent(t, `web-${role}`, next);
 }

@@ -6,7 +6,7 @@
  */
 import type { Role } from '../../src/staff/permissions.ts';
 import type { TestApp } from '../helpers/app.ts';
-import { TEST_PASSWORD, addPerson as addAccount, consoleAgent, type ConsoleAgent } from '../helpers/console.ts';
+import { addPerson as addAccount, signInAgent, type ConsoleAgent } from '../helpers/console.ts';
 import { driver } from '../helpers/exams.ts';
 import { advance, hours } from '../helpers/outreach.ts';
 import { addPerson, addShift, allVisits, commit, confirmedDrivers, preview } from '../helpers/scheduling.ts';
@@ -36,15 +36,9 @@ export async function crewDay(t: TestApp): Promise<CrewDay> {
 }
 
 /** Signs in an account crewDay made (sessions begin after the clock moved). */
-export async function signIn(t: TestApp, role: Role, username = `web-${role}`): Promise<ConsoleAgent> {
-  const agent = consoleAgent(t);
-  await agent.page('/sign-in');
-  const res = await agent.post('/sign-in', { username, password: TEST_PASSWORD, next: '/console' });
-  if (res.status !== 303) throw new Error(`sign-in as ${username}: ${res.status}`);
-  return agent;
+export function signIn(t: TestApp, role: Role, username = `web-${role}`): Promise<ConsoleAgent> {
+  return signInAgent(t, username);
 }
 
-/** A 1x1 PNG: the photo of a signed form, as far as the service can tell. */
-export const TINY_PNG = Uint8Array.from(
-  Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64'),
-);
+/** The photo of a signed form, as the 委托书 tests use it. */
+export { TINY_PNG } from '../helpers/authorisation.ts';

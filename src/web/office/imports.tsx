@@ -7,6 +7,7 @@ import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
 import { AppError } from '../../errors.ts';
 import type { AppEnv } from '../../http/env.ts';
+import { requireId } from '../params.ts';
 import { localizeError } from '../../i18n/localize.ts';
 import { importRegistry } from '../../registry/import-service.ts';
 import { importRowErrors, importView, listImports, rejectedRowsCsv, requireImport, type ImportView } from '../../registry/import-views.ts';
@@ -141,8 +142,7 @@ const errorColumns: Column<RowErrorView>[] = [
 async function importPage(c: Context<AppEnv>) {
   const deps = c.get('deps');
   const ctx = pageContext(c);
-  const id = c.req.param('id') ?? '';
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw AppError.keyed('not_found', { key: 'import_not_found' });
+  const id = requireId(c.req.param('id'), { key: 'import_not_found' });
   const view = importView(await requireImport(deps.db, id));
   const query = pageQuery(c, ['cursor']);
   const errors = await importRowErrors(deps.db, id, { limit: 50, cursor: query.cursor }, 'zh-CN');

@@ -6,6 +6,7 @@
 import { Hono, type Context } from 'hono';
 import { AppError, validationError } from '../../errors.ts';
 import type { AppEnv } from '../../http/env.ts';
+import { requireId } from '../params.ts';
 import { issuesFromZod } from '../../http/route.ts';
 import { listCallList, PHONE_OUTCOMES, PhoneOutcomeBodySchema, recordPhoneOutcome, type ConversationView } from '../../outreach/conversations.ts';
 import { can } from '../../staff/permissions.ts';
@@ -21,7 +22,6 @@ import { pageQuery } from './query.ts';
 
 const CALLS = `${OUTREACH}/calls`;
 const PAGE_SIZE = 20;
-const UUID = /^[0-9a-f-]{36}$/i;
 
 function OutcomeForm(props: { ctx: PageContext; v: ConversationView; failed?: FailedForm | undefined }) {
   const { v } = props;
@@ -141,7 +141,7 @@ async function postOutcome(c: Context<AppEnv>) {
   const parsed = PhoneOutcomeBodySchema.safeParse(body);
   if (!parsed.success) return c.html(await fail(validationError(issuesFromZod(parsed.error, 'body'))));
   try {
-    if (!UUID.test(id)) throw AppError.keyed('not_found', { key: 'conversation_not_found' });
+    requireId(id, { key: 'conversation_not_found' });
     const staff = c.get('session').staff;
     await recordPhoneOutcome(c.get('deps'), id, parsed.data, { id: staff.id, role: staff.role });
   } catch (err) {

@@ -7,6 +7,7 @@
 import { Hono, type Context } from 'hono';
 import { AppError, validationError } from '../../errors.ts';
 import type { AppEnv } from '../../http/env.ts';
+import { requireId } from '../params.ts';
 import { issuesFromZod } from '../../http/route.ts';
 import { INBOX_MEANINGS, listInbox, resolveInboxItem, ResolveInboxBodySchema, type InboxItem } from '../../outreach/inbox.ts';
 import { can } from '../../staff/permissions.ts';
@@ -21,7 +22,6 @@ import { pageQuery } from './query.ts';
 
 const INBOX = `${OUTREACH}/inbox`;
 const PAGE_SIZE = 20;
-const UUID = /^[0-9a-f-]{36}$/i;
 
 function conversationLabel(status: string): string {
   return CONVERSATION_LABELS[status as keyof typeof CONVERSATION_LABELS]?.label ?? status;
@@ -197,7 +197,7 @@ async function postResolve(c: Context<AppEnv>) {
   if (!parsed.success) return fail(validationError(issuesFromZod(parsed.error, 'body')));
   let outcome: string | null;
   try {
-    if (!UUID.test(id)) throw AppError.keyed('not_found', { key: 'inbox_item_not_found' });
+    requireId(id, { key: 'inbox_item_not_found' });
     const staff = c.get('session').staff;
     ({ outcome } = await resolveInboxItem(c.get('deps'), id, parsed.data, { id: staff.id, role: staff.role }));
   } catch (err) {

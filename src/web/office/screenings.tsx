@@ -5,6 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { AppError, validationError } from '../../errors.ts';
 import type { AppEnv } from '../../http/env.ts';
+import { requireId } from '../params.ts';
 import { dateOf } from '../../http/date-input.ts';
 import { issuesFromZod } from '../../http/route.ts';
 import { localizeError } from '../../i18n/localize.ts';
@@ -121,8 +122,7 @@ async function postRun(c: Context<AppEnv>) {
 
 async function runPage(c: Context<AppEnv>) {
   const ctx = pageContext(c);
-  const id = c.req.param('id') ?? '';
-  const run = await getRun(c.get('deps').db, /^[0-9a-f-]{36}$/i.test(id) ? id : '00000000-0000-0000-0000-000000000000');
+  const run = await getRun(c.get('deps').db, requireId(c.req.param('id'), { key: 'screening_run_not_found' }));
   const flagged = run.counts.flagged ?? {};
   const casesOf = (category: string) => withQuery('/console/cases', { category });
   return (

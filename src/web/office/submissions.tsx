@@ -6,6 +6,7 @@
 import { Hono, type Context } from 'hono';
 import { SUBMISSION_STATUSES, type SubmissionStatus } from '../../db/schema/submissions.ts';
 import type { AppEnv } from '../../http/env.ts';
+import { idOrUndefined, requireId } from '../params.ts';
 import { can } from '../../staff/permissions.ts';
 import { BUSINESS_NAMES } from '../../submissions/payload.ts';
 import { listSubmissions, queueNow, retryDeadSubmissions, setSubmissionsPaused, submissionDetail, type SubmissionView } from '../../submissions/service.ts';
@@ -97,7 +98,7 @@ async function listPage(c: Context<AppEnv>) {
 
 async function detailPage(c: Context<AppEnv>) {
   const ctx = pageContext(c);
-  const s = await submissionDetail(c.get('deps').db, uuidParam(c));
+  const s = await submissionDetail(c.get('deps').db, requireId(c.req.param('id'), { key: 'submission_not_found' }));
   const manage = can(ctx.staff.role, 'submissions:manage');
   return (
     <Layout ctx={ctx} title={`${business(s.business)}：${s.fileNumber}`} crumbs={[HOME, { label: '12123 提交', href: LIST }, { label: '提交详情' }]}>
@@ -154,15 +155,9 @@ async function detailPage(c: Context<AppEnv>) {
   );
 }
 
-function uuidParam(c: Context<AppEnv>): string {
-  const id = c.req.param('id') ?? '';
-  // Not a submission id: the page of no submission (the service answers not found).
-  return /^[0-9a-f-]{36}$/i.test(id) ? id : '00000000-0000-0000-0000-000000000000';
-}
-
 async function postRetry(c: Context<AppEnv>) {
   const form = await c.req.parseBody();
-  const id = typeof form.id === 'string' && /^[0-9a-f-]{36}$/i.test(form.id) ? form.id : undefined;
+  const id = idOrUndefined(form.id);
   const retried = await retryDeadSubmissions(c.get('deps'), id ? { ids: [id] } : { all: form.all === 'true' }, c.get('session').staff.id);
   setFlash(c, retried > 0 ? { tone: 'good', text: `已重新提交 ${count(retried)} 件业务，稍后可在列表中查看结果。` } : { tone: 'info', text: '没有需要重新提交的业务（可能已被别人处理）。' });
   return c.redirect(id ? `${LIST}/${id}` : LIST, 303);

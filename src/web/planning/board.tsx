@@ -9,6 +9,7 @@
 import { Hono, type Context } from 'hono';
 import { AppError } from '../../errors.ts';
 import type { AppEnv } from '../../http/env.ts';
+import { requireId } from '../params.ts';
 import { localizeError } from '../../i18n/localize.ts';
 import { appointmentPreviews, smsToSend, type AppointmentPreview } from '../../scheduling/appointment-preview.ts';
 import { planView, type PlanView, type PlanVisit } from '../../scheduling/plan-view.ts';
@@ -476,15 +477,13 @@ async function postCommit(c: Context<AppEnv>) {
   }
 }
 
-const VISIT_ID = /^[0-9a-f-]{36}$/i;
-
 async function postVisit(c: Context<AppEnv>) {
   const form = await formOf(c);
   const date = await postedDate(c, form);
   if (date instanceof Response) return date;
   const id = c.req.param('id') ?? '';
   try {
-    if (!VISIT_ID.test(id)) throw AppError.keyed('not_found', { key: 'visit_not_found' });
+    requireId(id, { key: 'visit_not_found' });
     if (form.action !== 'move' && form.action !== 'pin' && form.action !== 'unpin') {
       c.status(400);
       return renderBoard(c, date, { errors: { action: '请选择固定、取消固定或移到其他班次。' } });
@@ -504,7 +503,7 @@ async function postRemove(c: Context<AppEnv>) {
   if (date instanceof Response) return date;
   const id = c.req.param('id') ?? '';
   try {
-    if (!VISIT_ID.test(id)) throw AppError.keyed('not_found', { key: 'visit_not_found' });
+    requireId(id, { key: 'visit_not_found' });
     await cancelVisit(c.get('deps'), id, REMOVE_REASON, c.get('session').staff.id);
     setFlash(c, { tone: 'good', text: '已移出这一天的计划：重新排班时不会再排入，驾驶人可以排到其他日期。' });
     return back(c, date);

@@ -132,11 +132,17 @@ type RowErrorView = { line: number; field: string; code: string; message: string
 const FIELD_LABELS = new Map<string, string>();
 for (const [chinese, field] of CHINESE_HEADERS) if (!FIELD_LABELS.has(field)) FIELD_LABELS.set(field, chinese);
 
+/** `phone：必须是…` → `必须是…`: the stored words start with the field's name (no pattern built from data). */
+function withoutFieldName(message: string, field: string): string {
+  for (const prefix of [`${field}：`, `${field}:`]) if (message.startsWith(prefix)) return message.slice(prefix.length).trimStart();
+  return message;
+}
+
 const errorColumns: Column<RowErrorView>[] = [
   { header: '行号', kind: 'num', cell: (r) => String(r.line) },
   { header: '字段', cell: (r) => (FIELD_LABELS.has(r.field) ? `${FIELD_LABELS.get(r.field)}（${r.field}）` : r.field) },
   // The stored words start with the field's name, which the column before already shows.
-  { header: '原因', cell: (r) => r.message.replace(new RegExp(`^${r.field}[：:]\\s*`), '') },
+  { header: '原因', cell: (r) => withoutFieldName(r.message, r.field) },
 ];
 
 async function importPage(c: Context<AppEnv>) {

@@ -34,12 +34,12 @@ interface Variant {
 
 const cli: Variant[] = [
   { name: 'tsx src/cli.ts (before)', command: process.execPath, args: ['--import', 'tsx', 'src/cli.ts', 'staff', 'list'] },
-  { name: 'node dist/cli.js', command: process.execPath, args: ['dist/cli.js', 'staff', 'list'] },
+  { name: 'node dist/cli.js (the bundle)', command: process.execPath, args: ['dist/cli.js', 'staff', 'list'] },
   { name: 'npm run cli (as the README says)', command: 'npm', args: ['run', '-s', 'cli', '--', 'staff', 'list'] },
 ];
 const server: Variant[] = [
   { name: 'tsx src/entry/node.ts (before)', command: process.execPath, args: ['--import', 'tsx', 'src/entry/node.ts'] },
-  { name: 'node dist/entry/node.js', command: process.execPath, args: ['dist/entry/node.js'] },
+  { name: 'node dist/server.js (the bundle)', command: process.execPath, args: ['dist/server.js'] },
   { name: 'npm start (as the README says)', command: 'npm', args: ['start', '-s'] },
 ];
 

@@ -1,13 +1,16 @@
-// `npm start` and `npm run cli`: runs the built program in dist/ (node starts it in well under a
-// second, where tsx compiled every file at every start). `npm ci` builds it (prepare); when a
-// source file is newer than the build (someone edited src/), it is built again first.
+// `npm start` and `npm run cli`: runs the program's bundle in dist/ (scripts/build.mjs; node starts
+// it in a third of a second, where tsx compiled every file at every start). `npm ci` builds it
+// (prepare); when a source, the build script or the installed libraries are newer than the build
+// (someone edited src/ or ran npm install), it is built again first (about a second).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, utimesSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const stamp = join(root, 'dist', '.tsbuildinfo');
+const stamp = join(root, 'dist', '.built');
+/** The programs in dist/ (scripts/build.mjs). */
+const PROGRAMS = { cli: 'cli.js', server: 'server.js' };
 
 function newestSource(dir) {
   let newest = 0;
@@ -18,36 +21,31 @@ function newestSource(dir) {
   return newest;
 }
 
-function builtAt() {
+function mtime(path) {
   try {
-    return statSync(stamp).mtimeMs;
+    return statSync(path).mtimeMs;
   } catch {
     return -1;
   }
 }
 
-const [entry, ...args] = process.argv.slice(2);
-if (!entry) {
-  console.error('usage: node scripts/launch.mjs ENTRY [ARGS...]   (ENTRY relative to src/, e.g. cli.ts), or --build');
+const [program, ...args] = process.argv.slice(2);
+if (program !== '--build' && !(program in PROGRAMS)) {
+  console.error(`usage: node scripts/launch.mjs ${Object.keys(PROGRAMS).join('|')} [ARGS...], or --build`);
   process.exit(2);
 }
-if (builtAt() < Math.max(newestSource(join(root, 'src')), statSync(join(root, 'tsconfig.build.json')).mtimeMs)) {
+const inputs = [newestSource(join(root, 'src')), mtime(join(root, 'scripts', 'build.mjs')), mtime(join(root, 'package-lock.json'))];
+if (mtime(stamp) < Math.max(...inputs)) {
   console.error('building dist/ (the sources changed since the last build) ...');
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const built = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: ['ignore', 2, 2] });
-  // tsc's 2: type errors, the JavaScript written anyway (as tsx would have run it); other: nothing usable.
-  if (built.status === 2) console.error('warning: the sources have type errors (above); running the build anyway');
-  else if (built.status !== 0) {
+  const built = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 2, 2] });
+  if (built.status !== 0) {
     console.error('error: the build failed (see above)');
     process.exit(1);
   }
-  // An incremental build that found nothing to change leaves its stamp as it was: mark it built now.
-  const now = new Date();
-  utimesSync(stamp, now, now);
 }
 // --build: only make sure the build is fresh (the test suite's global setup).
-if (entry === '--build') process.exit(0);
-const script = join(root, 'dist', entry.replace(/\.ts$/, '.js'));
+if (program === '--build') process.exit(0);
+const script = join(root, 'dist', PROGRAMS[program]);
 // The program sees itself as started directly (cli.ts runs its main only then).
 process.argv = [process.argv[0], script, ...args];
 await import(pathToFileURL(script).href);

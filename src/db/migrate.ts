@@ -1,9 +1,22 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type sqlite3 from 'sqlite3';
 
-/** The SQL files are the single source of truth for Node and D1 (wrangler reads the same folder). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations/', import.meta.url));
+/**
+ * The SQL files are the single source of truth for Node and D1 (wrangler reads the same folder):
+ * db/migrations of the project, found from this module upwards (it runs from src/db/ or from a
+ * bundle in dist/).
+ */
+export const MIGRATIONS_DIR = findUp(dirname(fileURLToPath(import.meta.url)), join('db', 'migrations'));
+
+function findUp(from: string, relative: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, relative))) return join(dir, relative);
+    if (dirname(dir) === dir) throw new Error(`${relative} not found above ${from}`);
+  }
+}
 
 export interface Migration {
   name: string;

@@ -17,8 +17,9 @@ export type ToMain =
 
 type Event = ToMain | { t: 'source-error'; error: unknown };
 
-// Built (dist/, plain JavaScript) the worker runs as it is; from the TypeScript sources the .mjs
-// entry loads it through tsx (a worker does not inherit the main thread's module hooks).
+// Built, the worker is a bundle beside the program's (dist/parse-worker.js, scripts/build.mjs);
+// from the TypeScript sources the .mjs entry loads it through tsx (a worker does not inherit the
+// main thread's module hooks).
 const WORKER_URL = import.meta.url.endsWith('.js') ? new URL('./parse-worker.js', import.meta.url) : new URL('./parse-worker-entry.mjs', import.meta.url);
 
 /**

@@ -21,7 +21,7 @@ function launch(...args: string[]) {
 
 function launchIn(lang: string | undefined, ...args: string[]) {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATA_KEY: '6b'.repeat(32), LOG_LEVEL: 'warn', ...(lang ? { LANG: lang } : {}) };
-  return spawnSync(process.execPath, ['scripts/launch.mjs', 'cli.ts', ...args], { cwd: ROOT, env, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['scripts/launch.mjs', 'cli', ...args], { cwd: ROOT, env, encoding: 'utf8' });
 }
 
 describe('the built program (scripts/launch.mjs)', () => {

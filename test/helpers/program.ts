@@ -9,4 +9,4 @@ import { fileURLToPath } from 'node:url';
  */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'dist', 'cli.js');
-export const SERVER = join(ROOT, 'dist', 'entry', 'node.js');
+export const SERVER = join(ROOT, 'dist', 'server.js');

@@ -66,10 +66,10 @@ describe('recording the exam at the door', () => {
     expect(visit).toMatchObject({ status: 'exam_recorded', closed_reason: 'exam' });
     // Medical data is stored sealed (PIPL Art 28).
     const row = await t.deps.db.selectFrom('exams').select('medical').executeTakeFirstOrThrow();
-    expect(row.medical).not.toMatch(/vision|168/);
+    expect(row.medical).not.toMatch(/vision|heightCm|:\s*168\b/);
     const audit = await t.deps.db.selectFrom('audit_log').select(['action', 'details']).where('action', '=', 'exam.record').execute();
     expect(audit).toHaveLength(1);
-    expect(audit[0]!.details).not.toMatch(/vision|168/);
+    expect(audit[0]!.details).not.toMatch(/vision|heightCm|:\s*168\b/);
   });
 
   it('files the case, completes it and texts the driver once 12123 accepts', async () => {

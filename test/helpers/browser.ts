@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { TestApp } from './app.ts';
 
 export interface Served {
@@ -33,6 +33,17 @@ export function launchChromium(): Promise<Browser> {
 
 /** axe-core's script, injected into pages under test (a context with bypassCSP: the CSP allows no inline script). */
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * A browser context whose every page has axe-core before its own scripts run: sent to Chromium
+ * once, where it compiles once, instead of a script tag of 0.5 MB per page (half the time of
+ * the page-by-page accessibility test).
+ */
+export async function newAxeContext(browser: Browser, options: BrowserContextOptions): Promise<BrowserContext> {
+  const context = await browser.newContext({ ...options, bypassCSP: true });
+  await context.addInitScript({ content: AXE_SOURCE });
+  return context;
+}
 
 export interface AxeViolation {
   id: string;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { axeViolations, launchChromium, serve, signInInBrowser, type Served } from '../helpers/browser.ts';
+import { axeViolations, launchChromium, newAxeContext, serve, signInInBrowser, type Served } from '../helpers/browser.ts';
 import { FAST_PASSWORDS, TEST_PASSWORD } from '../helpers/console.ts';
 import { crewDay, type CrewDay } from './crew-day.ts';
 
@@ -35,7 +35,7 @@ afterAll(async () => {
 
 async function phone(username: string): Promise<{ context: BrowserContext; page: Page }> {
   // bypassCSP only so that axe-core's script can be injected; the pages themselves run none inline.
-  const context = await browser.newContext({ viewport: PHONE, bypassCSP: true, hasTouch: true, isMobile: true });
+  const context = await newAxeContext(browser, { viewport: PHONE, hasTouch: true, isMobile: true });
   const page = await context.newPage();
   await signInInBrowser(page, served.url, username, TEST_PASSWORD);
   return { context, page };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewaySimulator } from '../../src/submissions/gateway-sim.ts';
 import { runRound, WorkerState, workerSettings } from '../../src/submissions/worker.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { axeViolations, launchChromium, serve, signInInBrowser, type Served } from '../helpers/browser.ts';
+import { axeViolations, launchChromium, newAxeContext, serve, signInInBrowser, type Served } from '../helpers/browser.ts';
 import { FAST_PASSWORDS, TEST_PASSWORD, addPerson } from '../helpers/console.ts';
 import { bookedVisits, driver, recordExam } from '../helpers/exams.ts';
 import { sms } from '../helpers/outreach.ts';
@@ -83,7 +83,7 @@ describe.each([
   it('has no accessibility violation and fits the screen on every page', async () => {
     const shots = process.env.CONSOLE_SHOTS;
     if (shots) mkdirSync(shots, { recursive: true });
-    const context = await browser.newContext({ viewport, bypassCSP: true });
+    const context = await newAxeContext(browser, { viewport });
     const page = await context.newPage();
     const findings: Record<string, unknown> = {};
     await page.goto(`${served.url}/sign-in`);

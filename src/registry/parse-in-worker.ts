@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CsvFileError, type CsvFileErrorCode } from './csv.ts';
 import type { ParseRegistryOptions } from './parse-registry.ts';
@@ -17,10 +21,25 @@ export type ToMain =
 
 type Event = ToMain | { t: 'source-error'; error: unknown };
 
-// Built, the worker is a bundle beside the program's (dist/parse-worker.js, scripts/build.mjs);
-// from the TypeScript sources the .mjs entry loads it through tsx (a worker does not inherit the
-// main thread's module hooks).
-const WORKER_URL = import.meta.url.endsWith('.js') ? new URL('./parse-worker.js', import.meta.url) : new URL('./parse-worker-entry.mjs', import.meta.url);
+// Built, the worker is a bundle beside the program's (dist/parse-worker.js, scripts/build.mjs).
+// Run from the TypeScript sources (tests, `npm run dev`), the worker's sources are bundled by
+// esbuild once per process into a temporary file: a worker does not inherit the main thread's
+// module hooks on Node 20, and loading tsx in every worker cost about 1 s of CPU per import.
+let sourceBundle: Promise<URL> | undefined;
+
+function workerUrl(): Promise<URL> {
+  if (import.meta.url.endsWith('.js')) return Promise.resolve(new URL('./parse-worker.js', import.meta.url));
+  return (sourceBundle ??= bundleFromSources());
+}
+
+async function bundleFromSources(): Promise<URL> {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'sdc-parse-worker-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const outfile = join(dir, 'parse-worker.mjs');
+  await build({ entryPoints: [fileURLToPath(new URL('./parse-worker.ts', import.meta.url))], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+  return pathToFileURL(outfile);
+}
 
 /**
  * parseRegistry + sealing on a worker thread: the main thread feeds it the upload's chunks when
@@ -34,7 +53,7 @@ export async function* parseInWorker(
   // Bounded heap: the worker holds at most a few batches; it must not grow the process past its
   // budget. A young generation of 48 MB (16 MB before) took the worker's garbage collection for a
   // million rows from about 4 s to under 2 s, for some 40 MB of peak RSS.
-  const worker = new Worker(WORKER_URL, { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 48 } });
+  const worker = new Worker(await workerUrl(), { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 48 } });
   const events: Event[] = [];
   let wake: (() => void) | null = null;
   const push = (event: Event) => {

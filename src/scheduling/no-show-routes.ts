@@ -4,6 +4,7 @@ import { pageQuery, pageSchema } from '../http/pagination.ts';
 import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { listNoShows, noShowPeriod } from './no-shows.ts';
+import { NO_SHOW_REASONS } from './visits.ts';
 
 const NoShowSchema = z
   .object({
@@ -11,6 +12,8 @@ const NoShowSchema = z
     date: z.string(),
     window: z.string(),
     recordedAt: z.string().nullable(),
+    reason: z.enum(NO_SHOW_REASONS).nullable().openapi({ description: "The crew's reason; null for a no-show recorded without one (or before 0013)" }),
+    note: z.string().nullable().openapi({ description: "The crew's note, if any (stored sealed)" }),
     fileNumber: z.string(),
     name: z.string(),
     community: z.string().nullable(),
@@ -37,6 +40,6 @@ export function noShowRoutes() {
   return createRouter().openapi(route, async (c) => {
     const q = c.req.valid('query');
     const deps = c.get('deps');
-    return c.json(await listNoShows(deps.db, { ...noShowPeriod(deps, q), limit: q.limit, cursor: q.cursor }), 200);
+    return c.json(await listNoShows(deps, { ...noShowPeriod(deps, q), limit: q.limit, cursor: q.cursor }), 200);
   });
 }

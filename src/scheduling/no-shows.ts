@@ -10,10 +10,13 @@ import { afterCursor, page } from '../http/pagination.ts';
 import { fieldIssue, validationError } from '../errors.ts';
 import { dateOf } from '../http/date-input.ts';
 import { addDays, daysBetween, type CivilDate } from '../shared/civil-date.ts';
+import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import { todayIn } from '../shared/time.ts';
+import type { NoShowReason } from './visits.ts';
 
-export async function listNoShows(db: Kysely<DB>, q: { from: CivilDate; to: CivilDate; limit: number; cursor?: string | undefined }) {
-  let query = db
+/** The no-shows of a period, with the crew's reason and note (unsealed for who may read the list). */
+export async function listNoShows(deps: { db: Kysely<DB>; cipher: PersonalDataCipher }, q: { from: CivilDate; to: CivilDate; limit: number; cursor?: string | undefined }) {
+  let query = deps.db
     .selectFrom('visits as v')
     .innerJoin('licences as l', 'l.file_number', 'v.file_number')
     .innerJoin('shifts as s', 's.id', 'v.shift_id')
@@ -26,6 +29,8 @@ export async function listNoShows(db: Kysely<DB>, q: { from: CivilDate; to: Civi
       'v.window_end',
       'v.closed_at',
       'v.file_number',
+      'v.no_show_reason',
+      'v.no_show_note',
       'l.name',
       'l.community',
       'p.name as postal_name',
@@ -54,6 +59,8 @@ export async function listNoShows(db: Kysely<DB>, q: { from: CivilDate; to: Civi
       date: r.date,
       window: `${r.window_start}-${r.window_end}`,
       recordedAt: r.closed_at,
+      reason: r.no_show_reason as NoShowReason | null,
+      note: r.no_show_note === null ? null : deps.cipher.decrypt(r.no_show_note),
       fileNumber: r.file_number,
       name: r.name,
       community: r.community,

@@ -1,5 +1,6 @@
 import type { CompiledQuery } from 'kysely';
 import type { VisitRow } from '../db/schema/scheduling.ts';
+import type { AppDeps } from '../http/env.ts';
 import { AppError, fieldIssue, validationError } from '../errors.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { todayIn } from '../shared/time.ts';
@@ -143,16 +144,17 @@ export async function recordDone(deps: PlannerDeps, id: string): Promise<never> 
   throw AppError.keyed('conflict', { key: 'visit_done_needs_exam' }, { state: v.status, event: 'mark_done' });
 }
 
-/** Why the crew found nobody to examine (the phone page's select; the audit entry keeps it). */
+/** Why the crew found nobody to examine (the phone page's select; kept on the visit). */
 export const NO_SHOW_REASONS = ['nobody_home', 'no_answer', 'wrong_address', 'away', 'other'] as const;
 export type NoShowReason = (typeof NO_SHOW_REASONS)[number];
 
 /**
  * Nobody at the door: recorded, and the driver is back in the pool. The crew of the shift (or a
- * dispatcher, an admin) records it, with why and a short note if they give them.
+ * dispatcher, an admin) records it, with why and a short note if they give them: both on the
+ * visit, the note sealed (it may name someone); the audit entry says only that there is one.
  */
 export async function recordNoShow(
-  deps: PlannerDeps,
+  deps: PlannerDeps & Pick<AppDeps, 'cipher'>,
   id: string,
   by: { id: string; role: string },
   why: { reason?: NoShowReason | undefined; note?: string | undefined } = {},
@@ -167,11 +169,19 @@ export async function recordNoShow(
     [
       deps.db
         .updateTable('visits')
-        .set({ status: to, closed_at: at, closed_reason: 'no_show', closed_by: by.id, updated_at: at })
+        .set({
+          status: to,
+          closed_at: at,
+          closed_reason: 'no_show',
+          closed_by: by.id,
+          updated_at: at,
+          no_show_reason: why.reason ?? null,
+          no_show_note: why.note ? deps.cipher.encrypt(why.note) : null,
+        })
         .where('id', '=', id)
         .where('status', '=', v.status)
         .compile(),
-      auditEntry(deps, { staffId: by.id, action: 'visit.change', subject: id, details: { noShow: true, ...(why.reason ? { reason: why.reason } : {}), ...(why.note ? { note: why.note } : {}) } }),
+      auditEntry(deps, { staffId: by.id, action: 'visit.change', subject: id, details: { noShow: true, ...(why.reason ? { reason: why.reason } : {}), ...(why.note ? { note: true } : {}) } }),
     ],
     'what_no_show_not_recorded',
   );

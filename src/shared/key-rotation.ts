@@ -84,6 +84,7 @@ async function sampleSealed(db: Kysely<DB>): Promise<string | null> {
     const row = await db
       .selectFrom(target.table as 'licences')
       .select((eb) => eb.ref(target.column as 'id_cipher').as('sealed'))
+      .where(target.column as 'id_cipher', 'is not', null)
       .limit(1)
       .executeTakeFirst();
     if (row) return row.sealed;
@@ -151,6 +152,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'exams', keys: ['id'], column: 'medical' },
   { table: 'authorisations', keys: ['id'], column: 'signer_name' },
   { table: 'authorisations', keys: ['id'], column: 'photo', rowsPerBatch: 8 },
+  { table: 'visits', keys: ['id'], column: 'no_show_note' },
 ];
 
 const nameOf = (t: SealedColumn) => `${t.table}.${t.column}`;
@@ -222,7 +224,9 @@ async function rotateColumn(deps: KeyStoreDeps, cipher: PersonalDataCipher, t: S
   const progress = await deps.db.selectFrom('key_rotation_progress').selectAll().where('target', '=', name).executeTakeFirstOrThrow();
   let after = progress.after === null ? null : (JSON.parse(progress.after) as unknown[]);
   let done = progress.rows_done;
-  const total = Number((await deps.db.selectFrom(t.table as 'licences').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const total = Number(
+    (await deps.db.selectFrom(t.table as 'licences').select((eb) => eb.fn.countAll<number>().as('n')).where(t.column as 'id_cipher', 'is not', null).executeTakeFirstOrThrow()).n,
+  );
   if (after !== null) options.progress(`rotate-key: ${name}: resuming after ${done} rows`);
   let resealed = 0;
   for (;;) {
@@ -246,7 +250,8 @@ type Row = Record<string, unknown>;
 
 function batchAfter(db: Kysely<DB>, t: SealedColumn, after: unknown[] | null, limit: number): Promise<Row[]> {
   const keys = t.keys.map((k) => `"${k}"`).join(', ');
-  const where = after === null ? '' : `WHERE (${keys}) > (${t.keys.map(() => '?').join(', ')})`;
+  // A nullable column (a no-show's note) has rows with nothing sealed in it: they are passed over.
+  const where = `WHERE "${t.column}" IS NOT NULL${after === null ? '' : ` AND (${keys}) > (${t.keys.map(() => '?').join(', ')})`}`;
   const query = CompiledQuery.raw(`SELECT ${keys}, "${t.column}" AS sealed FROM "${t.table}" ${where} ORDER BY ${keys} LIMIT ?`, [...(after ?? []), limit]);
   return db.executeQuery<Row>(query).then((r) => r.rows);
 }

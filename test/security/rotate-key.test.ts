@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNodeDatabase } from '../../src/db/open-node.ts';
 import { decideKeyCheck, KEY_MISMATCH, rotateDataKey } from '../../src/shared/key-rotation.ts';
 import { createCipher, keyCheckOf, keyIdOf } from '../../src/shared/personal-data.ts';
-import { createTestApp, postCsv } from '../helpers/app.ts';
+import { createTestApp, postCsv, postJson } from '../helpers/app.ts';
 import { bookedVisits, driver, recordExam } from '../helpers/exams.ts';
 import { csv, row } from '../helpers/registry-csv.ts';
 import { CLI } from '../helpers/program.ts';
@@ -57,6 +57,7 @@ const sealedValues = () =>
     licences: await db.selectFrom('licences').select(['file_number', 'id_cipher', 'id_hash']).execute(),
     rejected: await db.selectFrom('import_rejected_rows').select(['import_id', 'line', 'cells_cipher']).execute(),
     exams: await db.selectFrom('exams').select(['id', 'medical']).execute(),
+    notes: await db.selectFrom('visits').select(['id', 'no_show_note']).where('no_show_note', 'is not', null).execute(),
     check: (await db.selectFrom('data_key_check').select('key_check').executeTakeFirst())?.key_check ?? null,
     progress: await db.selectFrom('key_rotation_progress').selectAll().execute(),
   }));
@@ -65,8 +66,12 @@ beforeAll(async () => {
   const t = await createTestApp({ dataKey: OLD });
   dir = t.deps.config.DATA_DIR;
   path = t.deps.config.DATABASE_PATH;
-  const visits = await bookedVisits(t, [driver(1), driver(2)]);
-  for (const visit of visits.values()) await recordExam(t, visit);
+  const visits = await bookedVisits(t, [driver(1), driver(2), driver(3)]);
+  const [first, second, third] = [...visits.values()];
+  for (const visit of [first!, second!]) await recordExam(t, visit);
+  // A no-show with the crew's note (sealed on the visit).
+  const noShow = await postJson(t, `/api/visits/${third}/no-show`, { reason: 'away', note: '邻居说去女儿家了' }, 'dispatcher');
+  expect(noShow.status, await noShow.clone().text()).toBe(200);
   const rows = Array.from({ length: LICENCES }, (_, i) =>
     row(`6${String(i).padStart(11, '0')}`, { birth: `19${40 + (i % 30)}-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`, valid_until: '2034-01-01' }),
   );
@@ -79,7 +84,7 @@ beforeAll(async () => {
   for (const l of values.licences) before.ids.set(l.file_number, old.decrypt(l.id_cipher));
   for (const r of values.rejected) before.rejected.set(`${r.import_id}/${r.line}`, old.decrypt(r.cells_cipher));
   for (const e of values.exams) before.medical.set(e.id, old.decrypt(e.medical));
-  expect(before.ids.size).toBe(LICENCES + 2);
+  expect(before.ids.size).toBe(LICENCES + 3);
   expect(before.rejected.size).toBe(25);
   expect(before.medical.size).toBe(2);
 }, 60_000);
@@ -143,14 +148,15 @@ describe('npm run cli -- rotate-key', () => {
     expect(await resumed.exited, resumed.stderr).toBe(0);
     const lines = resumed.stdout.trim().split('\n');
     expect(lines[0]).toBe(`rotate-key: licences.id_cipher: resuming after ${licences.rows_done} rows`);
-    expect(lines).toContain(`rotate-key: licences.id_cipher: ${LICENCES + 2} of ${LICENCES + 2} rows`);
+    expect(lines).toContain(`rotate-key: licences.id_cipher: ${LICENCES + 3} of ${LICENCES + 3} rows`);
     expect(lines).toContain('rotate-key: import_rejected_rows.cells_cipher: 25 of 25 rows');
     expect(lines).toContain('rotate-key: exams.medical: 2 of 2 rows');
     // the driver's 委托书 of each exam (test/helpers/exams.ts): its signer and its photo
     expect(lines).toContain('rotate-key: authorisations.signer_name: 2 of 2 rows');
     expect(lines).toContain('rotate-key: authorisations.photo: 2 of 2 rows');
+    expect(lines).toContain('rotate-key: visits.no_show_note: 1 of 1 rows');
     expect(lines.at(-1)).toBe(
-      `rotate-key: done: ${LICENCES + 2 - licences.rows_done + 27 + 4} values re-sealed; the database now records DATA_KEY; remove DATA_KEY_PREVIOUS and restart the server`,
+      `rotate-key: done: ${LICENCES + 3 - licences.rows_done + 27 + 4 + 1} values re-sealed; the database now records DATA_KEY; remove DATA_KEY_PREVIOUS and restart the server`,
     );
   }, 60_000);
 
@@ -167,6 +173,7 @@ describe('npm run cli -- rotate-key', () => {
     }
     for (const r of after.rejected) expect(fresh.decrypt(r.cells_cipher)).toBe(before.rejected.get(`${r.import_id}/${r.line}`));
     for (const e of after.exams) expect(fresh.decrypt(e.medical)).toBe(before.medical.get(e.id));
+    expect(after.notes.map((n) => fresh.decrypt(n.no_show_note!))).toEqual(['邻居说去女儿家了']);
     expect(() => createCipher(OLD).decrypt(after.licences[0]!.id_cipher)).toThrow();
 
     // A look-up by ID number: the keyed hash under the new key finds the licence.

@@ -135,7 +135,18 @@ describe('a stop', () => {
     expect(done).toContain('这位驾驶人已退回排班池');
     expect(await statusOf(2)).toBe('no_show');
     const audit = await t.deps.db.selectFrom('audit_log').select('details').where('subject', '=', day.visits[2]!).where('action', '=', 'visit.change').execute();
-    expect(audit.map((a) => JSON.parse(a.details ?? '{}'))).toContainEqual({ noShow: true, reason: 'nobody_home', note: '敲门无人应' });
+    // The note is kept on the visit, sealed; the audit entry says only that there is one.
+    expect(audit.map((a) => JSON.parse(a.details ?? '{}'))).toContainEqual({ noShow: true, reason: 'nobody_home', note: true });
+    expect(audit.map((a) => a.details).join('')).not.toContain('敲门');
+    const visit = await t.deps.db.selectFrom('visits').select(['no_show_reason', 'no_show_note']).where('id', '=', day.visits[2]!).executeTakeFirstOrThrow();
+    expect(visit.no_show_reason).toBe('nobody_home');
+    expect(visit.no_show_note).not.toContain('敲门');
+    expect(t.deps.cipher.decrypt(visit.no_show_note!)).toBe('敲门无人应');
+    // The office reads both on its no-show list (the API and the follow-ups page).
+    const list = (await (await t.request('/api/no-shows?from=2026-01-01', { as: 'dispatcher' })).json()) as { items: { visitId: string; reason: string; note: string }[] };
+    expect(list.items.find((n) => n.visitId === day.visits[2])).toMatchObject({ reason: 'nobody_home', note: '敲门无人应' });
+    const admin = await signIn(t, 'admin');
+    expect(await admin.page('/console/follow-ups')).toContain('家中无人：敲门无人应');
   });
 
   it('does nothing without the CSRF token, and refuses another crew’s stop', async () => {

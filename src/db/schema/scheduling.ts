@@ -75,6 +75,9 @@ export interface VisitsTable {
   closed_at: Generated<string | null>;
   closed_reason: Generated<string | null>;
   closed_by: Generated<string | null>;
+  /** A no-show's reason (NO_SHOW_REASONS) and note, sealed with DATA_KEY (db/migrations/0013). */
+  no_show_reason: Generated<string | null>;
+  no_show_note: Generated<string | null>;
 }
 export type VisitRow = Selectable<VisitsTable>;
 

@@ -10,6 +10,7 @@ import { followUpPage, resolveFollowUp, type FollowUpView } from '../../exams/vi
 import type { AppEnv } from '../../http/env.ts';
 import { localizeError } from '../../i18n/localize.ts';
 import { listNoShows, noShowPeriod, type NoShowView } from '../../scheduling/no-shows.ts';
+import { NO_SHOW_WORDS } from '../crew/words.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
 import { DataTable, type Column } from '../components/table.tsx';
 import { Badge, CsrfField, DateText, TimeText, type Crumb } from '../components/ui.tsx';
@@ -78,6 +79,7 @@ const noShowColumns: Column<NoShowView>[] = [
   { header: '驾驶人', cell: (n) => <a href={`/console/drivers/${n.fileNumber}`}>{n.name}</a> },
   { header: '社区', cell: (n) => n.community ?? '—' },
   { header: '上门人员', cell: (n) => `${n.crew.postal}、${n.crew.examiner}` },
+  { header: '原因', cell: (n) => (n.reason ? NO_SHOW_WORDS[n.reason] : '—') + (n.note ? `：${n.note}` : '') },
   { header: '现在', cell: (n) => (n.nextVisitOn ? <>已重新安排 <DateText date={n.nextVisitOn} /></> : <Badge tone="warn">待重新排班</Badge>) },
 ];
 
@@ -88,7 +90,7 @@ async function followUpsPage(c: Context<AppEnv>) {
   const status = query.status === 'resolved' || query.status === 'all' ? query.status : 'open';
   const [list, noShows] = await Promise.all([
     followUpPage(deps, { status, limit: 50, cursor: query.cursor }),
-    listNoShows(deps.db, { ...noShowPeriod(deps, {}), limit: 100 }),
+    listNoShows(deps, { ...noShowPeriod(deps, {}), limit: 100 }),
   ]);
   const tab = (value: string, label: string) => (
     <a href={value === 'open' ? PATH : `${PATH}?status=${value}`} aria-current={status === value ? 'page' : undefined}>

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { CompiledQuery } from 'kysely';
 import { sql } from 'kysely';
@@ -8,6 +8,7 @@ import { AppError, validationError, type FieldIssue } from '../errors.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { createRouter } from '../http/router.ts';
 import { addDays } from '../shared/civil-date.ts';
+import { sameSignature, twilioSignature } from './twilio-signature.ts';
 import { instantAt, todayIn } from '../shared/time.ts';
 import { planAnswer } from './answers.ts';
 import { normaliseNumber } from './phone.ts';
@@ -67,7 +68,7 @@ async function readSignedForm(c: Context<AppEnv>): Promise<SignedForm> {
   const signature = c.req.header('x-twilio-signature');
   const fields = c.req.header('content-type')?.startsWith('application/x-www-form-urlencoded') ? formFields(await c.req.text()) : new Map<string, string[]>();
   const url = deps.config.PUBLIC_BASE_URL + c.req.path + new URL(c.req.url).search;
-  if (!signature || !signatureMatches(deps.twilioAuthToken, signature, url, signedParams(fields))) {
+  if (!signature || !(await signatureMatches(deps.twilioAuthToken, signature, url, signedParams(fields)))) {
     throw AppError.keyed('forbidden', { key: 'twilio_signature' });
   }
   return { fields, signature: signatureDigest(url, signature) };
@@ -94,14 +95,14 @@ function signedParams(fields: Map<string, string[]>): Record<string, string | st
 }
 
 /**
- * `twilio.validateRequest`, first trying the URL exactly as we rebuilt it: it is always one of
- * the forms the SDK tries first (without and with the port), so a genuine request costs one
- * HMAC and no URL parsing. Anything else gets the SDK's full check, with the same answer.
+ * `twilio.validateRequest`, first trying the URL exactly as we rebuilt it, through WebCrypto
+ * (src/outreach/twilio-signature.ts, as the Worker will): it is always one of the forms the SDK
+ * tries first (without and with the port), so a genuine request costs one HMAC and no URL
+ * parsing. Anything else gets the SDK's full check (other spellings of the URL), with the same
+ * answer.
  */
-function signatureMatches(authToken: string, signature: string, url: string, params: Record<string, string | string[]>): boolean {
-  const expected = Buffer.from(twilio.getExpectedTwilioSignature(authToken, url, params));
-  const given = Buffer.from(signature);
-  if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+async function signatureMatches(authToken: string, signature: string, url: string, params: Record<string, string | string[]>): Promise<boolean> {
+  if (sameSignature(signature, await twilioSignature(authToken, url, params))) return true;
   return twilio.validateRequest(authToken, signature, url, params);
 }
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
-import twilio from 'twilio';
 import { AppError } from '../errors.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { normaliseNumber } from './phone.ts';
 import { webhookAccountSid, webhookUrl } from './webhooks.ts';
+import { twilioSignature } from './twilio-signature.ts';
 
 /**
  * The driver's side, played locally (issue 3: `npm run cli -- simulate-reply`): a reply SMS or a
@@ -18,8 +18,8 @@ export interface SimulatedAnswer {
   conversationStatus: string | null;
 }
 
-export function signedForm(deps: Pick<AppDeps, 'config' | 'twilioAuthToken'>, path: string, params: Record<string, string>): RequestInit {
-  const signature = twilio.getExpectedTwilioSignature(deps.twilioAuthToken, webhookUrl(deps, '') + path, params);
+export async function signedForm(deps: Pick<AppDeps, 'config' | 'twilioAuthToken'>, path: string, params: Record<string, string>): Promise<RequestInit> {
+  const signature = await twilioSignature(deps.twilioAuthToken, webhookUrl(deps, '') + path, params);
   return {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
@@ -76,7 +76,7 @@ export async function simulateReply(
     path = '/twilio/sms';
     params = { AccountSid: webhookAccountSid(deps.config), MessageSid: sid('SM'), From: phone, To: deps.config.TWILIO_FROM_NUMBER ?? '+10000000000', Body: input.text ?? '' };
   }
-  const res = await app.request(path, signedForm(deps, path, params));
+  const res = await app.request(path, await signedForm(deps, path, params));
   const xml = await res.text();
   const message = /<Message>([\s\S]*?)<\/Message>/.exec(xml)?.[1] ?? null;
   return { status: res.status, reply: input.digits !== undefined ? xml : unescapeXml(message), conversationStatus: (await conversation())?.status ?? null };

@@ -1,4 +1,4 @@
-import twilio from 'twilio';
+import type twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { ProviderError, type OutboundCall, type OutboundSms, type ProviderReceipt, type SentQuery, type Telephony } from '../ports.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -25,28 +25,34 @@ const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
 export function createTwilioTelephony(settings: TwilioSettings, logger: Logger): Telephony {
   const sender = smsSender(settings);
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const httpClient = new RedirectingRequestClient(timeoutMs, settings.apiBaseUrl);
-  // With an httpClient given, the SDK ignores its own timeout and autoRetry options: both are set
-  // on RedirectingRequestClient.
-  const client = twilio(settings.accountSid, settings.authToken, { httpClient });
+  // The SDK is loaded with the first request, not at start: it is CommonJS of some weight (about
+  // 0.1 s of every CLI start), and a deployment without Twilio never needs it.
+  let loaded: Promise<TwilioClient> | undefined;
+  const client = () =>
+    (loaded ??= import('twilio').then(({ default: sdk }) => {
+      // With an httpClient given, the SDK ignores its own timeout and autoRetry options: both are
+      // set on the redirecting client.
+      const httpClient = redirectingRequestClient(sdk, timeoutMs, settings.apiBaseUrl);
+      return sdk(settings.accountSid, settings.authToken, { httpClient });
+    }));
 
   return {
     provider: 'twilio',
     requestTimeoutMs: timeoutMs,
     async sendSms(sms: OutboundSms): Promise<ProviderReceipt> {
       const callback = sms.statusCallback === undefined ? {} : { statusCallback: sms.statusCallback };
-      const create = () => client.messages.create({ to: sms.to, body: sms.body, ...sender, ...callback });
+      const create = async () => (await client()).messages.create({ to: sms.to, body: sms.body, ...sender, ...callback });
       return send(logger, 'sms', sms.to, create);
     },
     async placeCall(call: OutboundCall): Promise<ProviderReceipt> {
       if (!settings.from) throw new ProviderError('Twilio calls need a from number', false, 'config');
       const from = settings.from;
-      const create = () => client.calls.create({ to: call.to, from, url: call.twimlUrl, method: 'POST', ...callbackParams(call) });
+      const create = async () => (await client()).calls.create({ to: call.to, from, url: call.twimlUrl, method: 'POST', ...callbackParams(call) });
       return send(logger, 'call', call.to, create);
     },
     async findSent(query: SentQuery): Promise<ProviderReceipt[]> {
       try {
-        const found = query.channel === 'sms' ? await sentMessages(client, query) : await placedCalls(client, query);
+        const found = query.channel === 'sms' ? await sentMessages(await client(), query) : await placedCalls(await client(), query);
         logger.info('twilio lookup', { kind: query.channel, to: maskPhone(query.to), found: found.length });
         return found;
       } catch (error) {
@@ -58,6 +64,8 @@ export function createTwilioTelephony(settings: TwilioSettings, logger: Logger):
   };
 }
 
+type TwilioClient = ReturnType<typeof twilio>;
+
 type Created = { sid: string; status: string; direction: string; dateCreated: Date };
 
 /**
@@ -65,13 +73,13 @@ type Created = { sid: string; status: string; direction: string; dateCreated: Da
  * message still queued has no `date_sent` yet, so the creation time and the exact text are
  * matched here, over the newest messages to that number.
  */
-async function sentMessages(client: ReturnType<typeof twilio>, query: SentQuery): Promise<ProviderReceipt[]> {
+async function sentMessages(client: TwilioClient, query: SentQuery): Promise<ProviderReceipt[]> {
   const messages = await client.messages.list({ to: query.to, limit: LOOKUP_LIMIT, pageSize: LOOKUP_LIMIT });
   return ours(messages.filter((m) => m.body === query.body), query.since);
 }
 
 /** Calls filtered by `To`; `StartTime` too is empty while a call is queued. */
-async function placedCalls(client: ReturnType<typeof twilio>, query: SentQuery): Promise<ProviderReceipt[]> {
+async function placedCalls(client: TwilioClient, query: SentQuery): Promise<ProviderReceipt[]> {
   return ours(await client.calls.list({ to: query.to, limit: LOOKUP_LIMIT, pageSize: LOOKUP_LIMIT }), query.since);
 }
 
@@ -99,20 +107,16 @@ export function redirectTwilioUri(uri: string, apiBaseUrl: string): string {
  * The SDK builds absolute https://*.twilio.com URIs (edge and region folded into the host) and
  * hands them to its http client; redirecting here catches every product domain at once.
  */
-class RedirectingRequestClient extends twilio.RequestClient {
-  readonly #apiBaseUrl: string | undefined;
-
-  constructor(timeoutMs: number, apiBaseUrl: string | undefined) {
-    // autoRetry off (the SDK's default too): it would resend a POST after a 429 behind our back,
-    // and a step must never go out twice. `timeout` covers both the socket and the whole request.
-    super({ timeout: timeoutMs, autoRetry: false });
-    this.#apiBaseUrl = apiBaseUrl;
+function redirectingRequestClient(sdk: typeof twilio, timeoutMs: number, apiBaseUrl: string | undefined): RequestClient {
+  class RedirectingRequestClient extends sdk.RequestClient {
+    override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+      if (!apiBaseUrl) return super.request(opts);
+      return super.request({ ...opts, uri: redirectTwilioUri(opts.uri, apiBaseUrl) });
+    }
   }
-
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    if (!this.#apiBaseUrl) return super.request(opts);
-    return super.request({ ...opts, uri: redirectTwilioUri(opts.uri, this.#apiBaseUrl) });
-  }
+  // autoRetry off (the SDK's default too): it would resend a POST after a 429 behind our back,
+  // and a step must never go out twice. `timeout` covers both the socket and the whole request.
+  return new RedirectingRequestClient({ timeout: timeoutMs, autoRetry: false });
 }
 
 async function send(

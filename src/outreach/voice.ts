@@ -1,19 +1,22 @@
-import twilio from 'twilio';
+import { element, twiml, type TwimlElement } from './twiml.ts';
 import { VOICE_GOODBYE, VOICE_NO_INPUT, voiceAck } from './templates.ts';
 
 /**
- * TwiML for the automated call (issue 3), built with the SDK so that nothing we put in it (a
- * surname, a date) can inject markup. Mandarin, spoken slowly; 9 repeats.
+ * TwiML for the automated call (issue 3), built by src/outreach/twiml.ts, which escapes what we
+ * put in (a surname, a date). Mandarin, spoken slowly; 9 repeats.
  */
 const VOICE = { language: 'cmn-CN', voice: 'Polly.Zhiyu' } as const;
 
 /** How many times the script is played in one call, repeats and missed keys included. */
 export const MAX_PLAYS = 4;
 
-function say(node: { say(attributes: typeof VOICE, message: string): { prosody(attributes: { rate: string }, words: string): unknown } }, text: string) {
-  // The SSML prosody slows the voice down for elderly listeners.
-  node.say(VOICE, '').prosody({ rate: 'slow' }, text);
+/** A sentence, spoken slowly for elderly listeners (SSML prosody). */
+function say(words: string): TwimlElement {
+  return element('Say', VOICE, element('prosody', { rate: 'slow' }, words));
 }
+
+const redirect = (url: string) => element('Redirect', { method: 'POST' }, url);
+const hangup = () => element('Hangup');
 
 export interface ScriptUrls {
   /** Where the keypress goes (<Gather action>). */
@@ -24,43 +27,23 @@ export interface ScriptUrls {
 
 /** The script inside a one-key <Gather>; no key: a short prompt and the next play, up to MAX_PLAYS. */
 export function scriptTwiml(script: readonly string[], play: number, urls: ScriptUrls): string {
-  const response = new twilio.twiml.VoiceResponse();
-  const gather = response.gather({ input: ['dtmf'], numDigits: 1, timeout: 8, action: urls.gather, method: 'POST', actionOnEmptyResult: false });
-  for (const sentence of script) say(gather, sentence);
-  if (play + 1 < MAX_PLAYS) {
-    say(response, VOICE_NO_INPUT);
-    response.redirect({ method: 'POST' }, urls.again);
-  } else {
-    say(response, VOICE_GOODBYE);
-    response.hangup();
-  }
-  return response.toString();
+  const gather = element('Gather', { input: 'dtmf', numDigits: 1, timeout: 8, action: urls.gather, method: 'POST', actionOnEmptyResult: false }, ...script.map(say));
+  if (play + 1 < MAX_PLAYS) return twiml(gather, say(VOICE_NO_INPUT), redirect(urls.again));
+  return twiml(gather, say(VOICE_GOODBYE), hangup());
 }
 
 export function ackTwiml(kind: 'confirm' | 'decline' | 'reschedule'): string {
-  const response = new twilio.twiml.VoiceResponse();
-  say(response, voiceAck(kind));
-  say(response, VOICE_GOODBYE);
-  response.hangup();
-  return response.toString();
+  return twiml(say(voiceAck(kind)), say(VOICE_GOODBYE), hangup());
 }
 
 export function redirectTwiml(url: string, prompt: string | null): string {
-  const response = new twilio.twiml.VoiceResponse();
-  if (prompt) say(response, prompt);
-  response.redirect({ method: 'POST' }, url);
-  return response.toString();
+  return twiml(...(prompt ? [say(prompt)] : []), redirect(url));
 }
 
 export function goodbyeTwiml(): string {
-  const response = new twilio.twiml.VoiceResponse();
-  say(response, VOICE_GOODBYE);
-  response.hangup();
-  return response.toString();
+  return twiml(say(VOICE_GOODBYE), hangup());
 }
 
 export function messagingTwiml(reply: string | null): string {
-  const response = new twilio.twiml.MessagingResponse();
-  if (reply) response.message(reply);
-  return response.toString();
+  return twiml(...(reply ? [element('Message', {}, reply)] : []));
 }

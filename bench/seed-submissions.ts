@@ -1,5 +1,6 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import { bulkInsert } from '../src/db/bulk.ts';
+import { SQLITE_LIMITS } from '../src/db/limits.ts';
 import type { DB } from '../src/db/schema/index.ts';
 import { uuidv7, type Atomic } from '../src/ports.ts';
 import { buildPayload } from '../src/submissions/payload.ts';
@@ -58,19 +59,20 @@ export async function seedSubmissions(database: { db: Kysely<DB>; atomic: Atomic
   const examinerId = id();
   const shiftId = id();
   const queries: CompiledQuery[] = [
-    ...bulkInsert('imports', ['id', 'staff_id', 'source', 'filename', 'status', 'started_at', 'finished_at', 'total_rows', 'inserted'], [
+    ...bulkInsert(SQLITE_LIMITS, 'imports', ['id', 'staff_id', 'source', 'filename', 'status', 'started_at', 'finished_at', 'total_rows', 'inserted'], [
       [importId, null, 'cli', 'synthetic-seed.csv', 'completed', at, at, count, count],
     ]),
-    ...bulkInsert('screening_runs', ['id', 'staff_id', 'trigger', 'as_of', 'lead_days', 'renewal_min_age', 'status', 'started_at', 'finished_at', 'licences_screened'], [
+    ...bulkInsert(SQLITE_LIMITS, 'screening_runs', ['id', 'staff_id', 'trigger', 'as_of', 'lead_days', 'renewal_min_age', 'status', 'started_at', 'finished_at', 'licences_screened'], [
       [runId, null, 'cli', today, 60, 60, 'completed', at, at, count],
     ]),
     // The token hash only has to be unique: nobody signs in with this account.
-    ...bulkInsert('staff', ['id', 'name', 'role', 'token_hash', 'active', 'created_at'], [[adminId, '测试管理员', 'admin', `seed-${adminId}`, 1, at]]),
-    ...bulkInsert('field_staff', ['id', 'kind', 'name', 'phone', 'organisation', 'staff_id', 'active', 'created_at', 'updated_at'], [
+    ...bulkInsert(SQLITE_LIMITS, 'staff', ['id', 'name', 'role', 'token_hash', 'active', 'created_at'], [[adminId, '测试管理员', 'admin', `seed-${adminId}`, 1, at]]),
+    ...bulkInsert(SQLITE_LIMITS, 'field_staff', ['id', 'kind', 'name', 'phone', 'organisation', 'staff_id', 'active', 'created_at', 'updated_at'], [
       [postalId, 'postal', '测试投递员', '+8613900000001', '测试邮政', null, 1, at, at],
       [examinerId, 'examiner', '测试体检医生', '+8613900000002', INSTITUTION, null, 1, at, at],
     ]),
     ...bulkInsert(
+      SQLITE_LIMITS,
       'shifts',
       ['id', 'date', 'starts_at', 'ends_at', 'postal_id', 'examiner_id', 'start_label', 'start_lat', 'start_lng', 'end_label', 'end_lat', 'end_lng', 'capacity', 'status', 'created_by', 'created_at', 'updated_at'],
       [[shiftId, today, '08:00', '17:30', postalId, examinerId, '测试邮局', 36.45, 115.98, '测试邮局', 36.45, 115.98, 40, 'open', adminId, at, at]],
@@ -134,27 +136,32 @@ export async function seedSubmissions(database: { db: Kysely<DB>; atomic: Atomic
 
   queries.push(
     ...bulkInsert(
+      SQLITE_LIMITS,
       'licences',
       ['file_number', 'id_cipher', 'id_hash', 'id_masked', 'birth_date', 'sex', 'name', 'phone', 'phone_kind', 'address', 'community', 'classes', 'first_issued_on', 'valid_until', 'extension_until', 'last_cert_submitted_on', 'status', 'lat', 'lng', 'import_id', 'created_at', 'updated_at'],
       licences,
     ),
     ...bulkInsert(
+      SQLITE_LIMITS,
       'cases',
       ['id', 'file_number', 'category', 'trigger_on', 'opens_on', 'due_on', 'lapses_on', 'overdue', 'target_classes', 'needs_cognitive_test', 'reason', 'status', 'first_run_id', 'created_at', 'updated_at', 'closed_at'],
       cases,
     ),
     ...bulkInsert(
+      SQLITE_LIMITS,
       'visits',
       ['id', 'file_number', 'conversation_id', 'shift_id', 'date', 'status', 'seq', 'starts_at', 'service_minutes', 'window_start', 'window_end', 'stop_key', 'stop_label', 'lat', 'lng', 'cases', 'needs_cognitive_test', 'created_at', 'updated_at', 'booked_at', 'confirmed_at', 'closed_at', 'closed_reason', 'closed_by'],
       visits,
     ),
     ...bulkInsert(
+      SQLITE_LIMITS,
       'exams',
       ['id', 'visit_id', 'file_number', 'examiner_id', 'recorded_by', 'started_at', 'ended_at', 'pass', 'classes', 'medical', 'certificate_number', 'institution', 'issued_on', 'valid_until', 'created_at'],
       exams,
     ),
-    ...bulkInsert('exam_cases', ['exam_id', 'case_id', 'outcome', 'reason', 'hint'], links),
+    ...bulkInsert(SQLITE_LIMITS, 'exam_cases', ['exam_id', 'case_id', 'outcome', 'reason', 'hint'], links),
     ...bulkInsert(
+      SQLITE_LIMITS,
       'submissions',
       ['id', 'case_id', 'exam_id', 'file_number', 'business', 'payload', 'idempotency_key', 'not_before', 'status', 'attempts', 'next_attempt_at', 'exam_started_at', 'created_at', 'updated_at'],
       submissions,

@@ -1,4 +1,5 @@
 import { CompiledQuery } from 'kysely';
+import { rowsPerStatement, type SqlLimits } from './limits.ts';
 
 /**
  * Multi-row INSERTs for bulk paths (imports, screening runs). Kysely builds a node per value,
@@ -8,11 +9,6 @@ import { CompiledQuery } from 'kysely';
  * bound parameters were faster than JSON and need no escaping.)
  */
 const sqlCache = new Map<string, string>();
-
-/** Rows per statement: SQLite allows 32,766 bound values (D1 fewer: a later issue). */
-function rowsPerStatement(columnCount: number): number {
-  return Math.max(1, Math.floor(16000 / columnCount));
-}
 
 function insertSql(table: string, columns: readonly string[], rows: number, suffix: string): string {
   const key = `${table}|${columns.join(',')}|${rows}|${suffix}`;
@@ -27,15 +23,16 @@ function insertSql(table: string, columns: readonly string[], rows: number, suff
 
 /**
  * INSERT statements for `rows` (each an array of values in `columns` order), split to fit the
- * bound-value limit. `suffix` is appended to each (e.g. an ON CONFLICT clause).
+ * database's bound-value limit. `suffix` is appended to each (e.g. an ON CONFLICT clause).
  */
 export function bulkInsert(
+  limits: SqlLimits,
   table: string,
   columns: readonly string[],
   rows: readonly (readonly unknown[])[],
   suffix = '',
 ): CompiledQuery[] {
-  const size = rowsPerStatement(columns.length);
+  const size = rowsPerStatement(limits, columns.length);
   const queries: CompiledQuery[] = [];
   for (let start = 0; start < rows.length; start += size) {
     const chunk = rows.slice(start, start + size);

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Kysely } from 'kysely';
 import sqlite3 from 'sqlite3';
 import { kyselyAtomic } from './atomic.ts';
+import { SQLITE_LIMITS, type SqlLimits } from './limits.ts';
 import { migrate } from './migrate.ts';
 import type { DB } from './schema/index.ts';
 import { Sqlite3Dialect } from './sqlite3-dialect.ts';
@@ -11,6 +12,7 @@ import type { Atomic } from '../ports.ts';
 export interface NodeDatabase {
   db: Kysely<DB>;
   atomic: Atomic;
+  sqlLimits: SqlLimits;
   close(): Promise<void>;
 }
 
@@ -47,5 +49,5 @@ export async function openNodeDatabase(path: string, options: { busyTimeoutMs?: 
   );
   await migrate(raw);
   const db = new Kysely<DB>({ dialect: new Sqlite3Dialect({ database: raw }) });
-  return { db, atomic: kyselyAtomic(db), close: () => db.destroy() };
+  return { db, atomic: kyselyAtomic(db), sqlLimits: SQLITE_LIMITS, close: () => db.destroy() };
 }

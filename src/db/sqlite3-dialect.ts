@@ -1,9 +1,6 @@
 import sqlite3 from 'sqlite3';
 import {
   CompiledQuery,
-  DeleteQueryNode,
-  InsertQueryNode,
-  SelectQueryNode,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -16,8 +13,8 @@ import {
   type Kysely,
   type QueryCompiler,
   type QueryResult,
-  type RootOperationNode,
 } from 'kysely';
+import { returnsRows, toSqliteValue } from './sqlite-values.ts';
 
 /**
  * A Kysely dialect for the `sqlite3` package (DESIGN.md "sqlite3 driver"). Kysely's own SQLite
@@ -100,16 +97,6 @@ class Sqlite3Driver implements Driver {
   }
 }
 
-/** Whether a query hands back rows: decided from the query node, not by guessing from the SQL. */
-export function returnsRows(query: RootOperationNode, sql: string): boolean {
-  if (SelectQueryNode.is(query)) return true;
-  if (InsertQueryNode.is(query) || UpdateQueryNode.is(query) || DeleteQueryNode.is(query)) {
-    return query.returning !== undefined;
-  }
-  // Raw SQL: only the text is left to go by.
-  return /^\s*(select|with|pragma|values|explain)\b/i.test(sql) || /\breturning\b/i.test(sql);
-}
-
 class Sqlite3Connection implements DatabaseConnection {
   readonly #db: sqlite3.Database;
   readonly #cacheSize: number;
@@ -186,13 +173,6 @@ class Sqlite3Connection implements DatabaseConnection {
     }
     return statement;
   }
-}
-
-/** sqlite3 binds Date objects as numbers and booleans as 1/0 - we store ISO strings (DESIGN.md). */
-function toSqliteValue(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value;
 }
 
 class Mutex {

@@ -34,6 +34,7 @@ export async function composeNode(config: Config, logger: Logger = createLogger(
     twilioAuthToken: webhookAuthToken(config),
     db: database.db,
     atomic: database.atomic,
+    sqlLimits: database.sqlLimits,
     clock: systemClock,
     ids: randomIds,
     // Reads values of either key during a rotation; seals (and the import's parser seals) with DATA_KEY only.

@@ -7,12 +7,11 @@ import { startDailyScreening } from '../screening/daily.ts';
 import { createLogger } from '../shared/logger.ts';
 import { localeFromEnv } from '../i18n/locale.ts';
 import { render } from '../i18n/messages.ts';
+import { sharedSenders } from './background.ts';
 import { composeNode } from './compose-node.ts';
 import { installProcessGuard, operatorMessage, StartupError } from './process-guard.ts';
 import { startOutreachLoop } from '../outreach/loop.ts';
-import { runDueVisitNotices } from '../scheduling/notices.ts';
 import { gatewayFromConfig } from '../submissions/compose.ts';
-import { runDueCompletionNotices } from '../submissions/notices.ts';
 import { startSubmissionWorker, workerSettings } from '../submissions/worker.ts';
 
 /**
@@ -33,7 +32,7 @@ async function main(): Promise<void> {
   server.on('error', (err) => logger.error('server error', { error: err.name, code: (err as NodeJS.ErrnoException).code }));
   const daily = startDailyScreening(deps);
   // Visit and completion SMS share the outreach loop's sending window and rate budget.
-  const outreach = startOutreachLoop(deps, [(budget) => runDueVisitNotices(deps, budget), (budget) => runDueCompletionNotices(deps, budget)]);
+  const outreach = startOutreachLoop(deps, sharedSenders(deps));
   const worker = config.SUBMISSION_WORKER === 'on' ? startSubmissionWorker(deps, gatewayFromConfig(config), workerSettings(config)) : null;
   const shutdown = () => {
     daily.stop();

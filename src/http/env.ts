@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
+import type { SqlLimits } from '../db/limits.ts';
 import type { DB } from '../db/schema/index.ts';
 import type { Atomic, Clock, Ids, Telephony } from '../ports.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -13,6 +14,8 @@ export interface AppDeps {
   config: Config;
   db: Kysely<DB>;
   atomic: Atomic;
+  /** What one statement may carry on this database (sqlite3's or D1's). */
+  sqlLimits: SqlLimits;
   clock: Clock;
   ids: Ids;
   cipher: PersonalDataCipher;

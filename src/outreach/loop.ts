@@ -37,6 +37,22 @@ export async function recoverWebhookEvents(deps: AppDeps): Promise<{ applied: nu
 export type SharedSender = (budget: number) => Promise<{ sent: number; failed: number }>;
 
 /**
+ * One pass of outreach within `budget` sends: the due steps, then the other senders with what is
+ * left, then the webhook recovery pass. The server's loop runs it every OUTREACH_TICK_SECONDS; the
+ * Worker's cron once a minute (src/entry/worker.ts).
+ */
+export async function outreachTick(deps: AppDeps, budget: number, others: readonly SharedSender[]): Promise<{ result: TickResult; used: number }> {
+  const result = await runDueSteps(deps, budget);
+  let used = result.sent + result.failed;
+  for (const send of others) {
+    const other = await send(Math.max(0, budget - used));
+    used += other.sent + other.failed;
+  }
+  await recoverWebhookEvents(deps);
+  return { result, used };
+}
+
+/**
  * The server's outreach loop: every OUTREACH_TICK_SECONDS, the due steps within the rate limit
  * (a token bucket of OUTREACH_RATE_PER_MINUTE), then the other senders with what is left of it,
  * then the webhook recovery pass.
@@ -52,13 +68,8 @@ export function startOutreachLoop(deps: AppDeps, others: readonly SharedSender[]
     const elapsed = (Date.now() - last) / 60_000;
     last = Date.now();
     tokens = Math.min(rate, tokens + elapsed * rate);
-    const result = await runDueSteps(deps, Math.floor(tokens));
-    tokens -= result.sent + result.failed;
-    for (const send of others) {
-      const other = await send(Math.floor(tokens));
-      tokens -= other.sent + other.failed;
-    }
-    await recoverWebhookEvents(deps);
+    const { result, used } = await outreachTick(deps, Math.floor(tokens), others);
+    tokens -= used;
     return result;
   };
   const schedule = () => {

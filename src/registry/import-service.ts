@@ -21,7 +21,7 @@ import {
 import type { SealedBatch } from './seal.ts';
 import type { RowError } from './validate.ts';
 
-export type ImportDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'logger' | 'config' | 'registryParser'>;
+export type ImportDeps = Pick<AppDeps, 'db' | 'atomic' | 'sqlLimits' | 'clock' | 'ids' | 'logger' | 'config' | 'registryParser'>;
 type TakeoverDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock'>;
 
 export interface ImportInput {
@@ -182,7 +182,7 @@ function describeFailure(err: unknown): { line: number | null; code: string; mes
 class BatchWriter {
   readonly #deps: ImportDeps;
   readonly #importId: string;
-  readonly #staged = new StatementBlocks();
+  readonly #staged: StatementBlocks;
   #rejected: SealedBatch['rejected'] = [];
   #pending: Promise<unknown> = Promise.resolve();
   #failure: unknown = null;
@@ -190,6 +190,7 @@ class BatchWriter {
   constructor(deps: ImportDeps, importId: string) {
     this.#deps = deps;
     this.#importId = importId;
+    this.#staged = new StatementBlocks(deps.sqlLimits);
   }
 
   async add(batch: SealedBatch): Promise<void> {
@@ -207,7 +208,7 @@ class BatchWriter {
   async #flush(end: boolean): Promise<void> {
     await this.#pending;
     if (this.#failure) throw this.#failure;
-    const queries = [...stageRows(this.#importId, this.#staged.take(end)), ...rejectRows(this.#importId, this.#rejected)];
+    const queries = [...stageRows(this.#importId, this.#staged.take(end)), ...rejectRows(this.#deps.sqlLimits, this.#importId, this.#rejected)];
     this.#rejected = [];
     if (queries.length === 0) return;
     this.#pending = this.#deps.atomic(queries).catch((err: unknown) => {

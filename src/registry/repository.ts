@@ -1,5 +1,6 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { bulkInsert } from '../db/bulk.ts';
+import { rowsPerStatement, type SqlLimits } from '../db/limits.ts';
 import type { DB } from '../db/schema/index.ts';
 import type { ImportRow, LicenceColumns, LicenceRow } from '../db/schema/registry.ts';
 import { deadBefore, failBatchIf, type LeaseTiming } from '../shared/lease.ts';
@@ -27,8 +28,6 @@ const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id
  */
 const PER_ROW = LICENCE_COLUMNS.length;
 const NULLABLE = new Set<string>(['community', 'valid_until', 'extension_until', 'last_cert_submitted_on', 'lat', 'lng']);
-/** Rows per staging statement: SQLite allows 32,766 bound values. */
-const STAGE_ROWS_PER_STATEMENT = Math.floor(16000 / PER_ROW);
 
 /**
  * The rows of one parsed batch in their stored form (the ID number encrypted - all of a batch's in
@@ -50,6 +49,11 @@ export function stagedRows(records: readonly LicenceRecord[], cipher: PersonalDa
 export class StatementBlocks {
   #parts: unknown[][] = [];
   #values = 0;
+  readonly #size: number;
+
+  constructor(limits: SqlLimits) {
+    this.#size = rowsPerStatement(limits, PER_ROW) * PER_ROW;
+  }
 
   add(values: unknown[]): void {
     if (values.length === 0) return;
@@ -59,7 +63,7 @@ export class StatementBlocks {
 
   /** The full blocks gathered so far, and with `end` the rest as a last, shorter block. */
   take(end: boolean): unknown[][] {
-    const size = STAGE_ROWS_PER_STATEMENT * PER_ROW;
+    const size = this.#size;
     const all = this.#parts.length === 1 ? this.#parts[0]! : ([] as unknown[]).concat(...this.#parts);
     const blocks: unknown[][] = [];
     let at = 0;
@@ -149,10 +153,12 @@ const STAGED_TUPLE = `(${LICENCE_COLUMNS.map((c) => (NULLABLE.has(c) ? "nullif(?
 
 /** Rejected rows with their errors; the row's line is the key, so each error is stored without it. */
 export function rejectRows(
+  limits: SqlLimits,
   importId: string,
   rows: ReadonlyArray<{ line: number; cellsCipher: string; errors: readonly RowError[] }>,
 ): CompiledQuery[] {
   return bulkInsert(
+    limits,
     'import_rejected_rows',
     ['import_id', 'line', 'cells_cipher', 'errors'],
     rows.map((r) => [importId, r.line, r.cellsCipher, JSON.stringify(r.errors.map(({ field, code, message, text }) => ({ field, code, message, text })))]),

@@ -12,6 +12,17 @@ export function nextDailyRun(now: Date, hhmm: string): Date {
   return at > now ? at : instantAt(addDays(today, 1), hhmm);
 }
 
+/** Whether today's time has come (SCREENING_DAILY_AT, Asia/Shanghai) with no completed run for today. */
+export async function dailyRunDue(deps: ScreeningDeps): Promise<boolean> {
+  const hhmm = deps.config.SCREENING_DAILY_AT;
+  if (hhmm === 'off') return false;
+  const now = deps.clock.now();
+  const today = todayIn(now);
+  if (instantAt(today, hhmm) > now) return false;
+  const done = await deps.db.selectFrom('screening_runs').select('id').where('as_of', '=', today).where('status', '=', 'completed').executeTakeFirst();
+  return !done;
+}
+
 /**
  * Runs the screening once a day at SCREENING_DAILY_AT (Asia/Shanghai), and once at start when
  * today's time has passed without a completed run for today (the server was down then).
@@ -53,15 +64,7 @@ export function startDailyScreening(deps: ScreeningDeps): { ready: Promise<void>
     timer = setTimeout(() => void run().finally(schedule), delay);
   };
   const ready = (async () => {
-    const now = deps.clock.now();
-    const today = todayIn(now);
-    const done = await deps.db
-      .selectFrom('screening_runs')
-      .select('id')
-      .where('as_of', '=', today)
-      .where('status', '=', 'completed')
-      .executeTakeFirst();
-    if (!done && instantAt(today, hhmm) <= now) await run();
+    if (await dailyRunDue(deps)) await run();
   })()
     .catch((err: unknown) => deps.logger.error('daily screening start-up check failed', { error: (err as Error).message }))
     .finally(schedule);

@@ -21,7 +21,7 @@ import {
 import { screenLicence } from './rules.ts';
 import type { ScreeningRunRow } from '../db/schema/screening.ts';
 
-export type ScreeningDeps = Pick<AppDeps, 'db' | 'atomic' | 'clock' | 'ids' | 'logger' | 'config'>;
+export type ScreeningDeps = Pick<AppDeps, 'db' | 'atomic' | 'sqlLimits' | 'clock' | 'ids' | 'logger' | 'config'>;
 
 export interface ScreeningRequest {
   asOf?: string | undefined;
@@ -106,11 +106,11 @@ async function screenAndPublish(
     toWrite.push(...changed);
     if (toWrite.length < WRITE_CASES) continue;
     await pending;
-    pending = handled(deps.atomic(stageCases(runId, toWrite, () => deps.ids.next())));
+    pending = handled(deps.atomic(stageCases(deps.sqlLimits, runId, toWrite, () => deps.ids.next())));
     toWrite = [];
   }
   await pending;
-  if (toWrite.length > 0) await deps.atomic(stageCases(runId, toWrite, () => deps.ids.next()));
+  if (toWrite.length > 0) await deps.atomic(stageCases(deps.sqlLimits, runId, toWrite, () => deps.ids.next()));
   heartbeat.check();
   const stale = [...open.values()];
   const publishing = performance.now();

@@ -12,6 +12,9 @@ import { createCipheriv } from 'node:crypto';
  *
  * Only the encryption side is batched: decryption stays with Node's own implementation.
  */
+// ECB has no IV: an empty one (Node takes null too, Workers' node:crypto only a buffer).
+const NO_IV = Buffer.alloc(0);
+
 export interface GcmSealed {
   /** The ciphertext bodies, one after the other (same length as the plaintexts). */
   body: Buffer;
@@ -76,7 +79,7 @@ export class GcmBatchEncryptor {
   }
 
   #ecb(input: Buffer): Buffer {
-    const aes = createCipheriv('aes-256-ecb', this.#key, null);
+    const aes = createCipheriv('aes-256-ecb', this.#key, NO_IV);
     aes.setAutoPadding(false);
     return aes.update(input);
   }

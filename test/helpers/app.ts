@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { AppDeps } from '../../src/http/env.ts';
@@ -48,6 +49,7 @@ export async function createTestApp(
     twilioAuthToken: TEST_TWILIO_TOKEN,
     db: database.db,
     atomic: database.atomic,
+    sqlLimits: database.sqlLimits,
     clock,
     ids: randomIds,
     cipher,
@@ -83,4 +85,19 @@ export function postCsv(t: TestApp, csv: string | Uint8Array, as: Role = 'admin'
 
 export function postJson(t: TestApp, path: string, body: unknown, as: Role = 'admin') {
   return t.request(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, as });
+}
+
+/**
+ * SQLite's integrity check of the test's database: 'ok', or what it found. D1 authorises only the
+ * quick form (every check but the comparison of each index with its table).
+ */
+export async function integrityCheck(db: AppDeps['db']): Promise<string> {
+  const check = async (pragma: 'integrity_check' | 'quick_check') =>
+    (await sql.raw<Record<string, string>>(`PRAGMA ${pragma}`).execute(db)).rows.map((r) => r[pragma]).join('\n');
+  try {
+    return await check('integrity_check');
+  } catch (err) {
+    if (!/SQLITE_AUTH/.test(String(err))) throw err;
+    return check('quick_check');
+  }
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generateRegistryRows } from '../../src/demo/demo-data.ts';
 import { toCsvLine } from '../../src/registry/csv-write.ts';
 import { importRegistry } from '../../src/registry/import-service.ts';
+import { D1_LIMITS, SQLITE_LIMITS } from '../../src/db/limits.ts';
 import { StatementBlocks, stagingTable, stagingTables } from '../../src/registry/repository.ts';
 import { maskIdNumber } from '../../src/shared/mask.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -14,7 +15,7 @@ const rows = (first: number, count: number) => Array.from({ length: count * PER_
 
 describe('StatementBlocks', () => {
   it('cuts rows arriving in parts into full statement blocks, in order, and keeps the rest', () => {
-    const blocks = new StatementBlocks();
+    const blocks = new StatementBlocks(SQLITE_LIMITS);
     blocks.add(rows(0, 500));
     blocks.add([]);
     blocks.add(rows(500, 500));
@@ -31,6 +32,12 @@ describe('StatementBlocks', () => {
     expect(last).toEqual([rows(3 * ROWS_PER_BLOCK, 3000 - 3 * ROWS_PER_BLOCK)]);
     expect(blocks.rows).toBe(0);
     expect(blocks.take(true)).toEqual([]);
+  });
+
+  it("cuts blocks to the database's bound-value limit: five rows of 19 values under D1's 100", () => {
+    const blocks = new StatementBlocks(D1_LIMITS);
+    blocks.add(rows(0, 12));
+    expect(blocks.take(true).map((b) => b.length)).toEqual([95, 95, 38]);
   });
 });
 

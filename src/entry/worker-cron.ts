@@ -1,0 +1,50 @@
+import type { AppDeps } from '../http/env.ts';
+import { outreachTick } from '../outreach/loop.ts';
+import type { GovGateway } from '../ports.ts';
+import { dailyRunDue } from '../screening/daily.ts';
+import { runScreening } from '../screening/run.ts';
+import { startSubmissionWorker, workerSettings } from '../submissions/worker.ts';
+import { sharedSenders } from './background.ts';
+
+export interface CronOutcome {
+  outreach: { sent: number } | { failed: string };
+  screening: 'not due' | { runId: string } | { failed: string };
+  submissions: 'off' | { claimed: number; accepted: number; retrying: number; dead: number } | { failed: string };
+}
+
+/**
+ * What the Node server's loops do, once, for a Cron Trigger (wrangler.toml: every minute): an
+ * outreach pass with a minute's sending budget; the daily screening when its time has come and
+ * today has no completed run (the same check as the server's start); then 12123 submissions from
+ * the same leased table, with the same lease, backoff and dead-letter rules, until nothing is due
+ * or `submissionsMs` has passed. Each part runs even when one before it failed; a run or a lease
+ * another invocation holds is left to it (the next minute looks again).
+ */
+export async function runCronTick(deps: AppDeps, gateway: GovGateway, options: { submissionsMs: number }): Promise<CronOutcome> {
+  const outreach = await attempt(deps, 'outreach', async () => ({ sent: (await outreachTick(deps, deps.config.OUTREACH_RATE_PER_MINUTE, sharedSenders(deps))).used }));
+  const screening = await attempt(deps, 'screening', async () =>
+    (await dailyRunDue(deps)) ? { runId: (await runScreening(deps, { staffId: null, trigger: 'schedule' })).id } : ('not due' as const),
+  );
+  const submissions = deps.config.SUBMISSION_WORKER === 'off' ? ('off' as const) : await attempt(deps, 'submissions', () => drainSubmissions(deps, gateway, options.submissionsMs));
+  return { outreach, screening, submissions };
+}
+
+async function drainSubmissions(deps: AppDeps, gateway: GovGateway, ms: number) {
+  const worker = startSubmissionWorker(deps, gateway, workerSettings(deps.config));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([worker.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+  await worker.stop();
+  const { claimed, accepted, retrying, dead } = worker.totals;
+  return { claimed, accepted, retrying, dead };
+}
+
+async function attempt<T>(deps: AppDeps, part: string, fn: () => Promise<T>): Promise<T | { failed: string }> {
+  try {
+    return await fn();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    deps.logger.error('cron part failed', { part, error: message });
+    return { failed: message };
+  }
+}

@@ -1,0 +1,73 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { createApp } from '../app.ts';
+import type { AppDeps, AppEnv } from '../http/env.ts';
+import { gatewayFromConfig } from '../submissions/compose.ts';
+import { composeWorker, type WorkerEnv } from './compose-worker.ts';
+import { runCronTick } from './worker-cron.ts';
+import { operatorMessage } from './process-guard.ts';
+
+/**
+ * The Cloudflare Worker (DESIGN.md "Two runtimes"): the same Hono app as `npm start`, over D1,
+ * with the server's background loops driven by a Cron Trigger. `npm run dev:worker` runs it on
+ * this machine (wrangler dev, local D1); README "On Cloudflare Workers" deploys it.
+ */
+
+interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** How long one cron invocation sends 12123 submissions (a Cron Trigger may run for 15 minutes). */
+const CRON_SUBMISSIONS_MS = 50_000;
+
+interface Isolate {
+  env: WorkerEnv;
+  deps: AppDeps;
+  app: OpenAPIHono<AppEnv>;
+  ready: Promise<void>;
+}
+
+let current: Isolate | { env: WorkerEnv; error: unknown } | undefined;
+
+/** The app and its deps, made once per isolate (bindings do not change within one). */
+function isolate(env: WorkerEnv): Isolate {
+  if (current?.env !== env) {
+    try {
+      const { deps, ready } = composeWorker(env);
+      current = { env, deps, app: createApp(deps), ready };
+    } catch (error) {
+      current = { env, error };
+    }
+  }
+  if ('error' in current) throw current.error;
+  return current;
+}
+
+/** A wrong setting or key: one line, in the log and the answer; nothing of the request is run. */
+function unavailable(err: unknown): Response {
+  const message = operatorMessage(err) ?? 'the service could not start';
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'worker cannot start', error: message }));
+  return Response.json({ error: { code: 'unavailable', message } }, { status: 503 });
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContextLike): Promise<Response> {
+    let app: Isolate;
+    try {
+      app = isolate(env);
+      await app.ready;
+    } catch (err) {
+      return unavailable(err);
+    }
+    return app.app.fetch(request, env, ctx as never);
+  },
+
+  async scheduled(_controller: unknown, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
+    const { deps, ready } = isolate(env);
+    await ready;
+    const tick = runCronTick(deps, gatewayFromConfig(deps.config), { submissionsMs: CRON_SUBMISSIONS_MS }).then((outcome) =>
+      deps.logger.info('cron tick', { ...outcome }),
+    );
+    ctx.waitUntil(tick);
+    await tick;
+  },
+};

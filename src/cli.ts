@@ -25,6 +25,7 @@ import { simulatedNumber, simulateReply, type SimulatedDriver } from './outreach
 import { CASE_CATEGORIES, type CaseCategory } from './screening/case.ts';
 import { maskPhone } from './shared/mask.ts';
 import { addStaff, listStaff } from './staff/repository.ts';
+import { staffAsSql } from './staff/d1-sql.ts';
 import { PasswordInputError, readNewPassword } from './staff/password-input.ts';
 import { resetPassword } from './staff/sign-in.ts';
 import { normalizeUsername } from './staff/usernames.ts';
@@ -45,10 +46,11 @@ const USAGE = `usage: npm run cli -- COMMAND [options]
   import FILE                           import a registry CSV (RULES.md §2)
   screen [--as-of DATE] [--lead-days N] [--renewal-min-age N]
                                         screen the registry (RULES.md §3-4)
-  staff add --name NAME --role ROLE [--username U --password]
+  staff add --name NAME --role ROLE [--username U --password] [--d1-sql FILE]
                                         create an account (${ROLES.join('|')}); prints its API token
                                         last. --password reads the password from the first line of
-                                        standard input (or asks twice on a terminal): U signs in
+                                        standard input (or asks twice on a terminal): U signs in.
+                                        --d1-sql: write it as SQL for a Worker's D1 database instead
   staff password --username U           set a new password (read as above); ends U's sessions
   staff list                            list accounts
   demo-data --count N --out FILE [--seed N] [--chinese-headers]
@@ -196,15 +198,24 @@ async function staffCommand(config: Config, args: string[], out: Out): Promise<v
   if (sub !== 'add') throw new UsageError({ key: 'cli_usage_staff_sub' });
   const { values } = parseArgs({
     args: rest,
-    options: { name: { type: 'string' }, role: { type: 'string' }, username: { type: 'string' }, password: { type: 'boolean' } },
+    options: { name: { type: 'string' }, role: { type: 'string' }, username: { type: 'string' }, password: { type: 'boolean' }, 'd1-sql': { type: 'string' } },
   });
   const name = values.name?.trim();
   if (!name || name.length > 50) throw new UsageError({ key: 'cli_usage_name' });
   if (!ROLES.includes(values.role as Role)) throw new UsageError({ key: 'cli_usage_role', params: { roles: ROLES.join(', ') } });
   if (values.password && !values.username) throw new UsageError({ key: 'cli_usage_password_username' });
   const secret = values.password ? await password() : undefined;
+  const input = { name, role: values.role as Role, createdBy: null, username: values.username, password: secret };
+  const file = values['d1-sql'];
+  if (file) {
+    const { staff, token, script } = await staffAsSql(config, input);
+    await writeFile(file, script, { mode: 0o600 });
+    out(render(locale, 'cli_staff_sql_written', { role: staff.role, id: staff.id, file }));
+    out(token);
+    return;
+  }
   await withDeps(config, async (deps) => {
-    const { staff, token } = await addStaff(deps, { name, role: values.role as Role, createdBy: null, username: values.username, password: secret });
+    const { staff, token } = await addStaff(deps, input);
     out(render(locale, 'cli_staff_created', { role: staff.role, id: staff.id }));
     out(token);
   });

@@ -381,6 +381,10 @@ export const MESSAGES = {
   cli_plan_shift: { 'zh-CN': '班次 {id}  {startsAt}-{endsAt}  {visits}/{capacity} 个预约', en: 'shift {id}  {startsAt}-{endsAt}  {visits}/{capacity} visits' },
   cli_plan_visit: { 'zh-CN': '  {seq}. {startsAt}（约定 {windowStart}-{windowEnd}）  {status}  {stop}', en: '  {seq}. {startsAt} (window {windowStart}-{windowEnd})  {status}  {stop}' },
   cli_staff_created: { 'zh-CN': '已创建 {role} 账户 {id}；下面的 API 令牌只显示这一次：', en: 'created {role} {id}; the API token below is shown only once:' },
+  cli_staff_sql_written: {
+    'zh-CN': '已把 {role} 账户 {id} 写入 {file}（在 Workers 的数据库执行：npx wrangler d1 execute senior-driver-checkup --remote --file {file}）；下面的 API 令牌只显示这一次：',
+    en: 'wrote {role} {id} to {file} (run it on the Worker\'s database: npx wrangler d1 execute senior-driver-checkup --remote --file {file}); the API token below is shown only once:',
+  },
   cli_staff_password_set: { 'zh-CN': '已为 {username} 设置新密码；已结束 {sessions} 个会话', en: 'set a new password for {username}; ended {sessions} sessions' },
   cli_usage: { 'zh-CN': '用法：npm run cli -- 命令 [选项]（命令和选项照下面的英文写；说明见 README “Command line”）', en: 'usage: npm run cli -- COMMAND [options]' },
   cli_usage_number: { 'zh-CN': '--{name} 应为 {min} 到 {max} 之间的整数', en: '--{name} must be a whole number from {min} to {max}' },

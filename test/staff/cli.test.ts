@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { openNodeDatabase } from '../../src/db/open-node.ts';
@@ -70,6 +71,41 @@ describe('cli staff with a password', () => {
     const unknown = cli(['staff', 'password', '--username', 'nobody'], 'second synthetic passphrase\n');
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/no account has this username/);
+  });
+
+  it('writes an account as SQL for a Worker (--d1-sql) without opening a database here, and it signs in once run', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'sdc-d1-sql-'));
+    try {
+      const file = join(elsewhere, 'admin.sql');
+      const res = spawnSync(process.execPath, [CLI, 'staff', 'add', '--name', '分局管理员', '--role', 'admin', '--username', 'd1admin', '--password', '--d1-sql', file], {
+        env: { ...env, DATA_DIR: join(elsewhere, 'data') },
+        input: 'worker synthetic passphrase\n',
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(res.status, res.stderr).toBe(0);
+      expect(res.stdout).toMatch(/^wrote admin \S+ to .*admin\.sql \(run it on the Worker's database: npx wrangler d1 execute senior-driver-checkup --remote --file /);
+      expect(res.stdout.trim().split('\n').at(-1)).toMatch(/^sdc_[\w-]{40,}$/);
+      expect(existsSync(join(elsewhere, 'data'))).toBe(false);
+      const script = readFileSync(file, 'utf8');
+      expect(script).not.toContain('worker synthetic passphrase');
+      expect(script).toMatch(/insert into "audit_log"/);
+      // Run where a Worker's database would: a migrated database that has never seen the account.
+      const target = join(elsewhere, 'd1.db');
+      await (await openNodeDatabase(target)).close();
+      const raw = new sqlite3.Database(target);
+      await new Promise<void>((resolve, reject) => raw.exec(script, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+      const database = await openNodeDatabase(target);
+      try {
+        const signedIn = await signIn({ ...database, config: loadConfig(env), clock: fixedClock(new Date().toISOString()), ids: randomIds }, { username: 'd1admin', password: 'worker synthetic passphrase' });
+        expect(signedIn).toMatchObject({ ok: true, session: { staff: { role: 'admin', username: 'd1admin' } } });
+      } finally {
+        await database.close();
+      }
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });
 

@@ -23,5 +23,5 @@ export default defineConfig(async () => ({
   resolve: {
     alias: [{ find: /^(.*\/)?temp-db\.ts$/, replacement: fileURLToPath(new URL('./test/helpers/temp-db-d1.ts', import.meta.url)) }],
   },
-  test: { name: 'workerd', include: [...WORKERS_SUITE, 'test/workers/**/*.test.ts'], testTimeout: 20_000 },
+  test: { name: 'workerd', include: [...WORKERS_SUITE, 'test/workers/**/*.test.ts'], globalSetup: ['test/workers/global-setup.ts'], testTimeout: 20_000 },
 }));

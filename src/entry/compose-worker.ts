@@ -39,7 +39,7 @@ export function composeWorker(env: WorkerEnv): { deps: AppDeps; ready: Promise<v
     logger,
     // No threads to hand parsing to: the request's own isolate parses (within Workers' CPU limit).
     registryParser: inThreadParser(createCipher(keys.current)),
-    telephony: telephonyFromConfig(config, logger, systemClock),
+    telephony: telephonyFromConfig(config, logger, systemClock, 'fetch'),
     twilioAuthToken: config.TWILIO_AUTH_TOKEN ?? developmentWebhookSecret(keys.current),
   };
   const ready = checkDataKey(deps, keys).then((note) => {

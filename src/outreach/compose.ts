@@ -12,7 +12,7 @@ import { runWebhook, webhookAccountSid } from './webhooks.ts';
  * Twilio when credentials are configured; otherwise the recording adapter, which stores and logs
  * what would be sent (the embedded default of `npm start`, issue 3).
  */
-export function telephonyFromConfig(config: Config, logger: Logger, clock: Clock): Telephony {
+export function telephonyFromConfig(config: Config, logger: Logger, clock: Clock, transport: 'node' | 'fetch' = 'node'): Telephony {
   if (!config.TWILIO_ACCOUNT_SID || !config.TWILIO_AUTH_TOKEN) return createRecordingTelephony(logger, clock, config.RECORDED_STATUS_STEP_MS);
   return createTwilioTelephony(
     {
@@ -22,6 +22,7 @@ export function telephonyFromConfig(config: Config, logger: Logger, clock: Clock
       ...(config.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID } : {}),
       ...(config.TWILIO_API_BASE_URL ? { apiBaseUrl: config.TWILIO_API_BASE_URL } : {}),
       timeoutMs: config.TWILIO_TIMEOUT_MS,
+      transport,
     },
     logger,
   );

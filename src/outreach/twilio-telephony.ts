@@ -14,6 +14,12 @@ export interface TwilioSettings {
   apiBaseUrl?: string;
   /** Per request, in milliseconds. Default 10000. */
   timeoutMs?: number;
+  /**
+   * How the SDK's HTTP client (axios) sends: Node's http module (default), or `fetch` - on
+   * Workers, where the SDK loads under nodejs_compat but requests through its http adapter never
+   * complete (tried in workerd: ECONNABORTED after the timeout; test/workers/twilio-sdk.test.ts).
+   */
+  transport?: 'node' | 'fetch';
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -32,7 +38,7 @@ export function createTwilioTelephony(settings: TwilioSettings, logger: Logger):
     (loaded ??= import('twilio').then(({ default: sdk }) => {
       // With an httpClient given, the SDK ignores its own timeout and autoRetry options: both are
       // set on the redirecting client.
-      const httpClient = redirectingRequestClient(sdk, timeoutMs, settings.apiBaseUrl);
+      const httpClient = redirectingRequestClient(sdk, timeoutMs, settings.apiBaseUrl, settings.transport ?? 'node');
       return sdk(settings.accountSid, settings.authToken, { httpClient });
     }));
 
@@ -107,8 +113,14 @@ export function redirectTwilioUri(uri: string, apiBaseUrl: string): string {
  * The SDK builds absolute https://*.twilio.com URIs (edge and region folded into the host) and
  * hands them to its http client; redirecting here catches every product domain at once.
  */
-function redirectingRequestClient(sdk: typeof twilio, timeoutMs: number, apiBaseUrl: string | undefined): RequestClient {
+function redirectingRequestClient(sdk: typeof twilio, timeoutMs: number, apiBaseUrl: string | undefined, transport: 'node' | 'fetch'): RequestClient {
   class RedirectingRequestClient extends sdk.RequestClient {
+    constructor(options: ConstructorParameters<typeof sdk.RequestClient>[0]) {
+      super(options);
+      // The SDK's own axios instance, whose every request goes through `request` below.
+      if (transport === 'fetch') (this as unknown as { axios: { defaults: { adapter: unknown } } }).axios.defaults.adapter = 'fetch';
+    }
+
     override request<TData>(opts: RequestClient.RequestOptions<TData>) {
       if (!apiBaseUrl) return super.request(opts);
       return super.request({ ...opts, uri: redirectTwilioUri(opts.uri, apiBaseUrl) });

@@ -20,12 +20,12 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { twilioSignature } from '../src/outreach/twilio-signature.ts';
 import { DEVELOPMENT_ACCOUNT_SID } from '../src/outreach/webhooks.ts';
+import { developmentWebhookSecret } from '../src/entry/compose-worker.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' } } });
 const ROWS = Number(values.rows);
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'sdc-bench-worker-'));
-const AUTH_TOKEN = 'bench-webhook-token-0123456789';
 const DATA_KEY = randomBytes(32).toString('base64');
 const env = { ...process.env, LANG: 'en_US.UTF-8', CI: '1' };
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
@@ -61,17 +61,20 @@ interface Target {
   name: string;
   base: string;
   token: string;
+  /** What its webhooks are signed with (no Twilio account: a development secret). */
+  webhookSecret: string;
   child: ChildProcess;
 }
 
 async function startNode(): Promise<Target> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const settings = { DATA_DIR: join(work, 'node'), DATA_KEY, TWILIO_AUTH_TOKEN: AUTH_TOKEN, PUBLIC_BASE_URL: base, PORT: String(port), LOG_LEVEL: 'warn', SCREENING_DAILY_AT: 'off' };
+  const settings = { DATA_DIR: join(work, 'node'), DATA_KEY, PUBLIC_BASE_URL: base, PORT: String(port), LOG_LEVEL: 'warn', SCREENING_DAILY_AT: 'off' };
   const token = run(process.execPath, [cli, 'staff', 'add', '--name', '压测管理员', '--role', 'admin'], settings).trim().split('\n').at(-1)!;
   const child = spawn(process.execPath, [join(root, 'dist', 'server.js')], { cwd: root, env: { ...env, ...settings }, stdio: 'ignore' });
   await healthy(base);
-  return { name: 'Node (sqlite3 file)', base, token, child };
+  const webhookSecret = readFileSync(join(settings.DATA_DIR, 'dev-webhook-secret'), 'utf8').trim();
+  return { name: 'Node (sqlite3 file)', base, token, webhookSecret, child };
 }
 
 async function startWorker(): Promise<Target> {
@@ -82,11 +85,11 @@ async function startWorker(): Promise<Target> {
   const sql = join(work, 'admin.sql');
   const token = run(process.execPath, [cli, 'staff', 'add', '--name', '压测管理员', '--role', 'admin', '--d1-sql', sql], { DATA_DIR: join(work, 'unused') }).trim().split('\n').at(-1)!;
   run(wrangler, ['d1', 'execute', 'senior-driver-checkup', '--local', '--persist-to', persist, '--file', sql]);
-  const vars = { DATA_KEY, TWILIO_AUTH_TOKEN: AUTH_TOKEN, PUBLIC_BASE_URL: base, LOG_LEVEL: 'warn', SCREENING_DAILY_AT: 'off' };
+  const vars = { DATA_KEY, PUBLIC_BASE_URL: base, LOG_LEVEL: 'warn', SCREENING_DAILY_AT: 'off' };
   const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
   const child = spawn(wrangler, args, { cwd: root, env, stdio: 'ignore', detached: true });
   await healthy(base);
-  return { name: 'Worker (wrangler dev, local D1)', base, token, child };
+  return { name: 'Worker (wrangler dev, local D1)', base, token, webhookSecret: developmentWebhookSecret(Buffer.from(DATA_KEY, 'base64')), child };
 }
 
 async function timed(label: string, fn: () => Promise<Response>): Promise<number> {
@@ -103,7 +106,7 @@ async function webhooks(target: Target): Promise<{ rps: number; p99: number; err
   const signatures = new Map<string, string>();
   const pool = await Promise.all(Array.from({ length: 200_000 }, async (_, k) => {
     const params = { MessageSid: `SM${randomBytes(16).toString('hex')}`, AccountSid: DEVELOPMENT_ACCOUNT_SID, From: `+86139${String(k % 100000).padStart(8, '0')}`, To: '+10000000000', Body: '1', NumMedia: '0' };
-    return { body: new URLSearchParams(params).toString(), signature: await twilioSignature(AUTH_TOKEN, url, params) };
+    return { body: new URLSearchParams(params).toString(), signature: await twilioSignature(target.webhookSecret, url, params) };
   }));
   let used = 0;
   const result = await autocannon({

@@ -52,6 +52,6 @@ export function composeWorker(env: WorkerEnv): { deps: AppDeps; ready: Promise<v
  * Without a Twilio account (the recording adapter) webhooks are signed with a secret derived from
  * DATA_KEY: no file to keep it in, and whoever holds DATA_KEY can sign a simulated reply.
  */
-function developmentWebhookSecret(dataKey: Buffer): string {
+export function developmentWebhookSecret(dataKey: Buffer): string {
   return createHmac('sha256', dataKey).update('senior-driver-checkup/dev-webhook-secret').digest('base64url');
 }

@@ -17,4 +17,10 @@ export const WORKERS_SUITE = [
   'test/exams/exam-api.test.ts',
   'test/submissions/worker.test.ts',
   'test/staff/sign-in.test.ts',
+  // Console pages: the role matrix of every page, and pages of each area.
+  'test/web/page-roles.test.ts',
+  'test/web/imports-page.test.ts',
+  'test/web/cases-page.test.ts',
+  'test/web/shifts-pages.test.ts',
+  'test/web/submissions-page.test.ts',
 ];

@@ -1,5 +1,5 @@
 import { CompiledQuery } from 'kysely';
-import { rowsPerStatement, type SqlLimits } from './limits.ts';
+import { jsonRowSource, rowsPerStatement, type SqlLimits } from './limits.ts';
 
 /**
  * Multi-row INSERTs for bulk paths (imports, screening runs). Kysely builds a node per value,
@@ -21,6 +21,11 @@ function insertSql(table: string, columns: readonly string[], rows: number, suff
   return text;
 }
 
+/** The JSON form (SqlLimits): one parameter, the rows as a JSON array of arrays. `WHERE true`: an upsert's ON CONFLICT after a SELECT needs it. */
+function jsonInsertSql(table: string, columns: readonly string[], suffix: string): string {
+  return `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) ${jsonRowSource(columns.length)} WHERE true${suffix}`;
+}
+
 /**
  * INSERT statements for `rows` (each an array of values in `columns` order), split to fit the
  * database's bound-value limit. `suffix` is appended to each (e.g. an ON CONFLICT clause).
@@ -36,7 +41,11 @@ export function bulkInsert(
   const queries: CompiledQuery[] = [];
   for (let start = 0; start < rows.length; start += size) {
     const chunk = rows.slice(start, start + size);
-    queries.push(CompiledQuery.raw(insertSql(table, columns, chunk.length, suffix), chunk.flat()));
+    queries.push(
+      limits.bulk.form === 'json'
+        ? CompiledQuery.raw(jsonInsertSql(table, columns, suffix), [JSON.stringify(chunk)])
+        : CompiledQuery.raw(insertSql(table, columns, chunk.length, suffix), chunk.flat()),
+    );
   }
   return queries;
 }

@@ -208,7 +208,7 @@ class BatchWriter {
   async #flush(end: boolean): Promise<void> {
     await this.#pending;
     if (this.#failure) throw this.#failure;
-    const queries = [...stageRows(this.#importId, this.#staged.take(end)), ...rejectRows(this.#deps.sqlLimits, this.#importId, this.#rejected)];
+    const queries = [...stageRows(this.#deps.sqlLimits, this.#importId, this.#staged.take(end)), ...rejectRows(this.#deps.sqlLimits, this.#importId, this.#rejected)];
     this.#rejected = [];
     if (queries.length === 0) return;
     this.#pending = this.#deps.atomic(queries).catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { bulkInsert } from '../db/bulk.ts';
-import { rowsPerStatement, type SqlLimits } from '../db/limits.ts';
+import { jsonRows, jsonRowSource, rowsPerStatement, type SqlLimits } from '../db/limits.ts';
 import type { DB } from '../db/schema/index.ts';
 import type { ImportRow, LicenceColumns, LicenceRow } from '../db/schema/registry.ts';
 import { deadBefore, failBatchIf, type LeaseTiming } from '../shared/lease.ts';
@@ -133,8 +133,12 @@ function dropStagingTable(table: string): CompiledQuery {
  * The staging INSERTs for blocks of sealed rows from StatementBlocks. Nearly all are full blocks,
  * so one prepared statement serves them all; the last block of an import has its own.
  */
-export function stageRows(importId: string, blocks: unknown[][]): CompiledQuery[] {
+export function stageRows(limits: SqlLimits, importId: string, blocks: unknown[][]): CompiledQuery[] {
   const table = stagingTable(importId);
+  if (limits.bulk.form === 'json') {
+    const text = `INSERT INTO "${table}" ${STAGED_JSON_SOURCE}`;
+    return blocks.map((block) => CompiledQuery.raw(text, [jsonRows(block, PER_ROW)]));
+  }
   return blocks.map((block) => {
     const rows = block.length / PER_ROW;
     const key = `${table}|${rows}`;
@@ -150,6 +154,7 @@ export function stageRows(importId: string, blocks: unknown[][]): CompiledQuery[
 
 const stagingSql = new Map<string, string>();
 const STAGED_TUPLE = `(${LICENCE_COLUMNS.map((c) => (NULLABLE.has(c) ? "nullif(?, '')" : '?')).join(', ')})`;
+const STAGED_JSON_SOURCE = jsonRowSource(PER_ROW, (expr, k) => (NULLABLE.has(LICENCE_COLUMNS[k]!) ? `nullif(${expr}, '')` : expr));
 
 /** Rejected rows with their errors; the row's line is the key, so each error is stored without it. */
 export function rejectRows(

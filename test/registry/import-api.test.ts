@@ -70,6 +70,16 @@ describe('POST /api/registry/imports', () => {
     expect(found).toEqual([{ file_number: '371500000004' }]);
   });
 
+  it('stores coordinates bit for bit as parsed, and optional columns left empty as NULL', async () => {
+    // Doubles whose shortest text SQLite could read back a bit off; on D1 the rows travel as JSON.
+    const coords: Array<[string, string]> = [['36.123456789012345', '115.98765432109876'], ['36.000000000000007', '115.1'], ['35.99999999999999', '116.00000000000001']];
+    const file = csv(coords.map(([lat, lng], i) => row(`37150000008${i}`, { lat, lng, community: i === 0 ? '' : '水城花园' })));
+    expect((await postCsv(t, file)).status).toBe(201);
+    const stored = await t.deps.db.selectFrom('licences').select(['file_number', 'lat', 'lng', 'community', 'extension_until']).orderBy('file_number').execute();
+    expect(stored.map((r) => [r.lat, r.lng])).toEqual(coords.map(([lat, lng]) => [Number(lat), Number(lng)]));
+    expect(stored.map((r) => [r.community, r.extension_until])).toEqual([[null, null], ['水城花园', null], ['水城花园', null]]);
+  });
+
   it('changes nothing when the same file is imported again', async () => {
     const file = csv(GOOD);
     await postCsv(t, file);
@@ -162,7 +172,7 @@ describe('POST /api/registry/imports', () => {
       t.deps.atomic([
         t.deps.db.insertInto('imports').values({ id, staff_id: null, source: 'cli', filename: null, status: 'running', started_at: at, heartbeat_at: heartbeat }).compile(),
         createStagingTable(id),
-        ...stageRows(id, [['371500000099', 'x', '1', 'x', '1950-01-01', 'M', 'x', 'x', 'mobile', 'x', '', 'C1', '1970-01-01', '', '', '', 'active', '', '']]),
+        ...stageRows(t.deps.sqlLimits, id, [['371500000099', 'x', '1', 'x', '1950-01-01', 'M', 'x', 'x', 'mobile', 'x', '', 'C1', '1970-01-01', '', '', '', 'active', '', '']]),
       ]);
     await started('stale', '2026-11-25T18:00:00.000Z');
     await started('busy', '2026-11-26T01:59:00.000Z', '2026-11-26T01:59:50.000Z');

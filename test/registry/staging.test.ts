@@ -34,10 +34,10 @@ describe('StatementBlocks', () => {
     expect(blocks.take(true)).toEqual([]);
   });
 
-  it("cuts blocks to the database's bound-value limit: five rows of 19 values under D1's 100", () => {
+  it("cuts blocks to the database's bulk form: 842 rows of bound values on sqlite3, 1,000 rows of JSON on D1", () => {
     const blocks = new StatementBlocks(D1_LIMITS);
-    blocks.add(rows(0, 12));
-    expect(blocks.take(true).map((b) => b.length)).toEqual([95, 95, 38]);
+    blocks.add(rows(0, 2500));
+    expect(blocks.take(true).map((b) => b.length / PER_ROW)).toEqual([1000, 1000, 500]);
   });
 });
 

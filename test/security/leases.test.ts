@@ -36,7 +36,7 @@ async function runningImport(id: string, secondsAgo: number) {
   await t.deps.atomic([
     t.deps.db.insertInto('imports').values({ id, staff_id: null, source: 'cli', filename: null, status: 'running', started_at: at(600), heartbeat_at: at(secondsAgo) }).compile(),
     createStagingTable(id),
-    ...stageRows(id, [STAGED]),
+    ...stageRows(t.deps.sqlLimits, id, [STAGED]),
     t.deps.db.insertInto('import_rejected_rows').values({ import_id: id, line: 2, cells_cipher: 'sealed', errors: '[]' }).compile(),
   ]);
 }

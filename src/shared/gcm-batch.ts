@@ -1,5 +1,8 @@
 import { createCipheriv } from 'node:crypto';
 
+// ECB has no IV: an empty one (Node takes null too, Workers' node:crypto only a buffer).
+const NO_IV = Buffer.alloc(0);
+
 /**
  * AES-256-GCM (NIST SP 800-38D) for many short messages at once, with 96-bit IVs and no
  * additional data. The output is exactly Node's `aes-256-gcm` for the same key, IV and plaintext
@@ -12,9 +15,6 @@ import { createCipheriv } from 'node:crypto';
  *
  * Only the encryption side is batched: decryption stays with Node's own implementation.
  */
-// ECB has no IV: an empty one (Node takes null too, Workers' node:crypto only a buffer).
-const NO_IV = Buffer.alloc(0);
-
 export interface GcmSealed {
   /** The ciphertext bodies, one after the other (same length as the plaintexts). */
   body: Buffer;

@@ -5,7 +5,7 @@ import { d1Atomic, D1Dialect, type D1Like } from '../db/d1-dialect.ts';
 import { D1_LIMITS } from '../db/limits.ts';
 import type { DB } from '../db/schema/index.ts';
 import type { AppDeps } from '../http/env.ts';
-import { telephonyFromConfig } from '../outreach/compose.ts';
+import { reportRecordedStatuses, telephonyFromConfig } from '../outreach/compose.ts';
 import { randomIds, systemClock } from '../ports.ts';
 import { inThreadParser } from '../registry/seal.ts';
 import { checkDataKey } from '../shared/key-rotation.ts';
@@ -42,6 +42,8 @@ export function composeWorker(env: WorkerEnv): { deps: AppDeps; ready: Promise<v
     telephony: telephonyFromConfig(config, logger, systemClock, 'fetch'),
     twilioAuthToken: config.TWILIO_AUTH_TOKEN ?? developmentWebhookSecret(keys.current),
   };
+  // Without Twilio, recorded sends move on to delivered as on Node; the cron tick waits for them.
+  reportRecordedStatuses(deps);
   const ready = checkDataKey(deps, keys).then((note) => {
     if (note) logger.warn(note);
   });

@@ -21,7 +21,12 @@ export interface CronOutcome {
  * another invocation holds is left to it (the next minute looks again).
  */
 export async function runCronTick(deps: AppDeps, gateway: GovGateway, options: { submissionsMs: number }): Promise<CronOutcome> {
-  const outreach = await attempt(deps, 'outreach', async () => ({ sent: (await outreachTick(deps, deps.config.OUTREACH_RATE_PER_MINUTE, sharedSenders(deps))).used }));
+  const outreach = await attempt(deps, 'outreach', async () => {
+    const { used } = await outreachTick(deps, deps.config.OUTREACH_RATE_PER_MINUTE, sharedSenders(deps));
+    // The recording adapter's status reports (a Worker without Twilio) land within this invocation.
+    await deps.telephony.settle?.();
+    return { sent: used };
+  });
   const screening = await attempt(deps, 'screening', async () =>
     (await dailyRunDue(deps)) ? { runId: (await runScreening(deps, { staffId: null, trigger: 'schedule' })).id } : ('not due' as const),
   );

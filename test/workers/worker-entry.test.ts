@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import worker from '../../src/entry/worker.ts';
 import { composeWorker, type WorkerEnv } from '../../src/entry/compose-worker.ts';
 import { runCronTick } from '../../src/entry/worker-cron.ts';
+import { startOutreach } from '../../src/outreach/start.ts';
 import { fixedClock } from '../../src/ports.ts';
 import { addStaff } from '../../src/staff/repository.ts';
 import { createGatewaySimulator } from '../../src/submissions/gateway-sim.ts';
@@ -57,8 +58,8 @@ describe('the Worker entry', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/DATA_KEY/);
   });
 
-  it('runs the daily screening from the cron once its time has come, and not twice a day', async () => {
-    const env = await workerEnv({ SCREENING_DAILY_AT: '02:00' });
+  it('runs the daily screening from the cron once its time has come, not twice a day, and the outreach pass', async () => {
+    const env = await workerEnv({ SCREENING_DAILY_AT: '02:00', RECORDED_STATUS_STEP_MS: '1' });
     const { deps, ready } = composeWorker(env);
     await ready;
     const { token } = await addStaff(deps, { name: '测试管理员', role: 'admin', createdBy: null });
@@ -81,5 +82,12 @@ describe('the Worker entry', () => {
     expect(runs).toEqual([{ trigger: 'schedule', status: 'completed', as_of: '2026-11-26' }]);
     const cases = await deps.db.selectFrom('cases').select('category').execute();
     expect(cases.map((c) => c.category)).toContain('annual_exam_70');
+    // 10:00 in Shanghai, in the sending window: the cron's outreach pass texts the driver, and
+    // the recorded SMS (no Twilio) reaches delivered within the same invocation.
+    expect(await startOutreach(at('2026-11-26T02:00:00.000Z'), { staffId: null, limit: 10 })).toMatchObject({ started: 1 });
+    const texted = await runCronTick(at('2026-11-26T02:01:00.000Z'), gateway, { submissionsMs: 1000 });
+    expect(texted.outreach).toEqual({ sent: 1 });
+    const messages = await deps.db.selectFrom('messages').select(['channel', 'status']).execute();
+    expect(messages).toEqual([{ channel: 'sms', status: 'delivered' }]);
   });
 });

@@ -16,6 +16,8 @@ export default defineConfig(async () => ({
         compatibilityDate: '2026-04-20',
         compatibilityFlags: ['nodejs_compat'],
         d1Databases: Array.from({ length: D1_DATABASES }, (_, i) => `D1_${i}`),
+        // Large registry uploads (test/workers/queued-import.test.ts).
+        r2Buckets: ['UPLOADS'],
         bindings: { MIGRATIONS: await readD1Migrations('db/migrations'), D1_DATABASES: String(D1_DATABASES) },
       },
     }),

@@ -35,6 +35,8 @@ export const configSchema = z.object({
   MAX_JSON_BODY_BYTES: intFrom(1024, 1 << 30).default(16 << 10),
   /** Largest registry upload. */
   MAX_IMPORT_BYTES: intFrom(1024, 2 ** 40).default(2 ** 30),
+  /** On a Worker with R2 and a Queue: a CSV upload of this size or more is imported by the queue consumer. */
+  IMPORT_QUEUE_MIN_BYTES: intFrom(1, 2 ** 40).default(8 * 2 ** 20),
   /** Largest single CSV record (a row); a longer one rejects the file. */
   MAX_RECORD_BYTES: intFrom(256, 16 << 20).default(64 << 10),
   /** L: outreach lead time in days (RULES.md §1). */

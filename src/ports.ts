@@ -161,3 +161,20 @@ export interface GovGateway {
   readonly kind: 'http' | 'simulator';
   submit(request: GatewayRequest): Promise<GatewayReceipt>;
 }
+
+/**
+ * Where a large upload goes to be imported by another invocation (a Worker: the bytes to R2, a
+ * message to a Queue whose consumer runs importRegistry with `importId`; src/entry/worker-imports.ts).
+ * Node has none: its imports stream on a worker thread within the request.
+ */
+export interface ImportHandoff {
+  /** CSV bodies of this many bytes or more are handed off (IMPORT_QUEUE_MIN_BYTES). */
+  readonly minBytes: number;
+  hand(upload: { body: ReadableStream<Uint8Array>; bytes: number }, job: ImportJob): Promise<void>;
+}
+
+export interface ImportJob {
+  importId: string;
+  staffId: string | null;
+  filename: string | null;
+}

@@ -10,10 +10,14 @@ import { randomIds, systemClock } from '../ports.ts';
 import { inThreadParser } from '../registry/seal.ts';
 import { checkDataKey } from '../shared/key-rotation.ts';
 import { createLogger } from '../shared/logger.ts';
+import { r2QueueHandoff, type ImportQueue, type UploadsBucket } from './worker-imports.ts';
 import { createCipher, DataKeyError, loadDataKeys } from '../shared/personal-data.ts';
 
-/** The Worker's bindings (wrangler.toml): the D1 database, and every setting as a string var or secret. */
-export type WorkerEnv = { DB: D1Like } & Record<string, unknown>;
+/**
+ * The Worker's bindings (wrangler.toml): the D1 database; R2 and a Queue for large registry
+ * uploads (without them every import runs in its request); every setting as a string var or secret.
+ */
+export type WorkerEnv = { DB: D1Like; UPLOADS?: UploadsBucket; IMPORTS?: ImportQueue } & Record<string, unknown>;
 
 /**
  * The Workers composition root (DESIGN.md "Two runtimes"): the same deps as composeNode, over D1.
@@ -41,6 +45,7 @@ export function composeWorker(env: WorkerEnv): { deps: AppDeps; ready: Promise<v
     registryParser: inThreadParser(createCipher(keys.current)),
     telephony: telephonyFromConfig(config, logger, systemClock, 'fetch'),
     twilioAuthToken: config.TWILIO_AUTH_TOKEN ?? developmentWebhookSecret(keys.current),
+    ...(env.UPLOADS && env.IMPORTS ? { importHandoff: r2QueueHandoff(env.UPLOADS, env.IMPORTS, config.IMPORT_QUEUE_MIN_BYTES) } : {}),
   };
   // Without Twilio, recorded sends move on to delivered as on Node; the cron tick waits for them.
   reportRecordedStatuses(deps);

@@ -4,6 +4,8 @@ import type { AppDeps, AppEnv } from '../http/env.ts';
 import { gatewayFromConfig } from '../submissions/compose.ts';
 import { composeWorker, type WorkerEnv } from './compose-worker.ts';
 import { runCronTick } from './worker-cron.ts';
+import { runQueuedImport } from './worker-imports.ts';
+import type { ImportJob } from '../ports.ts';
 import { operatorMessage } from './process-guard.ts';
 
 /**
@@ -14,6 +16,11 @@ import { operatorMessage } from './process-guard.ts';
 
 interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
+}
+
+interface QueueMessageLike {
+  readonly body: unknown;
+  ack(): void;
 }
 
 /** How long one cron invocation sends 12123 submissions (a Cron Trigger may run for 15 minutes). */
@@ -59,6 +66,18 @@ export default {
       return unavailable(err);
     }
     return app.app.fetch(request, env, ctx as never);
+  },
+
+  /** The queue consumer of large registry uploads (wrangler.toml [[queues.consumers]]). */
+  async queue(batch: { messages: readonly QueueMessageLike[] }, env: WorkerEnv): Promise<void> {
+    const { deps, ready } = isolate(env);
+    await ready;
+    if (!env.UPLOADS) throw new Error('the UPLOADS bucket is not bound: see wrangler.toml');
+    for (const message of batch.messages) {
+      const outcome = await runQueuedImport(deps, env.UPLOADS, message.body as ImportJob);
+      deps.logger.info('queued import', { importId: (message.body as ImportJob).importId, outcome });
+      message.ack();
+    }
   },
 
   async scheduled(_controller: unknown, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {

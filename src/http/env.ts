@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { SqlLimits } from '../db/limits.ts';
 import type { DB } from '../db/schema/index.ts';
-import type { Atomic, Clock, Ids, Telephony } from '../ports.ts';
+import type { Atomic, Clock, Ids, ImportHandoff, Telephony } from '../ports.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import type { StaffMember } from '../staff/repository.ts';
@@ -26,6 +26,8 @@ export interface AppDeps {
   telephony: Telephony;
   /** Verifies X-Twilio-Signature: TWILIO_AUTH_TOKEN, or a generated development secret. */
   twilioAuthToken: string;
+  /** Large registry uploads imported later by a queue consumer (a Worker with R2 and a Queue). */
+  importHandoff?: ImportHandoff;
 }
 
 export interface AppEnv {

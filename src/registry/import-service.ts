@@ -29,7 +29,10 @@ export interface ImportInput {
   staffId: string | null;
   origin: 'api' | 'cli';
   filename: string | null;
+  /** Known before the import starts when it was handed off (ImportHandoff); else a new one. */
+  importId?: string;
 }
+
 
 /** At most this many row errors come back inline; all of them are in the import's error list. */
 export const INLINE_ERRORS = 100;
@@ -53,7 +56,7 @@ export interface ImportOutcome {
  * file error discards everything staged.
  */
 export async function importRegistry(deps: ImportDeps, input: ImportInput): Promise<ImportOutcome> {
-  const importId = deps.ids.next();
+  const importId = input.importId ?? deps.ids.next();
   const now = () => deps.clock.now().toISOString();
   const timing = leaseTiming(deps.config);
   // Dead imports are taken over in the batch that records this one's start (issue 13).

@@ -7,7 +7,7 @@ import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { importRegistry, INLINE_ERRORS } from './import-service.ts';
-import { readUpload } from './upload.ts';
+import { handOffBody, readUpload } from './upload.ts';
 import { importRowErrors, importView, listImports, rejectedRowsCsv, requireImport } from './import-views.ts';
 import { licenceWithFullId, LicenceSchema } from './licence-view.ts';
 
@@ -60,6 +60,12 @@ const createImport = apiRoute('registry:import', {
     201: {
       description: 'The import, with its first row errors',
       content: { 'application/json': { schema: ImportSchema.extend({ errors: z.array(RowErrorSchema) }) } },
+    },
+    202: {
+      description:
+        'Handed off (a Worker with R2 and a Queue, for a text/csv body of IMPORT_QUEUE_MIN_BYTES or more): the queue consumer runs the import; ' +
+        'GET the Location answers 404 until it has started, then as for any import',
+      content: { 'application/json': { schema: z.object({ id: z.string(), status: z.literal('queued') }) } },
     },
     413: { description: 'Larger than MAX_IMPORT_BYTES' },
     415: { description: 'Neither text/csv nor multipart/form-data' },
@@ -130,6 +136,14 @@ export function registryRoutes() {
   return createRouter()
     .openapi(createImport, async (c) => {
       const deps = c.get('deps');
+      const handoff = deps.importHandoff;
+      const body = handoff ? handOffBody(c.req.raw, handoff.minBytes, deps.config.MAX_IMPORT_BYTES) : null;
+      if (handoff && body) {
+        const importId = deps.ids.next();
+        await handoff.hand(body, { importId, staffId: c.get('staff').id, filename: null });
+        c.header('Location', `/api/registry/imports/${importId}`);
+        return c.json({ id: importId, status: 'queued' as const }, 202);
+      }
       const upload = await readUpload(c.req.raw, deps.config.MAX_IMPORT_BYTES);
       const outcome = await importRegistry(deps, { ...upload, staffId: c.get('staff').id, origin: 'api' });
       const row = await requireImport(c.get('deps').db, outcome.id);

@@ -21,6 +21,17 @@ export interface Upload {
  * reader of `source` as an AppError at its next read, and nothing else: no stream here ever
  * emits an 'error' event without a listener, so no upload can throw outside the request.
  */
+/**
+ * A raw CSV body of a declared size from `minBytes` up to `maxBytes`: what may be handed off
+ * as it is (ImportHandoff). Multipart uploads (the console's form) are read in the request.
+ */
+export function handOffBody(request: Request, minBytes: number, maxBytes: number): { body: ReadableStream<Uint8Array>; bytes: number } | null {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const bytes = Number(request.headers.get('content-length') ?? NaN);
+  if (!CSV_TYPES.has(type) || !request.body || !(bytes >= minBytes && bytes <= maxBytes)) return null;
+  return { body: request.body, bytes };
+}
+
 export async function readUpload(request: Request, maxBytes: number): Promise<Upload> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const declared = Number(request.headers.get('content-length') ?? NaN);

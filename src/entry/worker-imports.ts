@@ -1,0 +1,60 @@
+import type { AppDeps } from '../http/env.ts';
+import type { ImportHandoff, ImportJob } from '../ports.ts';
+import { importRegistry } from '../registry/import-service.ts';
+import { getImport } from '../registry/repository.ts';
+
+/** The parts of the R2 bucket and Queue bindings used here (structural, as D1Like). */
+export interface UploadsBucket {
+  put(key: string, body: ReadableStream<Uint8Array>): Promise<unknown>;
+  get(key: string): Promise<{ body: ReadableStream<Uint8Array> } | null>;
+  delete(key: string): Promise<void>;
+}
+export interface ImportQueue {
+  send(job: ImportJob): Promise<void>;
+}
+
+const uploadKey = (importId: string) => `registry-imports/${importId}.csv`;
+
+/**
+ * A Worker's hand-off of large registry uploads (issue 17): the request streams the CSV into R2
+ * and queues the job; the queue consumer (`queue()` in worker.ts) imports it. A request has the
+ * CPU time of a few hundred thousand rows; a consumer invocation may have minutes (wrangler.toml
+ * `[limits] cpu_ms`).
+ */
+export function r2QueueHandoff(uploads: UploadsBucket, queue: ImportQueue, minBytes: number): ImportHandoff {
+  return {
+    minBytes,
+    async hand(upload, job) {
+      await uploads.put(uploadKey(job.importId), upload.body);
+      await queue.send(job);
+    },
+  };
+}
+
+/**
+ * One queued job: the same importRegistry as a request's, with the id the request answered, so
+ * the result is the same all-or-nothing import with the same progress and record. Queues
+ * deliver at least once: a job whose import exists already (done, failed, or running in another
+ * delivery) is left alone. The upload is deleted once the import has its outcome; a job that
+ * could not even start throws, and the queue delivers it again.
+ */
+export async function runQueuedImport(deps: AppDeps, uploads: UploadsBucket, job: ImportJob): Promise<'imported' | 'failed' | 'already' | 'missing'> {
+  if (await getImport(deps.db, job.importId)) return 'already';
+  const object = await uploads.get(uploadKey(job.importId));
+  if (!object) {
+    deps.logger.error('queued import has no upload', { importId: job.importId });
+    return 'missing';
+  }
+  try {
+    await importRegistry(deps, { source: object.body, staffId: job.staffId, origin: 'api', filename: job.filename, importId: job.importId });
+    await uploads.delete(uploadKey(job.importId));
+    return 'imported';
+  } catch (err) {
+    // Not even started (e.g. the database did not answer): the queue delivers the job again.
+    if (!(await getImport(deps.db, job.importId))) throw err;
+    // A file error or a failed write: importRegistry recorded the import as failed, with the reason.
+    deps.logger.warn('queued import failed', { importId: job.importId, error: err instanceof Error ? err.message : String(err) });
+    await uploads.delete(uploadKey(job.importId));
+    return 'failed';
+  }
+}

@@ -40,6 +40,8 @@ function isolate(env: WorkerEnv): Isolate {
   if (current?.env !== env) {
     try {
       const { deps, ready } = composeWorker(env);
+      // Awaited by every invocation; until then a failed check is not an unhandled rejection.
+      ready.catch(() => undefined);
       current = { env, deps, app: createApp(deps), ready };
     } catch (error) {
       current = { env, error };
@@ -63,6 +65,9 @@ export default {
       app = isolate(env);
       await app.ready;
     } catch (err) {
+      // A setting or the key stays wrong until the next deploy; anything else (D1 not answering
+      // the key check) is tried again by the next request.
+      if (operatorMessage(err) === null) current = undefined;
       return unavailable(err);
     }
     return app.app.fetch(request, env, ctx as never);

@@ -58,6 +58,26 @@ describe('the Worker entry', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/DATA_KEY/);
   });
 
+  it('tries the key check again on the next request when D1 did not answer it', async () => {
+    const env = await workerEnv();
+    const real = env.DB;
+    let failures = 1;
+    const flaky: WorkerEnv = {
+      ...env,
+      DB: {
+        prepare: (sql) => {
+          if (failures-- > 0) throw new Error('D1 is not answering');
+          return real.prepare(sql);
+        },
+        batch: (statements) => real.batch(statements),
+      },
+    };
+    const first = await worker.fetch(new Request('https://checkup.example.test/healthz'), flaky, ctx);
+    expect(first.status).toBe(503);
+    expect(((await first.json()) as { error: { message: string } }).error.message).toBe('the service could not start');
+    expect((await worker.fetch(new Request('https://checkup.example.test/healthz'), flaky, ctx)).status).toBe(200);
+  });
+
   it('runs the daily screening from the cron once its time has come, not twice a day, and the outreach pass', async () => {
     const env = await workerEnv({ SCREENING_DAILY_AT: '02:00', RECORDED_STATUS_STEP_MS: '1' });
     const { deps, ready } = composeWorker(env);

@@ -80,6 +80,12 @@ async function check(s: Sent, expected: 'accept' | 'reject' | 'either'): Promise
   return res.status;
 }
 
+/**
+ * A case that hangs fails as itself, with fast-check's seed and counterexample to replay it,
+ * instead of the whole property running into vitest's timeout (a case takes milliseconds).
+ */
+const CASE_TIMEOUT_MS = 10_000;
+
 // --- arbitraries ----------------------------------------------------------------------------------
 
 const BCHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=?";
@@ -177,7 +183,7 @@ describe('the multipart upload under fuzzing', () => {
         const status = await check(sent, acceptable ? 'accept' : 'reject');
         outcomes[status === 201 ? 'accepted' : 'rejected']++;
       }),
-      { numRuns: 1200 },
+      { numRuns: 1200, timeout: CASE_TIMEOUT_MS },
     );
     expect(Math.min(outcomes.accepted, outcomes.rejected)).toBeGreaterThan(150);
     expect(await normalImportWorks(t)).toBe(true);
@@ -198,7 +204,7 @@ describe('the multipart upload under fuzzing', () => {
         }
         await check({ body: bytes, contentType: `multipart/form-data; boundary=${B}`, chunks }, 'either');
       }),
-      { numRuns: 800 },
+      { numRuns: 800, timeout: CASE_TIMEOUT_MS },
     );
     expect(await normalImportWorks(t, '371500000902')).toBe(true);
   }, 60_000);
@@ -236,7 +242,7 @@ describe('the multipart upload under fuzzing', () => {
         fc.pre(ok);
         await check({ body, contentType, chunks: [] }, 'either');
       }),
-      { numRuns: 500 },
+      { numRuns: 500, timeout: CASE_TIMEOUT_MS },
     );
     expect(await normalImportWorks(t, '371500000903')).toBe(true);
   }, 60_000);

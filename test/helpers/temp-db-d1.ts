@@ -47,7 +47,7 @@ export async function openTempDatabase(): Promise<NodeDatabase & { binding: D1Li
 
 async function tables(d1: D1Like): Promise<string[]> {
   const { results = [] } = await d1
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'd1_migrations'")
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT GLOB 'sqlite_*' AND name NOT GLOB '_cf_*' AND name <> 'd1_migrations'")
     .all();
   return (results as Array<{ name: string }>).map((r) => r.name);
 }

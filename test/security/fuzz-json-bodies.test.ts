@@ -251,9 +251,11 @@ describe('every JSON body under fuzzing', () => {
       }),
       { numRuns: 1200 },
     );
-    // The valid bodies get through too (their keys were left alone), and reach the handlers' own refusals.
-    expect(seen.filter((s) => s < 300).length).toBeGreaterThan(20);
-    expect(seen.filter((s) => s === 404 || s === 409).length).toBeGreaterThan(10);
+    // The valid bodies get through too (their keys were left alone), and reach the handlers' own
+    // refusals. How many varies with the random cases (19 successes of 1,200 were seen once, under
+    // a threshold of 20): the bounds only say that some do, far below what a run gives.
+    expect(seen.filter((s) => s < 300).length).toBeGreaterThan(5);
+    expect(seen.filter((s) => s === 404 || s === 409).length).toBeGreaterThan(3);
     expect(await normalRequestWorks()).toBe(true);
   }, 60_000);
 

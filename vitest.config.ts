@@ -4,11 +4,11 @@ export default defineConfig({
   test: {
     testTimeout: 20_000,
     hookTimeout: 30_000,
-    // Three at a time on the 2-core machines: many files wait on child processes, SQLite or
-    // workerd, and the default (one less than the cores) ran the suite one file after another.
-    // With the workerd project: 140-143 s with 2, 112-148 s with 3 (README "Tests"; 2 had been
-    // best for Node alone), and under stress-ng 179-185 s with 2, 154 s with 3.
-    maxWorkers: 3,
+    // Two at a time on the 2-core machines: many files wait on child processes and SQLite, and
+    // the default (one less than the cores) ran the suite one file after another. Three were
+    // tried with the workerd project (112-148 s instead of 140-143 s): a fresh-clone run then had
+    // two workerd set-ups wait past their hook timeout (README "Tests").
+    maxWorkers: 2,
     // Child processes of the tests run the build in dist/ (test/helpers/program.ts).
     globalSetup: ['test/global-setup.ts'],
     projects: [

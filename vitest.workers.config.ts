@@ -27,5 +27,5 @@ export default defineConfig(async () => ({
   },
   // isolate: false - one workerd and one module cache for every file (73 s -> 24 s); each test
   // still has its own database (temp-db-d1.ts hands out and empties the bindings).
-  test: { name: 'workerd', isolate: false, include: [...WORKERS_SUITE, 'test/workers/**/*.test.ts'], globalSetup: ['test/workers/global-setup.ts'], testTimeout: 20_000 },
+  test: { name: 'workerd', isolate: false, include: [...WORKERS_SUITE, 'test/workers/**/*.test.ts'], globalSetup: ['test/workers/global-setup.ts'], testTimeout: 20_000, hookTimeout: 30_000 },
 }));

@@ -103,7 +103,6 @@ async function timed(label: string, fn: () => Promise<Response>): Promise<number
 async function webhooks(target: Target): Promise<{ rps: number; p99: number; errors: number }> {
   const url = `${target.base}/twilio/sms`;
   // autocannon's setupRequest is synchronous and twilioSignature is async: sign a pool ahead.
-  const signatures = new Map<string, string>();
   const pool = await Promise.all(Array.from({ length: 200_000 }, async (_, k) => {
     const params = { MessageSid: `SM${randomBytes(16).toString('hex')}`, AccountSid: DEVELOPMENT_ACCOUNT_SID, From: `+86139${String(k % 100000).padStart(8, '0')}`, To: '+10000000000', Body: '1', NumMedia: '0' };
     return { body: new URLSearchParams(params).toString(), signature: await twilioSignature(target.webhookSecret, url, params) };

@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { createTwilioTelephony } from '../../src/outreach/twilio-telephony.ts';
 import { ProviderError } from '../../src/ports.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
-import { WORKER_TWILIO } from './global-setup.ts';
+import { WORKER_TWILIO } from './twilio-account.ts';
 
 describe('the twilio SDK inside workerd (nodejs_compat)', () => {
   it('sends an SMS and places a call through the REST API, and finds them again', async () => {

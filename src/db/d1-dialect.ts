@@ -1,19 +1,6 @@
-import {
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-  type CompiledQuery,
-  type DatabaseConnection,
-  type DatabaseIntrospector,
-  type Dialect,
-  type DialectAdapter,
-  type Driver,
-  type Kysely,
-  type QueryCompiler,
-  type QueryResult,
-} from 'kysely';
+import type { CompiledQuery, DatabaseConnection, Driver, QueryResult } from 'kysely';
 import type { Atomic } from '../ports.ts';
-import { returnsRows, toSqliteValue } from './sqlite-values.ts';
+import { inChunks, returnsRows, SqliteFamilyDialect, toSqliteValue } from './sqlite-shared.ts';
 
 /**
  * The part of Cloudflare's D1 binding we use (structural: the Workers' global types would clash
@@ -42,27 +29,16 @@ export interface D1ResultLike {
  * D1 has no interactive transactions: `db.transaction()` fails on purpose. Every all-or-nothing
  * write goes through `d1Atomic`, one `batch()`.
  */
-export class D1Dialect implements Dialect {
+export class D1Dialect extends SqliteFamilyDialect {
   readonly #database: D1Like;
 
   constructor(database: D1Like) {
+    super();
     this.#database = database;
   }
 
   createDriver(): Driver {
     return new D1Driver(this.#database);
-  }
-
-  createQueryCompiler(): QueryCompiler {
-    return new SqliteQueryCompiler();
-  }
-
-  createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
-  }
-
-  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
-    return new SqliteIntrospector(db);
   }
 }
 
@@ -118,9 +94,8 @@ class D1Connection implements DatabaseConnection {
     return toResult<R>(compiled, await prepared(this.#database, compiled).all());
   }
 
-  async *streamQuery<R>(compiled: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
-    const { rows } = await this.executeQuery<R>(compiled);
-    for (let i = 0; i < rows.length; i += chunkSize) yield { rows: rows.slice(i, i + chunkSize) };
+  streamQuery<R>(compiled: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
+    return inChunks(this.executeQuery<R>(compiled), chunkSize);
   }
 }
 

@@ -1,20 +1,6 @@
 import sqlite3 from 'sqlite3';
-import {
-  CompiledQuery,
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-  UpdateQueryNode,
-  type DatabaseConnection,
-  type DatabaseIntrospector,
-  type Dialect,
-  type DialectAdapter,
-  type Driver,
-  type Kysely,
-  type QueryCompiler,
-  type QueryResult,
-} from 'kysely';
-import { returnsRows, toSqliteValue } from './sqlite-values.ts';
+import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
+import { inChunks, returnsRows, SqliteFamilyDialect, toSqliteValue } from './sqlite-shared.ts';
 
 /**
  * A Kysely dialect for the `sqlite3` package (DESIGN.md "sqlite3 driver"). Kysely's own SQLite
@@ -31,27 +17,16 @@ export interface Sqlite3DialectConfig {
   statementCacheSize?: number;
 }
 
-export class Sqlite3Dialect implements Dialect {
+export class Sqlite3Dialect extends SqliteFamilyDialect {
   readonly #config: Sqlite3DialectConfig;
 
   constructor(config: Sqlite3DialectConfig) {
+    super();
     this.#config = config;
   }
 
   createDriver(): Driver {
     return new Sqlite3Driver(this.#config);
-  }
-
-  createQueryCompiler(): QueryCompiler {
-    return new SqliteQueryCompiler();
-  }
-
-  createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
-  }
-
-  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
-    return new SqliteIntrospector(db);
   }
 }
 
@@ -130,9 +105,8 @@ class Sqlite3Connection implements DatabaseConnection {
     );
   }
 
-  async *streamQuery<R>(compiled: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
-    const { rows } = await this.executeQuery<R>(compiled);
-    for (let i = 0; i < rows.length; i += chunkSize) yield { rows: rows.slice(i, i + chunkSize) };
+  streamQuery<R>(compiled: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
+    return inChunks(this.executeQuery<R>(compiled), chunkSize);
   }
 
   async finalizeAll(): Promise<void> {

@@ -20,6 +20,7 @@ describe('kyselyAtomic with concurrent batches', () => {
   let raw: sqlite3.Database;
   let db: Kysely<TestDB>;
   let statements: string[];
+  const markers = new Map<string, () => void>();
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sdc-atomic-'));
@@ -34,7 +35,10 @@ describe('kyselyAtomic with concurrent batches', () => {
       },
     ]);
     statements = [];
-    raw.on('trace', (sql) => statements.push(sql));
+    raw.on('trace', (sql) => {
+      statements.push(sql);
+      markers.get(sql)?.();
+    });
     db = new Kysely<TestDB>({ dialect: new Sqlite3Dialect({ database: raw }) });
   });
 
@@ -46,6 +50,20 @@ describe('kyselyAtomic with concurrent batches', () => {
   const insert = (name: string, qty = 1) => db.insertInto('item').values({ name, qty }).compile();
   const names = async () => (await db.selectFrom('item').select('name').orderBy('name').execute()).map((r) => r.name);
   const commits = () => statements.filter((s) => s === 'commit').length;
+
+  let marker = 0;
+  /**
+   * Resolves once every statement run so far has been traced: sqlite3 delivers trace events
+   * asynchronously (in order), so a marker query's own trace is waited for. (Through the one
+   * listener: sqlite3 stops tracing new statements when a second 'trace' listener is added.)
+   */
+  function traced(): Promise<void> {
+    const text = `SELECT 'trace marker ${++marker}'`;
+    return new Promise((resolve, reject) => {
+      markers.set(text, resolve);
+      raw.get(text, (err) => err && reject(err));
+    });
+  }
 
   /** Reads through a second connection, which sees committed rows only. */
   async function committedNames(): Promise<string[]> {
@@ -70,6 +88,7 @@ describe('kyselyAtomic with concurrent batches', () => {
     expect(await names()).toHaveLength(50);
     expect(results.map((r) => r[1]?.numAffectedRows)).toEqual(Array(50).fill(1n));
     expect(new Set(results.map((r) => r[0]?.insertId)).size).toBe(50);
+    await traced();
     expect(commits()).toBeLessThan(50);
     expect(statements.filter((s) => s.startsWith('begin')).length).toBe(commits());
   });
@@ -89,6 +108,7 @@ describe('kyselyAtomic with concurrent batches', () => {
     expect(String((outcomes[3] as PromiseRejectedResult).reason)).toMatch(/CHECK constraint failed/);
     expect(await names()).toEqual(['a1', 'a2', 'c1', 'e1', 'taken']);
     expect(await db.selectFrom('item').select('qty').where('name', '=', 'a1').executeTakeFirst()).toEqual({ qty: 1 });
+    await traced();
     expect(commits()).toBeLessThan(5);
   });
 
@@ -125,6 +145,7 @@ describe('kyselyAtomic with concurrent batches', () => {
     expect(seen).toHaveLength(16);
     for (const [mine, committed] of seen) expect(committed).toContain(mine);
     expect(failedEarly).toEqual([]);
+    await traced();
     expect(commits()).toBeLessThan(10);
   });
 
@@ -154,6 +175,7 @@ describe('kyselyAtomic with concurrent batches', () => {
     const slow = sql`INSERT INTO item (name, qty) WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000)
       SELECT 'slow', count(*) FROM n`.compile(db);
     await Promise.all([atomic([slow]), atomic([insert('a')]), atomic([insert('b')])]);
+    await traced();
     const firstCommit = statements.indexOf('commit');
     expect(statements.slice(0, firstCommit).filter((s) => /^insert/i.test(s))).toHaveLength(1);
     // a and b share the next transaction, or (on a machine too busy to let b in within 5 ms) not.
@@ -165,6 +187,7 @@ describe('kyselyAtomic with concurrent batches', () => {
   it('gives each batch its own transaction with maxBatchesPerTransaction 1', async () => {
     const atomic = kyselyAtomic(db, { maxBatchesPerTransaction: 1 });
     await Promise.all(Array.from({ length: 10 }, (_, i) => atomic([insert(`s${i}`)])));
+    await traced();
     expect(commits()).toBe(10);
     expect(statements.some((s) => s.startsWith('savepoint'))).toBe(false);
   });
@@ -188,8 +211,8 @@ describe('kyselyAtomic with concurrent batches', () => {
     await expect(failed).rejects.toThrow(/UNIQUE constraint failed/);
     expect(await committedNames()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'taken']);
     expect(await names()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'taken']);
-    // (Traces arrive asynchronously: read them once the reads above are done.) The statements
-    // queued after the failing one ran, in order, before the rollback, which undid them.
+    // The statements queued after the failing one ran, in order, before the rollback, which undid them.
+    await traced();
     const inserts = statements.filter((s) => s.startsWith('insert'));
     expect(inserts.map((s) => /'(\w+)'/.exec(s)?.[1])).toEqual(['f1', 'f2', 'taken', 'f4', 'f5']);
     expect(statements.lastIndexOf(inserts.at(-1)!)).toBeLessThan(statements.indexOf('rollback'));

@@ -1,5 +1,5 @@
 import { TZDate } from '@date-fns/tz';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import type { CompiledQuery } from 'kysely';
 import type { ShiftRow } from '../db/schema/scheduling.ts';
 import { AppError, fieldIssue, validationError } from '../errors.ts';

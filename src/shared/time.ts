@@ -1,5 +1,5 @@
 import { TZDate } from '@date-fns/tz';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import type { CivilDate } from './civil-date.ts';
 
 /** Every calendar date of the service is a date in China Standard Time (RULES.md §1). */

@@ -3,7 +3,7 @@
  * `14:05`, always in Asia/Shanghai. Pure.
  */
 import { TZDate } from '@date-fns/tz';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { toDayNumber, type CivilDate } from '../shared/civil-date.ts';
 import { ZONE, todayIn } from '../shared/time.ts';
 

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongFilesFirst } from './test/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -11,6 +12,8 @@ export default defineConfig({
     maxWorkers: 2,
     // Child processes of the tests run the build in dist/ (test/helpers/program.ts).
     globalSetup: ['test/global-setup.ts'],
+    // Long files first, the workerd project early (test/sequencer.ts).
+    sequence: { sequencer: LongFilesFirst },
     projects: [
       {
         extends: true,

@@ -5,11 +5,13 @@ import { dailyRunDue } from '../screening/daily.ts';
 import { runScreening } from '../screening/run.ts';
 import { startSubmissionWorker, workerSettings } from '../submissions/worker.ts';
 import { sharedSenders } from './background.ts';
+import { giveUpStaleQueuedImports, type UploadsBucket } from './worker-imports.ts';
 
 export interface CronOutcome {
   outreach: { sent: number } | { failed: string };
   screening: 'not due' | { runId: string } | { failed: string };
   submissions: 'off' | { claimed: number; accepted: number; retrying: number; dead: number } | { failed: string };
+  queuedImports: 'no bucket' | { givenUp: number } | { failed: string };
 }
 
 /**
@@ -17,10 +19,11 @@ export interface CronOutcome {
  * outreach pass with a minute's sending budget; the daily screening when its time has come and
  * today has no completed run (the same check as the server's start); then 12123 submissions from
  * the same leased table, with the same lease, backoff and dead-letter rules, until nothing is due
- * or `submissionsMs` has passed. Each part runs even when one before it failed; a run or a lease
- * another invocation holds is left to it (the next minute looks again).
+ * or `submissionsMs` has passed; and queued registry imports that never started are recorded as
+ * failed (giveUpStaleQueuedImports). Each part runs even when one before it failed; a run or a
+ * lease another invocation holds is left to it (the next minute looks again).
  */
-export async function runCronTick(deps: AppDeps, gateway: GovGateway, options: { submissionsMs: number }): Promise<CronOutcome> {
+export async function runCronTick(deps: AppDeps, gateway: GovGateway, options: { submissionsMs: number; uploads?: UploadsBucket | undefined }): Promise<CronOutcome> {
   const outreach = await attempt(deps, 'outreach', async () => {
     const { used } = await outreachTick(deps, deps.config.OUTREACH_RATE_PER_MINUTE, sharedSenders(deps));
     // The recording adapter's status reports (a Worker without Twilio) land within this invocation.
@@ -31,7 +34,9 @@ export async function runCronTick(deps: AppDeps, gateway: GovGateway, options: {
     (await dailyRunDue(deps)) ? { runId: (await runScreening(deps, { staffId: null, trigger: 'schedule' })).id } : ('not due' as const),
   );
   const submissions = deps.config.SUBMISSION_WORKER === 'off' ? ('off' as const) : await attempt(deps, 'submissions', () => drainSubmissions(deps, gateway, options.submissionsMs));
-  return { outreach, screening, submissions };
+  const uploads = options.uploads;
+  const queuedImports = uploads ? await attempt(deps, 'queued imports', async () => ({ givenUp: (await giveUpStaleQueuedImports(deps, uploads)).length })) : ('no bucket' as const);
+  return { outreach, screening, submissions, queuedImports };
 }
 
 async function drainSubmissions(deps: AppDeps, gateway: GovGateway, ms: number) {

@@ -88,7 +88,7 @@ export default {
   async scheduled(_controller: unknown, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
     const { deps, ready } = isolate(env);
     await ready;
-    const tick = runCronTick(deps, gatewayFromConfig(deps.config), { submissionsMs: CRON_SUBMISSIONS_MS }).then((outcome) =>
+    const tick = runCronTick(deps, gatewayFromConfig(deps.config), { submissionsMs: CRON_SUBMISSIONS_MS, uploads: env.UPLOADS }).then((outcome) =>
       deps.logger.info('cron tick', { ...outcome }),
     );
     ctx.waitUntil(tick);

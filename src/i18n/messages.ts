@@ -49,6 +49,14 @@ export const MESSAGES = {
     'zh-CN': '已有筛查正在进行；请在其结束后再试（进程停止的筛查会在最后一次心跳 {leaseSeconds} 秒后被接管）',
     en: 'a screening run is already in progress; try again when it has finished (a run whose process stopped is taken over {leaseSeconds} s after its last heartbeat)',
   },
+  queued_import_upload_missing: {
+    'zh-CN': '排队的导入找不到上传的文件，没有导入任何内容；请重新上传',
+    en: 'the upload of this queued import is gone; nothing was imported: upload the file again',
+  },
+  queued_import_not_started: {
+    'zh-CN': '排队的导入在 {hours} 小时内没有开始，没有导入任何内容；请重新上传',
+    en: 'this queued import did not start within {hours} hours; nothing was imported: upload the file again',
+  },
   lease_lost: {
     'zh-CN': '该任务的心跳停止后已被另一个进程接管；本次未保存任何内容',
     en: 'the {what} was taken over by another process after its heartbeat stopped; it stored nothing',

@@ -17,6 +17,7 @@ import {
   StatementBlocks,
   takeOverDeadImports,
   type ImportTakeover,
+  unqueueImport,
 } from './repository.ts';
 import type { SealedBatch } from './seal.ts';
 import type { RowError } from './validate.ts';
@@ -33,6 +34,21 @@ export interface ImportInput {
   importId?: string;
 }
 
+
+/**
+ * A handed-off import (`importId` given) whose start could not be recorded: nothing of it was
+ * stored. Either another delivery of its job started it first (it is then in `imports`), or the
+ * database did not answer (it is still queued; the job may be delivered again).
+ */
+export class ImportNotStarted extends Error {
+  override readonly name = 'ImportNotStarted';
+  constructor(
+    readonly importId: string,
+    cause: unknown,
+  ) {
+    super('the import could not be started', { cause });
+  }
+}
 
 /** At most this many row errors come back inline; all of them are in the import's error list. */
 export const INLINE_ERRORS = 100;
@@ -60,13 +76,20 @@ export async function importRegistry(deps: ImportDeps, input: ImportInput): Prom
   const now = () => deps.clock.now().toISOString();
   const timing = leaseTiming(deps.config);
   // Dead imports are taken over in the batch that records this one's start (issue 13).
-  await withDeadImportsTakenOver(deps, timing, () => [
-    deps.db
-      .insertInto('imports')
-      .values({ id: importId, staff_id: input.staffId, source: input.origin, filename: input.filename, status: 'running', started_at: now(), heartbeat_at: now() })
-      .compile(),
-    createStagingTable(importId),
-  ]);
+  try {
+    await withDeadImportsTakenOver(deps, timing, () => [
+      deps.db
+        .insertInto('imports')
+        .values({ id: importId, staff_id: input.staffId, source: input.origin, filename: input.filename, status: 'running', started_at: now(), heartbeat_at: now() })
+        .compile(),
+      createStagingTable(importId),
+      // A queued upload (issue 17) leaves the queue as it starts; the primary key of `imports`
+      // makes a second delivery of its job fail here instead of importing it twice.
+      ...(input.importId ? [unqueueImport(deps.db, importId)] : []),
+    ]);
+  } catch (err) {
+    throw input.importId ? new ImportNotStarted(importId, err) : err;
+  }
   const heartbeat = startHeartbeat(deps, 'import', timing, (at) => importHeartbeat(deps.db, importId, at));
   try {
     return await runImport(deps, input, importId, heartbeat);
@@ -171,9 +194,14 @@ function csvFileText(err: CsvFileError): MessageRef {
   return { key: `csv_${err.code}`, params: base };
 }
 
+/** How an import's failure is stored (imports.error) for an error of ours. */
+export function describeAppError(err: AppError): { line: null; code: string; message: string } {
+  return { line: null, code: err.code, message: err.message };
+}
+
 function describeFailure(err: unknown): { line: number | null; code: string; message: string } {
   if (err instanceof CsvFileError) return { line: err.line, code: err.code, message: err.message };
-  if (err instanceof AppError) return { line: null, code: err.code, message: err.message };
+  if (err instanceof AppError) return describeAppError(err);
   return { line: null, code: 'internal', message: 'the import stopped on an internal error' };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
-import type { ImportRow } from '../db/schema/registry.ts';
+import type { ImportRow, QueuedImportRow } from '../db/schema/registry.ts';
 import { AppError } from '../errors.ts';
 import { afterCursor, page } from '../http/pagination.ts';
 import { localizeRowError } from '../i18n/localize.ts';
@@ -13,7 +13,7 @@ import type { Locale } from '../i18n/locale.ts';
 import type { MessageRef } from '../i18n/messages.ts';
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import { toCsvLine } from './csv-write.ts';
-import { getImport } from './repository.ts';
+import { getImport, getQueuedImport, queuedImports } from './repository.ts';
 
 /** A row error as stored in import_rejected_rows.errors (text: since the catalogue). */
 type StoredRowError = { field: string; code: string; message: string; text?: MessageRef };
@@ -38,7 +38,16 @@ export function importView(row: ImportRow) {
     rejectedRowsUrl: `/api/registry/imports/${row.id}/rejected.csv`,
   };
 }
-export type ImportView = ReturnType<typeof importView>;
+
+/** A queued import (import_queue: handed to the Worker's queue, not started) as an import: nothing counted yet. */
+function queuedView(row: QueuedImportRow): ImportView {
+  return {
+    ...importView({ ...row, status: 'running', started_at: row.queued_at, finished_at: null, total_rows: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, warnings: '[]', error: null, header: null, heartbeat_at: null }),
+    status: 'queued',
+  };
+}
+
+export type ImportView = Omit<ReturnType<typeof importView>, 'status'> & { status: ImportRow['status'] | 'queued' };
 
 export async function requireImport(db: Kysely<DB>, id: string): Promise<ImportRow> {
   const row = await getImport(db, id);
@@ -46,17 +55,27 @@ export async function requireImport(db: Kysely<DB>, id: string): Promise<ImportR
   return row;
 }
 
-/** Imports, newest first, a page at a time. */
-export async function listImports(db: Kysely<DB>, query: { limit: number; cursor?: string | undefined }) {
+/** An import as staff read it, a queued one too. */
+export async function requireImportView(db: Kysely<DB>, id: string): Promise<ImportView> {
+  const row = await getImport(db, id);
+  if (row) return importView(row);
+  const queued = await getQueuedImport(db, id);
+  if (!queued) throw AppError.keyed('not_found', { key: 'import_not_found' });
+  return queuedView(queued);
+}
+
+/** Imports, newest first, a page at a time; imports waiting in the queue come first on the first page. */
+export async function listImports(db: Kysely<DB>, query: { limit: number; cursor?: string | undefined }): Promise<{ items: ImportView[]; nextCursor: string | null }> {
   let q = db.selectFrom('imports').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1);
   if (query.cursor) q = q.where(afterCursor(query.cursor, ['started_at', 'id'], 'desc'));
   const { items, nextCursor } = page(await q.execute(), query.limit, (r) => [r.started_at, r.id]);
-  return { items: items.map(importView), nextCursor };
+  const queued = query.cursor ? [] : (await queuedImports(db)).map(queuedView);
+  return { items: [...queued, ...items.map(importView)], nextCursor };
 }
 
 /** An import's row errors by line, in the reader's language; a page holds `limit` rejected rows. */
 export async function importRowErrors(db: Kysely<DB>, id: string, query: { limit: number; cursor?: string | undefined }, locale: Locale) {
-  await requireImport(db, id);
+  await requireImportView(db, id);
   let q = db.selectFrom('import_rejected_rows').select(['line', 'errors']).where('import_id', '=', id).orderBy('line').limit(query.limit + 1);
   if (query.cursor) q = q.where(afterCursor(query.cursor, ['line'], 'asc'));
   const { items, nextCursor } = page(await q.execute(), query.limit, (r) => [r.line]);

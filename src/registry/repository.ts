@@ -2,7 +2,7 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { bulkInsert } from '../db/bulk.ts';
 import { jsonRows, jsonRowSource, rowsPerStatement, type SqlLimits } from '../db/limits.ts';
 import type { DB } from '../db/schema/index.ts';
-import type { ImportRow, LicenceColumns, LicenceRow } from '../db/schema/registry.ts';
+import type { ImportRow, LicenceColumns, LicenceRow, QueuedImportRow } from '../db/schema/registry.ts';
 import { deadBefore, failBatchIf, type LeaseTiming } from '../shared/lease.ts';
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import { maskIdNumber } from '../shared/mask.ts';
@@ -322,6 +322,44 @@ export async function stagingTables(db: Kysely<DB>): Promise<string[]> {
 
 export async function getImport(db: Kysely<DB>, id: string): Promise<ImportRow | undefined> {
   return db.selectFrom('imports').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * An upload handed to the queue (issue 17), on record until its import starts: importRegistry
+ * deletes it in the batch that records the start (`unqueueImport`).
+ */
+export function queueImport(db: Kysely<DB>, input: { importId: string; staffId: string | null; filename: string | null; bytes: number; at: string }): CompiledQuery {
+  return db
+    .insertInto('import_queue')
+    .values({ id: input.importId, staff_id: input.staffId, source: 'api', filename: input.filename, bytes: input.bytes, queued_at: input.at })
+    .compile();
+}
+
+export function unqueueImport(db: Kysely<DB>, importId: string): CompiledQuery {
+  return db.deleteFrom('import_queue').where('id', '=', importId).compile();
+}
+
+export async function getQueuedImport(db: Kysely<DB>, id: string): Promise<QueuedImportRow | undefined> {
+  return db.selectFrom('import_queue').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Queued imports, newest first (a handful at most: each is a large file waiting for the consumer). */
+export async function queuedImports(db: Kysely<DB>, options: { queuedBefore?: string } = {}): Promise<QueuedImportRow[]> {
+  let q = db.selectFrom('import_queue').selectAll().orderBy('queued_at', 'desc').orderBy('id', 'desc');
+  if (options.queuedBefore) q = q.where('queued_at', '<', options.queuedBefore);
+  return q.execute();
+}
+
+/**
+ * A queued import that will not start (its upload is gone, or it waited too long): recorded as a
+ * failed import with the reason, as an import that failed in its request is, and out of the queue.
+ */
+export function failQueuedImport(db: Kysely<DB>, input: { importId: string; at: string; error: unknown }): CompiledQuery[] {
+  return [
+    sql`INSERT INTO imports (id, staff_id, source, filename, status, started_at, finished_at, error)
+        SELECT id, staff_id, source, filename, 'failed', queued_at, ${input.at}, ${JSON.stringify(input.error)} FROM import_queue WHERE id = ${input.importId}`.compile(db),
+    unqueueImport(db, input.importId),
+  ];
 }
 
 export async function getLicence(db: Kysely<DB>, fileNumber: string): Promise<LicenceRow | undefined> {

@@ -8,7 +8,8 @@ import { createRouter } from '../http/router.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { importRegistry, INLINE_ERRORS } from './import-service.ts';
 import { handOffBody, readUpload } from './upload.ts';
-import { importRowErrors, importView, listImports, rejectedRowsCsv, requireImport } from './import-views.ts';
+import { importRowErrors, importView, listImports, rejectedRowsCsv, requireImport, requireImportView } from './import-views.ts';
+import { queueImport, unqueueImport } from './repository.ts';
 import { licenceWithFullId, LicenceSchema } from './licence-view.ts';
 
 const RowErrorSchema = z
@@ -18,7 +19,8 @@ const RowErrorSchema = z
 const ImportSchema = z
   .object({
     id: z.string(),
-    status: z.enum(['running', 'completed', 'failed']),
+    // queued: a large upload on a Worker waiting for its consumer (startedAt is then when it was queued).
+    status: z.enum(['queued', 'running', 'completed', 'failed']),
     source: z.enum(['api', 'cli']),
     filename: z.string().nullable(),
     staffId: z.string().nullable(),
@@ -140,7 +142,15 @@ export function registryRoutes() {
       const body = handoff ? handOffBody(c.req.raw, handoff.minBytes, deps.config.MAX_IMPORT_BYTES) : null;
       if (handoff && body) {
         const importId = deps.ids.next();
-        await handoff.hand(body, { importId, staffId: c.get('staff').id, filename: null });
+        const staffId = c.get('staff').id;
+        // On record before the upload is handed over: from the answer on, its address shows it.
+        await deps.atomic([queueImport(deps.db, { importId, staffId, filename: null, bytes: body.bytes, at: deps.clock.now().toISOString() })]);
+        try {
+          await handoff.hand(body, { importId, staffId, filename: null });
+        } catch (err) {
+          await deps.atomic([unqueueImport(deps.db, importId)]).catch(() => undefined);
+          throw err;
+        }
         c.header('Location', `/api/registry/imports/${importId}`);
         return c.json({ id: importId, status: 'queued' as const }, 202);
       }
@@ -152,7 +162,7 @@ export function registryRoutes() {
       return c.json({ ...importView(row), errors: outcome.errors.map((e) => localizeRowError(e, locale)) }, 201);
     })
     .openapi(listImportsRoute, async (c) => c.json(await listImports(c.get('deps').db, c.req.valid('query')), 200))
-    .openapi(showImport, async (c) => c.json(importView(await requireImport(c.get('deps').db, c.req.valid('param').id)), 200))
+    .openapi(showImport, async (c) => c.json(await requireImportView(c.get('deps').db, c.req.valid('param').id), 200))
     .openapi(importErrors, async (c) => {
       const locale = negotiateLocale(c.req.header('accept-language'));
       c.header('Content-Language', locale);

@@ -30,6 +30,7 @@ export const STATUS_LABELS: Record<string, { label: string; tone: Tone }> = {
   lapsed: { label: '已逾期失效', tone: 'bad' },
   completed: { label: '已办结', tone: 'good' },
   // imports and screening runs
+  queued: { label: '排队中', tone: 'neutral' },
   running: { label: '进行中', tone: 'info' },
   failed: { label: '失败', tone: 'bad' },
   // visits

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { FAST_PASSWORDS, signedIn, type ConsoleAgent } from '../helpers/console.ts';
 import { csv, row } from '../helpers/registry-csv.ts';
+import { queueImport } from '../../src/registry/repository.ts';
 
 let t: TestApp;
 let admin: ConsoleAgent;
@@ -42,6 +43,21 @@ describe('the imports page', () => {
     expect(list).toContain(`href="${location}"`);
     const count = await t.deps.db.selectFrom('licences').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(2);
+  });
+
+  it('shows a large upload waiting in the Worker’s queue, first in the history, with what happens next', async () => {
+    const id = t.deps.ids.next();
+    await t.deps.atomic([queueImport(t.deps.db, { importId: id, staffId: null, filename: null, bytes: 9_000_000, at: t.deps.clock.now().toISOString() })]);
+    await admin.page('/console/imports');
+    await admin.upload('/console/imports', fileForm(csv(good())));
+    const list = await admin.page('/console/imports');
+    const listed = [...list.matchAll(/href="\/console\/imports\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
+    expect(listed).toHaveLength(2);
+    expect(listed[0]).toBe(id);
+    expect(list).toContain('排队中');
+    const page = await admin.page(`/console/imports/${id}`);
+    expect(page).toContain('已交给后台排队导入，尚未开始');
+    expect(page).toContain('没有被拒绝的行');
   });
 
   it('answers the upload script with the address in JSON, keeping the message for the page it opens', async () => {

@@ -1,5 +1,5 @@
 import type { AuditLogTable, StaffSessionsTable, StaffTable } from './staff.ts';
-import type { ImportRejectedRowsTable, ImportsTable, LicencesTable } from './registry.ts';
+import type { ImportQueueTable, ImportRejectedRowsTable, ImportsTable, LicencesTable } from './registry.ts';
 import type { CasesTable, ScreeningRunsTable } from './screening.ts';
 import type {
   AnswersTable,
@@ -20,6 +20,7 @@ export interface DB {
   staff_sessions: StaffSessionsTable;
   audit_log: AuditLogTable;
   imports: ImportsTable;
+  import_queue: ImportQueueTable;
   import_rejected_rows: ImportRejectedRowsTable;
   licences: LicencesTable;
   screening_runs: ScreeningRunsTable;

@@ -24,6 +24,17 @@ export interface ImportsTable {
 }
 export type ImportRow = Selectable<ImportsTable>;
 
+/** An import handed to the queue and not yet started (db/migrations/0014_queued_imports.sql). */
+export interface ImportQueueTable {
+  id: string;
+  staff_id: string | null;
+  source: 'api' | 'cli';
+  filename: string | null;
+  bytes: number;
+  queued_at: string;
+}
+export type QueuedImportRow = Selectable<ImportQueueTable>;
+
 export interface ImportRejectedRowsTable {
   import_id: string;
   line: number;

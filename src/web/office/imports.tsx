@@ -10,7 +10,7 @@ import type { AppEnv } from '../../http/env.ts';
 import { requireId } from '../params.ts';
 import { localizeError } from '../../i18n/localize.ts';
 import { importRegistry } from '../../registry/import-service.ts';
-import { importRowErrors, importView, listImports, rejectedRowsCsv, requireImport, type ImportView } from '../../registry/import-views.ts';
+import { importRowErrors, importView, listImports, rejectedRowsCsv, requireImport, requireImportView, type ImportView } from '../../registry/import-views.ts';
 import { readUpload } from '../../registry/upload.ts';
 import { CHINESE_HEADERS } from '../../registry/columns.ts';
 import { auditEntry } from '../../staff/audit.ts';
@@ -149,15 +149,21 @@ async function importPage(c: Context<AppEnv>) {
   const deps = c.get('deps');
   const ctx = pageContext(c);
   const id = requireId(c.req.param('id'), { key: 'import_not_found' });
-  const view = importView(await requireImport(deps.db, id));
+  const view = await requireImportView(deps.db, id);
   const query = pageQuery(c, ['cursor']);
   const errors = await importRowErrors(deps.db, id, { limit: 50, cursor: query.cursor }, 'zh-CN');
   const mayDownload = can(ctx.staff.role, 'licences:read-full');
   return (
     <Layout ctx={ctx} title={`导入：${view.filename ?? '未命名文件'}`} crumbs={[...CRUMBS, { label: '导入详情' }]}>
-      <p class="muted">
-        开始于 <TimeText at={view.startedAt} />，{view.finishedAt ? <>结束于 <TimeText at={view.finishedAt} /></> : '尚未结束'}；来源：{SOURCE_LABELS[view.source] ?? view.source}
-      </p>
+      {view.status === 'queued' ? (
+        <p class="muted">
+          上传于 <TimeText at={view.startedAt} />：文件较大，已交给后台排队导入，尚未开始；开始后本页显示进度，刷新即可查看。
+        </p>
+      ) : (
+        <p class="muted">
+          开始于 <TimeText at={view.startedAt} />，{view.finishedAt ? <>结束于 <TimeText at={view.finishedAt} /></> : '尚未结束'}；来源：{SOURCE_LABELS[view.source] ?? view.source}
+        </p>
+      )}
       <Summary view={view} />
       {view.error ? (
         <div class="error-summary" role="alert">

@@ -70,7 +70,13 @@ export default {
       if (operatorMessage(err) === null) current = undefined;
       return unavailable(err);
     }
-    return app.app.fetch(request, env, ctx as never);
+    const response = await app.app.fetch(request, env, ctx as never);
+    // Without Twilio, the recording adapter reports a send's statuses over the next second; the
+    // isolate may stop once the answer is out, so the reports of sends made in this request (a
+    // booking's SMS, the crew's "on the way") are waited for (README "On Cloudflare Workers").
+    const reports = app.deps.telephony.settle?.();
+    if (reports) ctx.waitUntil(reports);
+    return response;
   },
 
   /** The queue consumer of large registry uploads (wrangler.toml [[queues.consumers]]). */

@@ -38,6 +38,16 @@ describe('the Worker entry', () => {
     expect(await res.json()).toMatchObject({ status: 'completed', inserted: 2 });
   });
 
+  it('keeps the isolate for the status reports of what a request sent without Twilio (ctx.waitUntil)', async () => {
+    const env = await workerEnv({ RECORDED_STATUS_STEP_MS: '1' });
+    const waited: Promise<unknown>[] = [];
+    const res = await worker.fetch(new Request('https://checkup.example.test/healthz'), env, { waitUntil: (p) => void waited.push(p) });
+    expect(res.status).toBe(200);
+    // The recording adapter's settle(): it resolves once every pending report is made (test/outreach/recording-statuses.test.ts).
+    expect(waited).toHaveLength(1);
+    await expect(waited[0]).resolves.toBeUndefined();
+  });
+
   it('answers 503 with one line naming DATA_KEY when the secret is missing, and runs nothing', async () => {
     const env = await workerEnv();
     delete env.DATA_KEY;

@@ -11,7 +11,7 @@ import { inThreadParser } from '../registry/seal.ts';
 import { checkDataKey } from '../shared/key-rotation.ts';
 import { createLogger } from '../shared/logger.ts';
 import { r2QueueHandoff, type ImportQueue, type UploadsBucket } from './worker-imports.ts';
-import { createCipher, DataKeyError, loadDataKeys } from '../shared/personal-data.ts';
+import { createCipher, DataKeyError, loadDataKeys, type DataKeys } from '../shared/personal-data.ts';
 
 /**
  * The Worker's bindings (wrangler.toml): the D1 database; R2 and a Queue for large registry
@@ -25,7 +25,7 @@ export type WorkerEnv = { DB: D1Like; UPLOADS?: UploadsBucket; IMPORTS?: ImportQ
  * `wrangler dev`) and required, as with NODE_ENV=production on Node; it is checked against the
  * database once per isolate (`ready`), and every request waits for that check.
  */
-export function composeWorker(env: WorkerEnv): { deps: AppDeps; ready: Promise<void> } {
+export function composeWorker(env: WorkerEnv): { deps: AppDeps; ready: Promise<void>; keys: DataKeys } {
   const settings = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const config = loadConfig(settings);
   const logger = createLogger({ level: config.LOG_LEVEL });
@@ -52,7 +52,7 @@ export function composeWorker(env: WorkerEnv): { deps: AppDeps; ready: Promise<v
   const ready = checkDataKey(deps, keys).then((note) => {
     if (note) logger.warn(note);
   });
-  return { deps, ready };
+  return { deps, ready, keys };
 }
 
 /**

@@ -6,6 +6,7 @@ import { composeWorker, type WorkerEnv } from './compose-worker.ts';
 import { runCronTick } from './worker-cron.ts';
 import { runQueuedImport } from './worker-imports.ts';
 import type { ImportJob } from '../ports.ts';
+import type { DataKeys } from '../shared/personal-data.ts';
 import { operatorMessage } from './process-guard.ts';
 
 /**
@@ -29,6 +30,7 @@ const CRON_SUBMISSIONS_MS = 50_000;
 interface Isolate {
   env: WorkerEnv;
   deps: AppDeps;
+  keys: DataKeys;
   app: OpenAPIHono<AppEnv>;
   ready: Promise<void>;
 }
@@ -39,10 +41,10 @@ let current: Isolate | { env: WorkerEnv; error: unknown } | undefined;
 function isolate(env: WorkerEnv): Isolate {
   if (current?.env !== env) {
     try {
-      const { deps, ready } = composeWorker(env);
+      const { deps, ready, keys } = composeWorker(env);
       // Awaited by every invocation; until then a failed check is not an unhandled rejection.
       ready.catch(() => undefined);
-      current = { env, deps, app: createApp(deps), ready };
+      current = { env, deps, keys, app: createApp(deps), ready };
     } catch (error) {
       current = { env, error };
     }
@@ -92,9 +94,9 @@ export default {
   },
 
   async scheduled(_controller: unknown, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
-    const { deps, ready } = isolate(env);
+    const { deps, ready, keys } = isolate(env);
     await ready;
-    const tick = runCronTick(deps, gatewayFromConfig(deps.config), { submissionsMs: CRON_SUBMISSIONS_MS, uploads: env.UPLOADS }).then((outcome) =>
+    const tick = runCronTick(deps, gatewayFromConfig(deps.config), { submissionsMs: CRON_SUBMISSIONS_MS, uploads: env.UPLOADS, keys }).then((outcome) =>
       deps.logger.info('cron tick', { ...outcome }),
     );
     ctx.waitUntil(tick);

@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
+import { jsonRows, jsonRowSource, type SqlLimits } from '../db/limits.ts';
 import type { DB } from '../db/schema/index.ts';
 import type { Atomic, Clock } from '../ports.ts';
 import { createCipher, DataKeyError, keyCheckOf, type DataKeys, type PersonalDataCipher } from './personal-data.ts';
@@ -158,15 +159,25 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
 const nameOf = (t: SealedColumn) => `${t.table}.${t.column}`;
 
 export interface RotationOptions {
-  /** Rows per atomic batch. */
+  /** Rows per atomic batch (fewer where the database's statements take fewer: `sqlLimits`). */
   batchSize: number;
   progress(line: string): void;
+  /**
+   * Stop after the batch that ends past this time (epoch ms), to go on where it stopped at the
+   * next call: a Worker's cron rotates a minute at a time (src/entry/worker-cron.ts).
+   */
+  stopAt?: number;
 }
 
 export interface RotationSummary {
   resealed: number;
   passes: number;
+  /** False when `stopAt` came first: call again to go on. */
+  finished: boolean;
 }
+
+/** What a rotation needs: the database and how its statements are cut (D1 takes 100 bound values). */
+export type RotationDeps = KeyStoreDeps & { sqlLimits: SqlLimits };
 
 /**
  * Re-seals every sealed value with DATA_KEY (keys.current), opening each with its own key
@@ -174,7 +185,7 @@ export interface RotationSummary {
  * it did in the same transaction as its rows. A value written meanwhile with the old key (a
  * process not restarted with DATA_KEY) is caught by the final check and walked again.
  */
-export async function rotateDataKey(deps: KeyStoreDeps, keys: DataKeys, options: RotationOptions): Promise<RotationSummary> {
+export async function rotateDataKey(deps: RotationDeps, keys: DataKeys, options: RotationOptions): Promise<RotationSummary> {
   if (!keys.previous) throw new DataKeyError(`DATA_KEY_PREVIOUS is not set: ${ROTATE} needs DATA_KEY (the new key) and DATA_KEY_PREVIOUS (the key it replaces)`);
   const checks = keyChecksOf(keys);
   const stored = await storedCheck(deps.db);
@@ -184,7 +195,7 @@ export async function rotateDataKey(deps: KeyStoreDeps, keys: DataKeys, options:
   }
   if (stored === checks.current && target === null) {
     options.progress('rotate-key: nothing to do: the database is sealed with DATA_KEY; remove DATA_KEY_PREVIOUS');
-    return { resealed: 0, passes: 0 };
+    return { resealed: 0, passes: 0, finished: true };
   }
   await refuseWhileImporting(deps.db);
   const cipher = createCipher(keys.current, keys.previous);
@@ -199,11 +210,16 @@ export async function rotateDataKey(deps: KeyStoreDeps, keys: DataKeys, options:
     ),
   );
   let resealed = 0;
+  const stopped = () => options.stopAt !== undefined && Date.now() >= options.stopAt;
   for (let pass = 1; pass <= 3; pass++) {
-    for (const t of SEALED_COLUMNS) resealed += await rotateColumn(deps, cipher, t, options, now);
+    for (const t of SEALED_COLUMNS) {
+      const column = await rotateColumn(deps, cipher, t, options, now, stopped);
+      resealed += column.resealed;
+      if (!column.complete) return { resealed, passes: pass, finished: false };
+    }
     if (await finish(deps, cipher, checks.current, now())) {
       options.progress(`rotate-key: done: ${resealed} values re-sealed; the database now records DATA_KEY; remove DATA_KEY_PREVIOUS and restart the server`);
-      return { resealed, passes: pass };
+      return { resealed, passes: pass, finished: true };
     }
     options.progress('rotate-key: values sealed with the old key were written meanwhile (a process still without the new DATA_KEY?): another pass');
     await deps.atomic([CompiledQuery.raw('UPDATE key_rotation_progress SET after = NULL, rows_done = 0, updated_at = ?', [now()])]);
@@ -218,8 +234,30 @@ async function refuseWhileImporting(db: Kysely<DB>): Promise<void> {
   }
 }
 
-/** One column, batch after batch from where its progress row says; returns the values re-sealed. */
-async function rotateColumn(deps: KeyStoreDeps, cipher: PersonalDataCipher, t: SealedColumn, options: RotationOptions, now: () => string): Promise<number> {
+/**
+ * How a column's batch is written: its rows as one JSON parameter where the database takes few
+ * bound values (D1), unless its values are large (a photo: a JSON of a batch's old and new ones
+ * would pass D1's 2 MB a value); else bound values, as many rows as a statement takes.
+ */
+function batchForm(limits: SqlLimits, t: SealedColumn, batchSize: number): { json: boolean; rows: number } {
+  const json = limits.bulk.form === 'json' && t.rowsPerBatch === undefined;
+  const rows = json && limits.bulk.form === 'json' ? limits.bulk.rowsPerStatement : Math.max(1, Math.floor(limits.maxBoundParameters / widthOf(t)));
+  return { json, rows: Math.min(batchSize, t.rowsPerBatch ?? batchSize, rows) };
+}
+
+/**
+ * One column, batch after batch from where its progress row says, to its end or until `stopped`;
+ * returns the values re-sealed and whether the column's end was reached.
+ */
+async function rotateColumn(
+  deps: RotationDeps,
+  cipher: PersonalDataCipher,
+  t: SealedColumn,
+  options: RotationOptions,
+  now: () => string,
+  stopped: () => boolean,
+): Promise<{ resealed: number; complete: boolean }> {
+  const form = batchForm(deps.sqlLimits, t, options.batchSize);
   const name = nameOf(t);
   const progress = await deps.db.selectFrom('key_rotation_progress').selectAll().where('target', '=', name).executeTakeFirstOrThrow();
   let after = progress.after === null ? null : (JSON.parse(progress.after) as unknown[]);
@@ -229,21 +267,22 @@ async function rotateColumn(deps: KeyStoreDeps, cipher: PersonalDataCipher, t: S
   );
   if (after !== null) options.progress(`rotate-key: ${name}: resuming after ${done} rows`);
   let resealed = 0;
-  for (;;) {
-    const rows = await batchAfter(deps.db, t, after, Math.min(options.batchSize, t.rowsPerBatch ?? options.batchSize));
-    if (rows.length === 0) break;
+  // At least one batch a call: a rotation in steps moves on at every step.
+  for (let first = true; first || !stopped(); first = false) {
+    const rows = await batchAfter(deps.db, t, after, form.rows);
+    if (rows.length === 0) return { resealed, complete: true };
     const last = rows[rows.length - 1]!;
     after = t.keys.map((k) => last[k]);
     done += rows.length;
     const changes = reseal(cipher, t, rows);
     resealed += changes.count;
     await deps.atomic([
-      ...(changes.count > 0 ? [updateStatement(t, changes.values)] : []),
+      ...(changes.count > 0 ? [updateStatement(t, changes.values, form.json)] : []),
       CompiledQuery.raw('UPDATE key_rotation_progress SET after = ?, rows_done = ?, updated_at = ? WHERE target = ?', [JSON.stringify(after), done, now(), name]),
     ]);
     options.progress(`rotate-key: ${name}: ${Math.min(done, total)} of ${total} rows`);
   }
-  return resealed;
+  return { resealed, complete: false };
 }
 
 type Row = Record<string, unknown>;
@@ -280,18 +319,23 @@ function reseal(cipher: PersonalDataCipher, t: SealedColumn, rows: Row[]): { cou
   return { count: stale.length, values };
 }
 
-/** One UPDATE ... FROM (VALUES ...) for a batch: a single statement instead of one per row. */
-function updateStatement(t: SealedColumn, values: unknown[]): CompiledQuery {
-  const width = t.keys.length + (t.hashColumn ? 3 : 2);
+/** Values a row of a batch carries: its primary key, the new sealed value, the new hash, the old sealed value. */
+const widthOf = (t: SealedColumn) => t.keys.length + (t.hashColumn ? 3 : 2);
+
+/**
+ * One UPDATE ... FROM (rows) for a batch: a single statement instead of one per row. The rows are
+ * bound values (VALUES), or one JSON parameter unpacked by json_each (`json`: D1).
+ */
+function updateStatement(t: SealedColumn, values: unknown[], json: boolean): CompiledQuery {
+  const width = widthOf(t);
   const count = values.length / width;
   const col = (i: number) => `v.column${i + 1}`;
   const sets = [`"${t.column}" = ${col(t.keys.length)}`, ...(t.hashColumn ? [`"${t.hashColumn}" = ${col(t.keys.length + 1)}`] : [])];
   const matches = [...t.keys.map((k, i) => `"${t.table}"."${k}" = ${col(i)}`), `"${t.table}"."${t.column}" = ${col(width - 1)}`];
+  const update = (source: string) => `UPDATE "${t.table}" SET ${sets.join(', ')} FROM (${source}) AS v WHERE ${matches.join(' AND ')}`;
+  if (json) return CompiledQuery.raw(update(jsonRowSource(width, (expr, k) => `${expr} AS column${k + 1}`)), [jsonRows(values, width)]);
   const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
-  return CompiledQuery.raw(
-    `UPDATE "${t.table}" SET ${sets.join(', ')} FROM (VALUES ${Array.from({ length: count }, () => tuple).join(', ')}) AS v WHERE ${matches.join(' AND ')}`,
-    values,
-  );
+  return CompiledQuery.raw(update(`VALUES ${Array.from({ length: count }, () => tuple).join(', ')}`), values);
 }
 
 /**

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { D1_LIMITS } from '../../src/db/limits.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNodeDatabase } from '../../src/db/open-node.ts';
 import { decideKeyCheck, KEY_MISMATCH, rotateDataKey } from '../../src/shared/key-rotation.ts';
@@ -212,13 +213,48 @@ describe('a rotation beside a process that still seals with the old key', () => 
         // A server not restarted with the new key re-imports one licence after the walk passed it.
         void t.deps.db.updateTable('licences').set({ id_cipher: createCipher(OLD).encrypt('371502194001010019') }).where('file_number', '=', '800000000003').execute();
       };
-      const summary = await rotateDataKey({ db: t.deps.db, atomic: t.deps.atomic, clock: t.clock }, { current: NEW, previous: OLD }, { batchSize: 7, progress });
+      const summary = await rotateDataKey({ db: t.deps.db, atomic: t.deps.atomic, clock: t.clock, sqlLimits: t.deps.sqlLimits }, { current: NEW, previous: OLD }, { batchSize: 7, progress });
       expect(lines).toContain('rotate-key: values sealed with the old key were written meanwhile (a process still without the new DATA_KEY?): another pass');
       expect(summary.passes).toBe(2);
       const rows = await t.deps.db.selectFrom('licences').select(['file_number', 'id_cipher']).execute();
       expect(rows.every((r) => r.id_cipher.startsWith(`v2.${keyIdOf(NEW)}.`))).toBe(true);
       expect(createCipher(NEW).decrypt(rows.find((r) => r.file_number === '800000000003')!.id_cipher)).toBe('371502194001010019');
       expect((await t.deps.db.selectFrom('data_key_check').select('key_check').executeTakeFirstOrThrow()).key_check).toBe(keyCheckOf(NEW));
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('a rotation in steps with D1’s statements, as a Worker’s cron runs it', () => {
+  it('re-seals a batch or more a step, each batch one JSON statement, until it records the new key', async () => {
+    const t = await createTestApp({ dataKey: OLD });
+    try {
+      const res = await postCsv(t, csv([...Array.from({ length: 45 }, (_, i) => row(`7${String(i).padStart(11, '0')}`)), row('700000000999', { phone: '12345' })]));
+      expect(res.status).toBe(201);
+      await t.deps.atomic([t.deps.db.insertInto('data_key_check').values({ id: 1, key_check: keyCheckOf(OLD), recorded_at: '2026-11-26T02:00:00Z' }).compile()]);
+      const d1 = { db: t.deps.db, atomic: t.deps.atomic, clock: t.clock, sqlLimits: D1_LIMITS };
+      const steps = [];
+      // Every step's time is up at once: each does its one batch of 10 and stops.
+      for (let step = 0; step < 20; step++) {
+        const summary = await rotateDataKey(d1, { current: NEW, previous: OLD }, { batchSize: 10, progress: () => undefined, stopAt: 0 });
+        steps.push(summary);
+        if (summary.finished) break;
+      }
+      // Licences in five batches (45 rows), then the rejected row, each column's end seen at the next step's first read.
+      expect(steps.map((s) => s.finished)).toEqual([false, false, false, false, false, false, true]);
+      expect(steps.reduce((n, s) => n + s.resealed, 0)).toBe(46);
+      const rows = await t.deps.db.selectFrom('licences').select(['file_number', 'id_cipher', 'id_hash']).execute();
+      expect(rows).toHaveLength(45);
+      expect(rows.every((r) => r.id_cipher.startsWith(`v2.${keyIdOf(NEW)}.`))).toBe(true);
+      // The look-up hash was recomputed under the new key, and stored as a number, as the VALUES form stores it.
+      const first = rows.find((r) => r.file_number === '700000000000')!;
+      expect(first.id_hash).toBe(createCipher(NEW).hash(createCipher(NEW).decrypt(first.id_cipher)));
+      expect(typeof first.id_hash).toBe('number');
+      const rejected = await t.deps.db.selectFrom('import_rejected_rows').select('cells_cipher').execute();
+      expect(rejected.map((r) => r.cells_cipher.startsWith(`v2.${keyIdOf(NEW)}.`))).toEqual([true]);
+      expect((await t.deps.db.selectFrom('data_key_check').select('key_check').executeTakeFirstOrThrow()).key_check).toBe(keyCheckOf(NEW));
+      expect(await rotateDataKey(d1, { current: NEW, previous: OLD }, { batchSize: 10, progress: () => undefined, stopAt: 0 })).toEqual({ resealed: 0, passes: 0, finished: true });
     } finally {
       await t.cleanup();
     }

@@ -48,6 +48,30 @@ describe('the Worker entry', () => {
     await expect(waited[0]).resolves.toBeUndefined();
   });
 
+  it('rotates the data key from the cron while DATA_KEY_PREVIOUS is set, on D1, and then serves with the new key alone', async () => {
+    const env = await workerEnv();
+    const { deps, ready } = composeWorker(env);
+    await ready;
+    const { token } = await addStaff(deps, { name: '测试管理员', role: 'admin', createdBy: null });
+    const licences = Array.from({ length: 12 }, (_, i) => row(`37150000${String(i).padStart(4, '0')}`, { birth: '1950-02-01' }));
+    const upload = new Request('https://checkup.example.test/api/registry/imports', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv(licences) });
+    expect((await worker.fetch(upload, env, ctx)).status).toBe(201);
+
+    const NEW_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 11 + 2)).toString('base64');
+    const rotating = composeWorker({ ...env, DATA_KEY: NEW_KEY, DATA_KEY_PREVIOUS: DATA_KEY });
+    await rotating.ready;
+    const gateway = createGatewaySimulator({ latencyMs: 0, timeoutMs: 1000 }).gateway;
+    const tick = await runCronTick(rotating.deps, gateway, { submissionsMs: 0, keys: rotating.keys });
+    expect(tick.keyRotation).toEqual({ resealed: 12, finished: true });
+    expect((await runCronTick(rotating.deps, gateway, { submissionsMs: 0, keys: rotating.keys })).keyRotation).toEqual({ resealed: 0, finished: true });
+
+    const rotated = { ...env, DATA_KEY: NEW_KEY };
+    const full = await worker.fetch(new Request('https://checkup.example.test/api/licences/371500000003', { headers: { authorization: `Bearer ${token}` } }), rotated, ctx);
+    expect(full.status).toBe(200);
+    expect(((await full.json()) as { idNumber: string }).idNumber).toMatch(/^\d{17}[\dX]$/);
+    expect((await worker.fetch(new Request('https://checkup.example.test/healthz'), { ...env }, ctx)).status).toBe(503);
+  });
+
   it('answers 503 with one line naming DATA_KEY when the secret is missing, and runs nothing', async () => {
     const env = await workerEnv();
     delete env.DATA_KEY;

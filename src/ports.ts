@@ -71,7 +71,16 @@ export const randomIds: Ids = { next: () => uuidv7() };
  * Runs compiled queries all-or-nothing: one SQLite transaction on Node, one D1 `batch()` on
  * Workers. Conditional writes are expressed in SQL, never as read-then-write in JavaScript.
  */
-export type Atomic = (queries: readonly CompiledQuery[]) => Promise<QueryResult<unknown>[]>;
+export type Atomic = (queries: readonly CompiledQuery[], call?: AtomicCall) => Promise<QueryResult<unknown>[]>;
+
+/**
+ * `results: false`: the caller reads no result of the batch (only whether it was applied), and
+ * the implementation may answer [] - on Node such batches run as one SQL script per group
+ * commit (src/db/atomic.ts), the webhooks' hot path (issue 18).
+ */
+export interface AtomicCall {
+  results: false;
+}
 
 /** An SMS to send (E.164 number, final text). */
 export interface OutboundSms {

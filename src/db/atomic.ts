@@ -1,5 +1,7 @@
 import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { Atomic } from '../ports.ts';
+import { inline, NoLiteral } from './sql-script.ts';
+import { toSqliteValue } from './sqlite-shared.ts';
 
 /**
  * The Node implementation of the `atomic` port (DESIGN.md "Atomic writes as batches"): each
@@ -23,6 +25,14 @@ import type { Atomic } from '../ports.ts';
  *
  * A batch alone costs what it did before grouping, and a bulk batch (an import's final upsert)
  * opens no savepoint journal of its own unless a batch of its group fails.
+ *
+ * Batches whose callers read no results (`{ results: false }`: the webhooks, issue 18) that wait
+ * together are run as one SQL script between BEGIN and COMMIT, their values written in as
+ * literals (src/db/sql-script.ts): SQLite runs the group's statements back to back, where each
+ * statement on its own went to SQLite's thread and back to JavaScript (175 µs a statement on a
+ * busy server, 5 statements an SMS). A value without a safe literal (a NUL in a text) sends the
+ * group the usual way; a script that fails is rolled back and its batches run again the usual way,
+ * each in its savepoint, so that each gets its own outcome.
  */
 export interface AtomicOptions {
   /**
@@ -40,6 +50,8 @@ export interface AtomicOptions {
 
 interface Pending {
   queries: readonly CompiledQuery[];
+  /** The caller reads no results (it gets []): the batch may go in a script. */
+  resultless: boolean;
   resolve(results: QueryResult<unknown>[]): void;
   reject(error: unknown): void;
 }
@@ -67,7 +79,7 @@ export function kyselyAtomic(db: Kysely<any>, options: AtomicOptions = {}): Atom
         const taken: Pending[] = [];
         const outcomes: Outcomes = new Map();
         try {
-          await withConnection(db, (run) => runGroup(run, queue, limits, taken, outcomes));
+          await withConnection(db, (run, script) => runGroup(run, script, queue, limits, taken, outcomes));
         } catch (err) {
           // The connection itself failed (e.g. the database was closed).
           if (taken.length === 0) taken.push(queue.shift()!);
@@ -84,27 +96,79 @@ export function kyselyAtomic(db: Kysely<any>, options: AtomicOptions = {}): Atom
     }
   }
 
-  return (queries) => {
+  return (queries, call) => {
     if (queries.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      queue.push({ queries, resolve, reject });
+      queue.push({ queries, resultless: call?.results === false, resolve, reject });
       if (!draining) void drain();
     });
   };
 }
 
 type Run = (q: CompiledQuery) => Promise<QueryResult<unknown>>;
+/** Runs statements as one script in the open transaction; null when the driver cannot. */
+type Script = ((script: string) => Promise<void>) | null;
 type Limits = { batches: number; ms: number };
+
+interface ScriptingConnection {
+  executeScript(script: string): Promise<void>;
+}
+const scripting = (connection: unknown): connection is ScriptingConnection => typeof (connection as Partial<ScriptingConnection>).executeScript === 'function';
 
 /**
  * Holds the one connection for `fn`. Queries go straight to the driver's connection: the
  * queries are compiled already and, with no plugins, Kysely would only pass them through (at a
  * few promises each, on every statement of every batch).
  */
-function withConnection(db: Kysely<any>, fn: (run: Run) => Promise<void>): Promise<void> {
+function withConnection(db: Kysely<any>, fn: (run: Run, script: Script) => Promise<void>): Promise<void> {
   const executor = db.getExecutor();
-  if (executor.plugins.length > 0) return db.connection().execute((conn) => fn((q) => conn.executeQuery(q)));
-  return executor.provideConnection((connection) => fn((q) => connection.executeQuery(q)));
+  if (executor.plugins.length > 0) return db.connection().execute((conn) => fn((q) => conn.executeQuery(q), null));
+  return executor.provideConnection((connection) =>
+    fn(
+      (q) => connection.executeQuery(q),
+      scripting(connection) ? (text) => connection.executeScript(text) : null,
+    ),
+  );
+}
+
+/** The batches' statements as one script, or null if a value has no safe literal. */
+function scriptOf(batches: readonly Pending[]): string | null {
+  try {
+    return batches.map((b) => b.queries.map((q) => `${inline(q.sql, q.parameters.map(toSqliteValue))};\n`).join('')).join('');
+  } catch (err) {
+    if (err instanceof NoLiteral) return null;
+    throw err;
+  }
+}
+
+/**
+ * The resultless batches waiting now, from `first` on, in one script (see the top of the file).
+ * False if they cannot go as a script: nothing was run, and `first` is still to run.
+ */
+async function runScripted(run: Run, script: (text: string) => Promise<void>, first: Pending, queue: Pending[], limits: Limits, taken: Pending[], outcomes: Outcomes): Promise<boolean> {
+  let count = 1;
+  while (count < limits.batches && queue[count - 1]?.resultless) count++;
+  const batches = [first, ...queue.slice(0, count - 1)];
+  const text = scriptOf(batches);
+  if (text === null) return false;
+  queue.splice(0, count - 1);
+  taken.push(...batches.slice(1));
+  try {
+    await run(BEGIN);
+  } catch (err) {
+    for (const batch of batches) outcomes.set(batch, { error: err });
+    return true;
+  }
+  try {
+    await script(text);
+    await run(COMMIT);
+  } catch {
+    await run(ROLLBACK).catch(() => undefined);
+    await runWithSavepoints(run, batches, outcomes);
+    return true;
+  }
+  for (const batch of batches) outcomes.set(batch, { results: [] });
+  return true;
 }
 
 /**
@@ -115,11 +179,12 @@ function withConnection(db: Kysely<any>, fn: (run: Run) => Promise<void>): Promi
  * batch; failures are rare - a replayed webhook). If one fails, the transaction is rolled back
  * and its batches run again, each in a savepoint, so that only the failing one is left out.
  */
-async function runGroup(run: Run, queue: Pending[], limits: Limits, taken: Pending[], outcomes: Outcomes): Promise<void> {
+async function runGroup(run: Run, script: Script, queue: Pending[], limits: Limits, taken: Pending[], outcomes: Outcomes): Promise<void> {
   const started = performance.now();
   const accepting = () => taken.length < limits.batches && performance.now() - started < limits.ms;
   const first = queue.shift()!;
   taken.push(first);
+  if (script && first.resultless && (await runScripted(run, script, first, queue, limits, taken, outcomes))) return;
   try {
     await run(BEGIN);
   } catch (err) {

@@ -23,6 +23,8 @@ function openRaw(path: string): Promise<sqlite3.Database> {
   });
 }
 
+const isFile = (path: string) => path !== ':memory:' && path !== '' && !(path.startsWith('file:') && /[?&]mode=memory\b/.test(path));
+
 function exec(raw: sqlite3.Database, sql: string): Promise<void> {
   return new Promise((resolve, reject) => raw.exec(sql, (err) => (err ? reject(err) : resolve())));
 }
@@ -48,6 +50,12 @@ export async function openNodeDatabase(path: string, options: { busyTimeoutMs?: 
      PRAGMA cache_size = -32768;`,
   );
   await migrate(raw);
-  const db = new Kysely<DB>({ dialect: new Sqlite3Dialect({ database: raw }) });
+  // The reader (issue 18): SELECTs outside transactions, beside the writer (WAL: readers and the
+  // writer do not block each other). An in-memory database has no file to share.
+  const reader = isFile(path) ? await openRaw(path) : undefined;
+  if (reader) {
+    await exec(reader, `PRAGMA query_only = ON; PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 30_000)}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;`);
+  }
+  const db = new Kysely<DB>({ dialect: new Sqlite3Dialect({ database: raw, reader }) });
   return { db, atomic: kyselyAtomic(db), sqlLimits: SQLITE_LIMITS, close: () => db.destroy() };
 }

@@ -1,5 +1,5 @@
 import sqlite3 from 'sqlite3';
-import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
+import { CompiledQuery, RawNode, SelectQueryNode, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 import { inChunks, returnsRows, SqliteFamilyDialect, toSqliteValue } from './sqlite-shared.ts';
 
 /**
@@ -7,13 +7,19 @@ import { inChunks, returnsRows, SqliteFamilyDialect, toSqliteValue } from './sql
  * dialect targets better-sqlite3; we reuse its compiler, adapter and introspector and write only
  * the driver and the connection.
  *
- * One connection, serialised by a mutex held from acquire to release, so a transaction never
- * interleaves with another query. Prepared statements are cached by SQL text: bulk imports send
- * the same multi-row INSERT thousands of times.
+ * One connection writes, serialised by a mutex: a statement that writes holds it while it runs,
+ * a transaction from its BEGIN to the connection's release, so a transaction never interleaves
+ * with another query. With `reader` (a second connection to the same WAL file, issue 18), a
+ * single SELECT outside a transaction goes there instead: it reads the last commit without
+ * waiting behind the writer's transaction and its fsync - and every write a caller has seen
+ * finish is committed, so no read misses one. Prepared statements are cached by SQL text, per
+ * connection: bulk imports send the same multi-row INSERT thousands of times.
  */
 export interface Sqlite3DialectConfig {
   database: sqlite3.Database;
-  /** Prepared statements kept for reuse (default 64). */
+  /** Opened on the same file with `query_only`; none for an in-memory database. */
+  reader?: sqlite3.Database | undefined;
+  /** Prepared statements kept for reuse, per connection (default 64). */
   statementCacheSize?: number;
 }
 
@@ -30,21 +36,35 @@ export class Sqlite3Dialect extends SqliteFamilyDialect {
   }
 }
 
+/** Starts a transaction on the connection: from here to its release, everything goes to the writer. */
+const OPENS_TRANSACTION = /^\s*(begin|savepoint)\b/i;
+
+/**
+ * A query the reader may answer: a SELECT, built or raw, that reads no state of the writing
+ * connection itself (changes(), total_changes(), last_insert_rowid()).
+ */
+function isPlainRead(compiled: CompiledQuery): boolean {
+  if (SelectQueryNode.is(compiled.query)) return true;
+  return RawNode.is(compiled.query) && /^\s*select\b/i.test(compiled.sql) && !/\b(total_changes|changes|last_insert_rowid)\s*\(/i.test(compiled.sql);
+}
+
 class Sqlite3Driver implements Driver {
   readonly #mutex = new Mutex();
-  readonly #connection: Sqlite3Connection;
-  readonly #database: sqlite3.Database;
+  readonly #writer: Sqlite3Connection;
+  readonly #reader: Sqlite3Connection | null;
+  readonly #databases: sqlite3.Database[];
 
   constructor(config: Sqlite3DialectConfig) {
-    this.#database = config.database;
-    this.#connection = new Sqlite3Connection(config.database, config.statementCacheSize ?? 64);
+    const cacheSize = config.statementCacheSize ?? 64;
+    this.#databases = [config.database, ...(config.reader ? [config.reader] : [])];
+    this.#writer = new Sqlite3Connection(config.database, cacheSize);
+    this.#reader = config.reader ? new Sqlite3Connection(config.reader, cacheSize) : null;
   }
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    await this.#mutex.lock();
-    return this.#connection;
+    return new RoutedConnection(this.#mutex, this.#writer, this.#reader);
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -61,14 +81,61 @@ class Sqlite3Driver implements Driver {
     await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 
-  async releaseConnection(): Promise<void> {
-    this.#mutex.unlock();
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    (connection as RoutedConnection).release();
   }
 
   async destroy(): Promise<void> {
     await this.#mutex.lock();
-    await this.#connection.finalizeAll();
-    await new Promise<void>((resolve, reject) => this.#database.close((err) => (err ? reject(err) : resolve())));
+    await Promise.all([this.#writer.finalizeAll(), this.#reader?.finalizeAll()]);
+    await Promise.all(this.#databases.map((d) => new Promise<void>((resolve, reject) => d.close((err) => (err ? reject(err) : resolve())))));
+  }
+}
+
+/**
+ * What Kysely holds between acquiring and releasing a connection: it sends each query to the
+ * reader or to the writer (taking the writer's mutex for the statement, or from a transaction's
+ * start to the release).
+ */
+class RoutedConnection implements DatabaseConnection {
+  #holding = false;
+
+  constructor(
+    private readonly mutex: Mutex,
+    private readonly writer: Sqlite3Connection,
+    private readonly reader: Sqlite3Connection | null,
+  ) {}
+
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.#holding) return this.writer.executeQuery<R>(compiled);
+    if (this.reader && isPlainRead(compiled)) return this.reader.executeQuery<R>(compiled);
+    if (OPENS_TRANSACTION.test(compiled.sql)) {
+      return this.mutex.lock().then(() => {
+        this.#holding = true;
+        return this.writer.executeQuery<R>(compiled);
+      });
+    }
+    return this.mutex.lock().then(() => this.writer.executeQuery<R>(compiled).finally(() => this.mutex.unlock()));
+  }
+
+  streamQuery<R>(compiled: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
+    return inChunks(this.executeQuery<R>(compiled), chunkSize);
+  }
+
+  /**
+   * Statements with their values written in, run by SQLite one after another in one call (no
+   * return to JavaScript between them): within a transaction this connection holds (atomic's
+   * group commit, issue 18). It stops at the first error, which it rejects with.
+   */
+  executeScript(script: string): Promise<void> {
+    if (!this.#holding) return Promise.reject(new Error('a script runs only inside a transaction'));
+    return this.writer.executeScript(script);
+  }
+
+  release(): void {
+    if (!this.#holding) return;
+    this.#holding = false;
+    this.mutex.unlock();
   }
 }
 
@@ -107,6 +174,10 @@ class Sqlite3Connection implements DatabaseConnection {
 
   streamQuery<R>(compiled: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
     return inChunks(this.executeQuery<R>(compiled), chunkSize);
+  }
+
+  executeScript(script: string): Promise<void> {
+    return new Promise((resolve, reject) => this.#db.exec(script, (err) => (err ? reject(err) : resolve())));
   }
 
   async finalizeAll(): Promise<void> {

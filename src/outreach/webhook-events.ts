@@ -42,7 +42,8 @@ export async function processEvent(deps: Deps, event: WebhookEvent, effects: Com
     ...effects,
   ];
   try {
-    await deps.atomic(queries);
+    // Only whether the batch was applied matters: it may go in its group's script (issue 18).
+    await deps.atomic(queries, { results: false });
     return 'processed';
   } catch (err) {
     if (isDuplicate(err)) return 'duplicate';

@@ -112,6 +112,48 @@ describe('kyselyAtomic with concurrent batches', () => {
     expect(commits()).toBeLessThan(5);
   });
 
+  it('runs resultless batches that wait together as one script between one BEGIN and one COMMIT', async () => {
+    const atomic = kyselyAtomic(db);
+    await atomic([insert('first')]);
+    await traced();
+    const before = { commits: commits(), statements: statements.length };
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => atomic([insert(`s${i}`, i), db.updateTable('item').set({ qty: sql`qty + 1` }).where('name', '=', `s${i}`).compile()], { results: false })));
+    expect(results).toEqual(Array(20).fill([]));
+    const rows = await db.selectFrom('item').select(['name', 'qty']).where('name', 'like', 's%').orderBy('qty').execute();
+    expect(rows).toEqual(Array.from({ length: 20 }, (_, i) => ({ name: `s${i}`, qty: i + 1 })));
+    await traced();
+    const ran = statements.slice(before.statements);
+    expect(commits() - before.commits).toBeLessThan(20);
+    // The values written in as literals (the trace shows each statement of the script as it ran).
+    expect(ran).toContain(`insert into "item" ("name", "qty") values ('s3', 3);`);
+    // The first batch alone, then the others that had arrived meanwhile, all in one script.
+    expect(ran.filter((x) => x.startsWith('begin')).length).toBeLessThanOrEqual(2);
+  });
+
+  it('writes quotes, placeholders and any text into a script as they are, and binds a text with a NUL instead', async () => {
+    const atomic = kyselyAtomic(db);
+    const odd = ["it's ? 体检", "'); DROP TABLE item; --", 'a\u0000b', '?', '"?"'];
+    await Promise.all(odd.map((name) => atomic([insert(name)], { results: false })));
+    expect((await names()).sort()).toEqual([...odd].sort());
+    expect(await db.selectFrom('item').select('name').where('name', '=', 'a\u0000b').executeTakeFirst()).toEqual({ name: 'a\u0000b' });
+  });
+
+  it('gives a failing resultless batch its own error, and commits the others of its script', async () => {
+    const atomic = kyselyAtomic(db);
+    await atomic([insert('taken')]);
+    const outcomes = await Promise.allSettled([
+      atomic([insert('r1')], { results: false }),
+      atomic([insert('r2'), insert('taken')], { results: false }), // UNIQUE violation on its second statement
+      atomic([insert('r3')], { results: false }),
+      atomic([insert('r4'), db.updateTable('item').set({ qty: -1 }).where('name', '=', 'r1').compile()], { results: false }), // CHECK
+      atomic([insert('r5')]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE constraint failed: item\.name/);
+    expect(String((outcomes[3] as PromiseRejectedResult).reason)).toMatch(/CHECK constraint failed/);
+    expect(await names()).toEqual(['r1', 'r3', 'r5', 'taken']);
+  });
+
   it('keeps the others when the first batch of a transaction fails', async () => {
     const atomic = kyselyAtomic(db);
     await atomic([insert('taken')]);

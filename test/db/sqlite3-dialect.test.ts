@@ -185,6 +185,32 @@ describe('openNodeDatabase', () => {
     await database.close();
   });
 
+  it('answers a SELECT from its reader while a transaction holds the writer, with what was last committed', async () => {
+    const database = await openNodeDatabase(join(dir, 'reader.db'));
+    const { db } = database;
+    await sql`CREATE TABLE t (x INTEGER)`.execute(db);
+    await sql`INSERT INTO t VALUES (1)`.execute(db);
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    let inserted!: () => void;
+    const insertedInside = new Promise<void>((resolve) => (inserted = resolve));
+    const transaction = db.transaction().execute(async (trx) => {
+      await sql`INSERT INTO t VALUES (2)`.execute(trx);
+      inserted();
+      await held;
+    });
+    await insertedInside;
+    // Not kept waiting behind the open transaction, and not seeing its uncommitted row.
+    expect((await sql<{ n: number }>`SELECT count(*) AS n FROM t`.execute(db)).rows).toEqual([{ n: 1 }]);
+    expect(await db.selectFrom('t' as never).select(sql<number>`count(*)`.as('n')).execute()).toEqual([{ n: 1 }]);
+    finish();
+    await transaction;
+    expect((await sql<{ n: number }>`SELECT count(*) AS n FROM t`.execute(db)).rows).toEqual([{ n: 2 }]);
+    // The writing connection's own counters are read from it, not from the reader.
+    expect((await sql<{ c: number }>`SELECT total_changes() AS c`.execute(db)).rows[0]!.c).toBeGreaterThanOrEqual(2);
+    await database.close();
+  });
+
   it('keeps the page size of an existing file', async () => {
     const path = join(dir, 'old.db');
     const raw = new sqlite3.Database(path);

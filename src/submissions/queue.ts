@@ -1,7 +1,8 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
 import type { SubmissionEventKind, SubmissionRow } from '../db/schema/submissions.ts';
-import type { Clock, Ids } from '../ports.ts';
+import type { Atomic, Clock, Ids } from '../ports.ts';
+import { failBatchIf } from '../shared/lease.ts';
 import { todayIn } from '../shared/time.ts';
 
 /**
@@ -26,11 +27,14 @@ export interface Lease {
  * oldest due first - a crashed worker's rows keep their place in the queue. A held row (waiting for
  * the driver's 委托书, src/scheduling/authorisation.ts) is never taken.
  */
-export async function claimDue(db: Db, lease: { token: string; now: Date; leaseMs: number; limit: number }): Promise<SubmissionRow[]> {
+export async function claimDue(deps: { db: Db; atomic: Atomic }, lease: { token: string; now: Date; leaseMs: number; limit: number }): Promise<SubmissionRow[]> {
   const now = lease.now.toISOString();
   const expires = new Date(lease.now.getTime() + lease.leaseMs).toISOString();
   const today = todayIn(lease.now);
-  const { rows } = await sql<SubmissionRow>`
+  // Through `atomic`: the claim shares its commit with the outcomes being recorded meanwhile,
+  // instead of a commit of its own behind them.
+  const [claimed] = await deps.atomic([
+    sql<SubmissionRow>`
     UPDATE submissions
     SET status = 'leased', lease_token = ${lease.token}, lease_expires_at = ${expires}, attempts = attempts + 1, updated_at = ${now}
     WHERE id IN (
@@ -40,8 +44,9 @@ export async function claimDue(db: Db, lease: { token: string; now: Date; leaseM
         UNION ALL
         SELECT id, next_attempt_at AS due FROM submissions WHERE status = 'leased' AND held_for IS NULL AND lease_expires_at <= ${now}
       ) ORDER BY due LIMIT ${lease.limit})
-    RETURNING *`.execute(db);
-  return rows;
+    RETURNING *`.compile(deps.db),
+  ]);
+  return (claimed?.rows ?? []) as SubmissionRow[];
 }
 
 /** SQL true while the lease is held: every write of a leased row is conditioned on it. */
@@ -55,13 +60,23 @@ function eventWhile(deps: { db: Db; ids: Ids }, lease: Lease, now: string, kind:
 }
 
 /**
+ * The first statement of every outcome's batch: it fails the batch (isGuardFailure) unless the
+ * lease is still held, so the caller learns whether it applied without reading a result (its
+ * batch may then run in its group's script, src/db/atomic.ts). Each statement after it keeps its
+ * own condition on the lease as well.
+ */
+function leaseHeld(db: Db, lease: Lease, now: string): CompiledQuery {
+  return failBatchIf(db, 'submission lease lost', sql`NOT ${held(lease, now)}`);
+}
+
+/**
  * The gateway took the business: the case completes and the driver's SMS is queued, in one batch
- * and only while the lease is held. The submission's own update comes last: its row count says
- * whether the batch applied.
+ * and only while the lease is held.
  */
 export function acceptedQueries(deps: { db: Db; ids: Ids }, row: SubmissionRow, token: string, reference: string | null, now: string): CompiledQuery[] {
   const lease = { id: row.id, token };
   return [
+    leaseHeld(deps.db, lease, now),
     sql`UPDATE cases SET status = 'completed', closed_at = ${now}, updated_at = ${now}
       WHERE id = ${row.case_id} AND status = 'open' AND ${held(lease, now)}`.compile(deps.db),
     sql`INSERT INTO completion_notices (id, submission_id, file_number, due_at, status, attempts, created_at, updated_at)
@@ -74,6 +89,7 @@ export function acceptedQueries(deps: { db: Db; ids: Ids }, row: SubmissionRow, 
 /** A transient failure with tries left: back to pending, due again after the backoff. */
 export function retryQueries(deps: { db: Db; ids: Ids }, lease: Lease, now: string, nextAttemptAt: string, error: { message: string; status: number | null }): CompiledQuery[] {
   return [
+    leaseHeld(deps.db, lease, now),
     eventWhile(deps, lease, now, 'transient', { httpStatus: error.status, error: error.message }),
     releaseQuery(deps.db, lease, now, { status: 'pending', next_attempt_at: nextAttemptAt, last_error: error.message }),
   ];
@@ -82,6 +98,7 @@ export function retryQueries(deps: { db: Db; ids: Ids }, lease: Lease, now: stri
 /** A permanent failure, or the last try: dead-lettered with the error, for an admin to look at. */
 export function deadQueries(deps: { db: Db; ids: Ids }, lease: Lease, now: string, error: { message: string; status: number | null }): CompiledQuery[] {
   return [
+    leaseHeld(deps.db, lease, now),
     eventWhile(deps, lease, now, 'dead', { httpStatus: error.status, error: error.message }),
     releaseQuery(deps.db, lease, now, { status: 'dead', dead_at: now, last_error: error.message }),
   ];
@@ -89,7 +106,7 @@ export function deadQueries(deps: { db: Db; ids: Ids }, lease: Lease, now: strin
 
 /** The case went away before filing (superseded or lapsed by screening): nothing to file. */
 export function cancelledQueries(deps: { db: Db; ids: Ids }, lease: Lease, now: string, why: string): CompiledQuery[] {
-  return [eventWhile(deps, lease, now, 'cancelled', { error: why }), releaseQuery(deps.db, lease, now, { status: 'cancelled', last_error: why })];
+  return [leaseHeld(deps.db, lease, now), eventWhile(deps, lease, now, 'cancelled', { error: why }), releaseQuery(deps.db, lease, now, { status: 'cancelled', last_error: why })];
 }
 
 function releaseQuery(
@@ -108,10 +125,6 @@ function releaseQuery(
     .compile();
 }
 
-/** Whether the last query of a batch (the release) changed the row: the lease was still held. */
-export function applied(results: readonly { numAffectedRows?: bigint }[]): boolean {
-  return Number(results[results.length - 1]?.numAffectedRows ?? 0) === 1;
-}
 
 export async function isPaused(db: Db): Promise<boolean> {
   const row = await db.selectFrom('queue_control').select('paused').where('queue', '=', QUEUE).executeTakeFirst();

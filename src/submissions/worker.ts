@@ -3,7 +3,8 @@ import type { SubmissionRow } from '../db/schema/submissions.ts';
 import type { AppDeps } from '../http/env.ts';
 import { GatewayError, type GatewayReceipt, type GovGateway } from '../ports.ts';
 import { backoffMs, RateLimiter, type BackoffSettings } from './backoff.ts';
-import { acceptedQueries, applied, cancelledQueries, claimDue, deadQueries, isPaused, retryQueries, type Lease } from './queue.ts';
+import { isGuardFailure } from '../shared/lease.ts';
+import { acceptedQueries, cancelledQueries, claimDue, deadQueries, isPaused, retryQueries, type Lease } from './queue.ts';
 
 /**
  * The submission worker (issue 5): takes due submissions with a lease, sends each to the 12123
@@ -86,7 +87,7 @@ export async function runRound(deps: Deps, gateway: GovGateway, state: WorkerSta
   const allowance = Math.min(slots, state.limiter.allowance(nowMs));
   if (allowance === 0) return { ...result, waitMs: state.limiter.waitMs(nowMs) };
   state.limiter.take(nowMs, allowance);
-  const rows = await claimDue(deps.db, { token: deps.ids.next(), now: deps.clock.now(), leaseMs: s.leaseMs, limit: allowance });
+  const rows = await claimDue(deps, { token: deps.ids.next(), now: deps.clock.now(), leaseMs: s.leaseMs, limit: allowance });
   state.limiter.giveBack(allowance - rows.length);
   if (rows.length === 0) return { ...result, idle: true, waitMs: s.pollMs };
   result.claimed = rows.length;
@@ -130,8 +131,15 @@ async function processOne(deps: Deps, gateway: GovGateway, state: WorkerState, r
 
 const now = (deps: Deps) => deps.clock.now().toISOString();
 
+/** The outcome's batch (its first statement fails it when the lease is no longer held: 'lost'). */
 async function record(deps: Deps, queries: Parameters<Deps['atomic']>[0], outcome: Outcome): Promise<Outcome> {
-  return applied(await deps.atomic(queries)) ? outcome : 'lost';
+  try {
+    await deps.atomic(queries, { results: false });
+    return outcome;
+  } catch (err) {
+    if (isGuardFailure(err)) return 'lost';
+    throw err;
+  }
 }
 
 /** Anything else thrown by an adapter is a bug or a network fault: transient. */

@@ -1,7 +1,7 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { DB } from '../db/schema/index.ts';
 import type { SubmissionEventKind, SubmissionRow } from '../db/schema/submissions.ts';
-import type { Atomic, Clock, Ids } from '../ports.ts';
+import type { Clock, Ids } from '../ports.ts';
 import { failBatchIf } from '../shared/lease.ts';
 import { todayIn } from '../shared/time.ts';
 
@@ -26,27 +26,32 @@ export interface Lease {
  * row): pending ones whose time has come, and leased ones whose lease ran out (their worker died),
  * oldest due first - a crashed worker's rows keep their place in the queue. A held row (waiting for
  * the driver's 委托书, src/scheduling/authorisation.ts) is never taken.
+ *
+ * Each side reads its own partial index in order and stops at `limit` (issue 18): the planner
+ * took the status index instead and sorted every pending row at every claim - 10,000 rows
+ * sorted for each of the drain's thousand claims.
  */
-export async function claimDue(deps: { db: Db; atomic: Atomic }, lease: { token: string; now: Date; leaseMs: number; limit: number }): Promise<SubmissionRow[]> {
+export async function claimDue(db: Db, lease: { token: string; now: Date; leaseMs: number; limit: number }): Promise<SubmissionRow[]> {
   const now = lease.now.toISOString();
   const expires = new Date(lease.now.getTime() + lease.leaseMs).toISOString();
   const today = todayIn(lease.now);
-  // Through `atomic`: the claim shares its commit with the outcomes being recorded meanwhile,
-  // instead of a commit of its own behind them.
-  const [claimed] = await deps.atomic([
-    sql<SubmissionRow>`
+  const { rows } = await sql<SubmissionRow>`
     UPDATE submissions
     SET status = 'leased', lease_token = ${lease.token}, lease_expires_at = ${expires}, attempts = attempts + 1, updated_at = ${now}
     WHERE id IN (
       SELECT id FROM (
-        SELECT id, next_attempt_at AS due FROM submissions
-        WHERE status = 'pending' AND held_for IS NULL AND next_attempt_at <= ${now} AND not_before <= ${today}
+        SELECT * FROM (
+          SELECT id, next_attempt_at AS due FROM submissions INDEXED BY submissions_due
+          WHERE status = 'pending' AND held_for IS NULL AND next_attempt_at <= ${now} AND not_before <= ${today}
+          ORDER BY next_attempt_at LIMIT ${lease.limit})
         UNION ALL
-        SELECT id, next_attempt_at AS due FROM submissions WHERE status = 'leased' AND held_for IS NULL AND lease_expires_at <= ${now}
+        SELECT * FROM (
+          SELECT id, next_attempt_at AS due FROM submissions INDEXED BY submissions_leased
+          WHERE status = 'leased' AND held_for IS NULL AND lease_expires_at <= ${now}
+          ORDER BY next_attempt_at LIMIT ${lease.limit})
       ) ORDER BY due LIMIT ${lease.limit})
-    RETURNING *`.compile(deps.db),
-  ]);
-  return (claimed?.rows ?? []) as SubmissionRow[];
+    RETURNING *`.execute(db);
+  return rows;
 }
 
 /** SQL true while the lease is held: every write of a leased row is conditioned on it. */

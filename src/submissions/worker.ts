@@ -87,7 +87,7 @@ export async function runRound(deps: Deps, gateway: GovGateway, state: WorkerSta
   const allowance = Math.min(slots, state.limiter.allowance(nowMs));
   if (allowance === 0) return { ...result, waitMs: state.limiter.waitMs(nowMs) };
   state.limiter.take(nowMs, allowance);
-  const rows = await claimDue(deps, { token: deps.ids.next(), now: deps.clock.now(), leaseMs: s.leaseMs, limit: allowance });
+  const rows = await claimDue(deps.db, { token: deps.ids.next(), now: deps.clock.now(), leaseMs: s.leaseMs, limit: allowance });
   state.limiter.giveBack(allowance - rows.length);
   if (rows.length === 0) return { ...result, idle: true, waitMs: s.pollMs };
   result.claimed = rows.length;

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { access, constants, writeFile } from 'node:fs/promises';
+import { access, constants, stat, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.ts';
 import { writeRegistryCsv } from './demo/demo-data.ts';
@@ -15,6 +16,7 @@ import { getImport } from './registry/repository.ts';
 import { runScreening } from './screening/run.ts';
 import { DATE_INPUT_FORMS, resolveDateInput } from './shared/date-words.ts';
 import { rotateDataKey } from './shared/key-rotation.ts';
+import { startProgress, type Progress } from './shared/progress.ts';
 import { createLogger } from './shared/logger.ts';
 import { todayIn } from './shared/time.ts';
 import { ROLES, type Role } from './staff/permissions.ts';
@@ -112,17 +114,43 @@ async function withDeps<T>(config: Config, fn: (deps: NodeDeps) => Promise<T>): 
   }
 }
 
+/** Long work with its progress on stderr (src/shared/progress.ts); the line is ended however the work ends. */
+async function withProgress<T>(options: Parameters<typeof startProgress>[1], work: (progress: Progress) => Promise<T>): Promise<T> {
+  const progress = startProgress(process.stderr, options);
+  try {
+    const result = await work(progress);
+    progress.finish();
+    return result;
+  } finally {
+    progress.stop();
+  }
+}
+
+/** The file's bytes as the import reads them, counted into `progress`; once all are read, the writing phase. */
+async function* counted(file: string, progress: Progress, writing: string): AsyncGenerator<Uint8Array> {
+  let bytes = 0;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    progress.update(bytes);
+    yield chunk;
+  }
+  progress.phase(writing);
+}
+
 async function importCommand(config: Config, args: string[], out: Out): Promise<void> {
   const file = args[0];
   if (!file) throw new UsageError({ key: 'cli_usage_import_file' });
   // A missing or unreadable file is an operator's mistake: one line (missingFileMessage), not a stream error.
   await access(file, constants.R_OK);
+  const locale = localeFromEnv();
+  const size = (await stat(file)).size;
   await withDeps(config, async (deps) => {
     await recoverInterruptedWork(deps);
-    const outcome = await importRegistry(deps, { source: createReadStream(file), staffId: null, origin: 'cli', filename: file });
+    const outcome = await withProgress({ label: render(locale, 'progress_import', { file: basename(file) }), total: size, unit: 'bytes', locale }, (progress) =>
+      importRegistry(deps, { source: counted(file, progress, render(locale, 'progress_import_writing')), staffId: null, origin: 'cli', filename: file }),
+    );
     const row = await getImport(deps.db, outcome.id);
     // The figures add up (issue 14): every row is inserted, updated, unchanged or rejected.
-    const locale = localeFromEnv();
     const rejected = row?.rejected ?? 0;
     const counts = { total: row?.total_rows ?? 0, inserted: row?.inserted ?? 0, updated: row?.updated ?? 0, unchanged: row?.unchanged ?? 0, rejected };
     out(render(locale, 'import_summary', { id: outcome.id, ...counts }));
@@ -135,20 +163,27 @@ async function importCommand(config: Config, args: string[], out: Out): Promise<
 async function screenCommand(config: Config, args: string[], out: Out): Promise<void> {
   const { values } = parseArgs({ args, options: { 'as-of': { type: 'string' }, 'lead-days': { type: 'string' }, 'renewal-min-age': { type: 'string' } } });
   const asOf = values['as-of'] === undefined ? undefined : dateOption(values['as-of'], 'as-of');
+  const leadDays = intOption(values['lead-days'], 'lead-days', 0, 3650);
+  const renewalMinAge = intOption(values['renewal-min-age'], 'renewal-min-age', 0, 150);
+  const locale = localeFromEnv();
   await withDeps(config, async (deps) => {
     await recoverInterruptedWork(deps);
-    const run = await runScreening(deps, {
-      asOf,
-      leadDays: intOption(values['lead-days'], 'lead-days', 0, 3650),
-      renewalMinAge: intOption(values['renewal-min-age'], 'renewal-min-age', 0, 150),
-      staffId: null,
-      trigger: 'cli',
-    });
+    const licences = Number((await deps.db.selectFrom('licences').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const run = await withProgress({ label: render(locale, 'progress_screening'), total: licences, unit: 'rows', locale }, (progress) =>
+      runScreening(deps, {
+        asOf,
+        leadDays,
+        renewalMinAge,
+        staffId: null,
+        trigger: 'cli',
+        progress: { screened: (n) => progress.update(n), publishing: () => progress.phase(render(locale, 'progress_screening_publishing')) },
+      }),
+    );
     const c = JSON.parse(run.counts) as Record<string, number>;
     // The figures add up (issue 14), written out as the sums they are; the counts follow as JSON.
     const n = (k: string) => c[k] ?? 0;
     out(
-      render(localeFromEnv(), 'screening_summary', {
+      render(locale, 'screening_summary', {
         id: run.id,
         asOf: run.as_of,
         screened: run.licences_screened,
@@ -285,7 +320,26 @@ async function rotateKeyCommand(config: Config, args: string[], out: Out): Promi
   await withDeps(config, async (deps) => {
     // An import whose process died would hold the rotation back: it is marked failed first.
     await recoverInterruptedWork(deps);
-    await rotateDataKey(deps, deps.dataKeys, { batchSize, progress: out });
+    // On a terminal a bar for each column; piped, a line per batch as before.
+    const locale = localeFromEnv();
+    const bars = new Map<string, Progress>();
+    const rows = process.stderr.isTTY
+      ? (column: string, done: number, total: number) => {
+          let bar = bars.get(column);
+          if (!bar) {
+            [...bars.values()].forEach((b) => b.finish());
+            bar = startProgress(process.stderr, { label: render(locale, 'progress_rotation', { column }), total, unit: 'rows', locale });
+            bars.set(column, bar);
+          }
+          bar.update(done);
+        }
+      : undefined;
+    try {
+      await rotateDataKey(deps, deps.dataKeys, { batchSize, progress: out, ...(rows ? { rows } : {}) });
+      [...bars.values()].forEach((b) => b.finish());
+    } finally {
+      [...bars.values()].forEach((b) => b.stop());
+    }
   });
 }
 

@@ -29,6 +29,8 @@ export interface ScreeningRequest {
   renewalMinAge?: number | undefined;
   staffId: string | null;
   trigger: 'api' | 'cli' | 'schedule';
+  /** Told after each page, and when the last batch starts (the CLI's progress bar). */
+  progress?: { screened(licences: number): void; publishing(): void } | undefined;
 }
 
 const PAGE = 5000;
@@ -96,6 +98,7 @@ async function screenAndPublish(
     heartbeat.check();
     next = handled(licencePage(deps.db, lastRowid, PAGE));
     screened += licences.length;
+    request.progress?.screened(screened);
     const changed = licences.flatMap((l) => screenLicence(l, params)).filter((c) => {
       flagged[c.category]! += 1;
       const key = caseKey(c);
@@ -113,6 +116,7 @@ async function screenAndPublish(
   if (toWrite.length > 0) await deps.atomic(stageCases(deps.sqlLimits, runId, toWrite, () => deps.ids.next()));
   heartbeat.check();
   const stale = [...open.values()];
+  request.progress?.publishing();
   const publishing = performance.now();
   await deps.atomic([
     ...finishRun(deps.db, { id: runId, asOf: params.asOf, at: deps.clock.now().toISOString(), licencesScreened: screened, flagged }, stale),

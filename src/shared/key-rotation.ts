@@ -167,6 +167,8 @@ export interface RotationOptions {
    * next call: a Worker's cron rotates a minute at a time (src/entry/worker-cron.ts).
    */
   stopAt?: number;
+  /** Rows walked of each column, after each batch; given, the batch lines are not written to `progress`. */
+  rows?: (column: string, done: number, total: number) => void;
 }
 
 export interface RotationSummary {
@@ -280,7 +282,8 @@ async function rotateColumn(
       ...(changes.count > 0 ? [updateStatement(t, changes.values, form.json)] : []),
       CompiledQuery.raw('UPDATE key_rotation_progress SET after = ?, rows_done = ?, updated_at = ? WHERE target = ?', [JSON.stringify(after), done, now(), name]),
     ]);
-    options.progress(`rotate-key: ${name}: ${Math.min(done, total)} of ${total} rows`);
+    if (options.rows) options.rows(name, Math.min(done, total), total);
+    else options.progress(`rotate-key: ${name}: ${Math.min(done, total)} of ${total} rows`);
   }
   return { resealed, complete: false };
 }

@@ -370,7 +370,12 @@ async function planCommand(config: Config, args: string[], out: Out): Promise<vo
   const date = dateOption(values.date);
   await withDeps(config, async (deps) => {
     if (sub === 'preview') {
-      const r = await previewPlan(deps, date, { staffId: null, seed: intOption(values.seed, 'seed', 0, 2 ** 31 - 1) });
+      const seed = intOption(values.seed, 'seed', 0, 2 ** 31 - 1);
+      const locale = localeFromEnv();
+      // The search's share done, as a share of a hundred (the time budget or the iterations, whichever ends it).
+      const r = await withProgress({ label: render(locale, 'progress_plan', { date }), total: 100, unit: 'percent', locale }, (progress) =>
+        previewPlan(deps, date, { staffId: null, seed, onProgress: (share) => progress.update(Math.round(share * 100)) }),
+      );
       for (const line of previewLines(r, localeFromEnv())) out(line);
     } else if (sub === 'commit') {
       for (const line of commitLines(await commitAndSend(deps, date, null), localeFromEnv())) out(line);

@@ -399,6 +399,7 @@ export const MESSAGES = {
   progress_screening: { 'zh-CN': '筛查', en: 'screening' },
   progress_screening_publishing: { 'zh-CN': '已筛查完，正在写入待办业务', en: 'screened; writing the cases' },
   progress_rotation: { 'zh-CN': '重新加密 {column}', en: 're-sealing {column}' },
+  progress_plan: { 'zh-CN': '排 {date} 的计划', en: 'planning {date}' },
   cli_staff_sql_written: {
     'zh-CN': '已把 {role} 账户 {id} 写入 {file}（在 Workers 的数据库执行：npx wrangler d1 execute senior-driver-checkup --remote --file {file}）；下面的 API 令牌只显示这一次：',
     en: 'wrote {role} {id} to {file} (run it on the Worker\'s database: npx wrangler d1 execute senior-driver-checkup --remote --file {file}); the API token below is shown only once:',

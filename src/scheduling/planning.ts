@@ -65,6 +65,8 @@ export interface SolveChoice {
   seed?: number | undefined;
   maxIterations?: number | undefined;
   timeBudgetMs?: number | undefined;
+  /** The search's progress, 0-1 (the CLI's bar; see SolveOptions.onProgress). */
+  onProgress?: ((share: number) => void) | undefined;
 }
 
 export interface ComputedPlan {
@@ -126,6 +128,7 @@ export async function computePlan(
     seed,
     timeLimitMs: choice.timeBudgetMs ?? deps.config.PLANNER_TIME_BUDGET_MS,
     ...(choice.maxIterations !== undefined ? { maxIterations: choice.maxIterations } : {}),
+    ...(choice.onProgress ? { onProgress: choice.onProgress } : {}),
   });
   return { plan: readPlan(layout, solution, settings, table), travel: model, iterations: solution.iterations, elapsedMs: solution.elapsedMs, seed };
 }

@@ -14,7 +14,7 @@ export interface ProgressSink {
   write(text: string): unknown;
 }
 
-export type ProgressUnit = 'rows' | 'bytes' | 'seconds';
+export type ProgressUnit = 'rows' | 'bytes' | 'seconds' | 'percent';
 
 export interface Progress {
   /** `done` of the total so far (a total of null: counted, without a share or time left). */
@@ -42,7 +42,7 @@ export interface ProgressLine {
   bar: boolean;
 }
 
-function amount(n: number, unit: ProgressUnit, locale: Locale): string {
+function amount(n: number, unit: Exclude<ProgressUnit, 'percent'>, locale: Locale): string {
   if (unit === 'bytes') return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GB` : `${(n / (1 << 20)).toFixed(1)} MB`;
   if (unit === 'seconds') return render(locale, 'progress_seconds', { n: Math.round(n) });
   return render(locale, 'progress_rows', { n: n.toLocaleString('en-US') });
@@ -62,9 +62,12 @@ export function progressLine(p: ProgressLine): string {
     parts.push(`[${'#'.repeat(full)}${'-'.repeat(BAR - full)}]`);
   }
   if (share !== null) parts.push(`${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`);
-  parts.push(p.total !== null ? `${amount(p.done, p.unit, p.locale)} / ${amount(p.total, p.unit, p.locale)}` : amount(p.done, p.unit, p.locale));
+  // A share of a hundred says itself in the percentage; its time left is what counts.
+  if (p.unit !== 'percent') parts.push(p.total !== null ? `${amount(p.done, p.unit, p.locale)} / ${amount(p.total, p.unit, p.locale)}` : amount(p.done, p.unit, p.locale));
   if (p.phase) parts.push(p.phase);
-  else if (p.unit !== 'seconds' && p.elapsedMs >= 1000 && p.done > 0) {
+  else if (p.unit === 'percent') {
+    if (share !== null && share > 0 && share < 1 && p.elapsedMs >= 1000) parts.push(render(p.locale, 'progress_left', { left: duration(((1 - share) / share) * p.elapsedMs, p.locale) }));
+  } else if (p.unit !== 'seconds' && p.elapsedMs >= 1000 && p.done > 0) {
     const perSecond = p.done / (p.elapsedMs / 1000);
     parts.push(render(p.locale, 'progress_rate', { rate: p.unit === 'bytes' ? `${(perSecond / (1 << 20)).toFixed(1)} MB` : Math.round(perSecond).toLocaleString('en-US') }));
     if (share !== null && share < 1) parts.push(render(p.locale, 'progress_left', { left: duration(((1 - share) / share) * p.elapsedMs, p.locale) }));

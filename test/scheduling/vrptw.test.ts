@@ -146,6 +146,15 @@ describe('the VRPTW engine', () => {
     expect(new Set(others).size).toBeGreaterThan(1);
   });
 
+  it('tells how far its search is as it goes, and finds the same solution as without being told', () => {
+    const problem = randomProblem(7, 50);
+    const shares: number[] = [];
+    const told = solve(problem, { seed: 42, maxIterations: 2_000, onProgress: (share) => shares.push(share) });
+    // Every 256 iterations: 0, 256, ..., 1792 of 2,000.
+    expect(shares).toEqual(Array.from({ length: 8 }, (_, i) => (i * 256) / 2000));
+    expect({ ...told, elapsedMs: 0 }).toEqual({ ...solve(problem, { seed: 42, maxIterations: 2_000 }), elapsedMs: 0 });
+  });
+
   it('reports why a job cannot be served at all', () => {
     const problem = planar(
       [[0, 0], [50, 0], [5, 0]],

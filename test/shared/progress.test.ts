@@ -22,6 +22,8 @@ describe('the CLI progress line', () => {
     const bytes = { ...half, label: '导入 r.csv', unit: 'bytes' as const, done: 3 << 20, total: 300 << 20, elapsedMs: 2000, bar: false };
     expect(progressLine(bytes)).toBe('导入 r.csv: 1.0%  3.0 MB / 300.0 MB  每秒 1.5 MB  约剩 3 分 18 秒');
     expect(progressLine({ ...bytes, done: 300 << 20, phase: '文件已读完，正在写入名册' })).toBe('导入 r.csv: 100%  300.0 MB / 300.0 MB  文件已读完，正在写入名册');
+    // A share of a hundred (the planner's search): the percentage and the time left.
+    expect(progressLine({ ...half, label: '排 2026-12-09 的计划', unit: 'percent', done: 25, total: 100, elapsedMs: 1000 })).toBe('排 2026-12-09 的计划: [######------------------]  25%  约剩 3 秒');
     // Without a total: counted, no share, no time left.
     expect(progressLine({ ...half, total: null, bar: true })).toBe('筛查: 500,000 行  每秒 50,000');
   });

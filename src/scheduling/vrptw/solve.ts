@@ -47,7 +47,7 @@ export function solve(problem: Problem, options: SolveOptions, params: SearchPar
   search.start(jobs);
   // Nothing to arrange: do not spend the time budget on an empty search.
   const budget = jobs.length === 0 ? 0 : iterationBudget(jobs.length, options);
-  const iterations = search.run(budget, options.timeLimitMs, options.maxIterations === undefined, () => now() - started);
+  const iterations = search.run(budget, options.timeLimitMs, options.maxIterations === undefined, () => now() - started, options.onProgress);
   return buildSolution(problem, search.best, hopeless, iterations, now() - started);
 }
 
@@ -129,7 +129,7 @@ class Search {
    * temperature follows the iterations, or whichever of time and iterations is further along
    * when `byTime` (no explicit iteration budget, so no promise to repeat exactly).
    */
-  run(budget: number, timeLimitMs: number | undefined, byTime: boolean, elapsed: () => number): number {
+  run(budget: number, timeLimitMs: number | undefined, byTime: boolean, elapsed: () => number, onProgress?: (share: number) => void): number {
     const { startTemperature, endTemperature } = this.params;
     // Stop a little early: building the solution and a last slow iteration must fit too.
     const stopAt = timeLimitMs === undefined ? Infinity : timeLimitMs - Math.min(5, timeLimitMs / 100);
@@ -141,6 +141,7 @@ class Search {
         if (spent >= stopAt) break;
         if (byTime) progress = Math.max(progress, spent / timeLimitMs);
       }
+      if (onProgress && (this.iteration & 255) === 0) onProgress(progress);
       this.step(this.edge * startTemperature * Math.pow(endTemperature / startTemperature, progress));
     }
     return this.iteration;

@@ -57,6 +57,8 @@ export interface SolveOptions {
   readonly timeLimitMs?: number
   /** Injected clock for the time budget (default `performance.now`). */
   readonly now?: () => number
+  /** Told how far the search is (0-1, by iterations or time) every few hundred iterations: the CLI's bar. */
+  readonly onProgress?: (share: number) => void
 }
 
 export interface Visit {

@@ -7,9 +7,8 @@ import { apiRoute } from '../http/route.ts';
 import { createRouter } from '../http/router.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { importRegistry, INLINE_ERRORS } from './import-service.ts';
-import { handOffBody, readUpload } from './upload.ts';
+import { handOffImport, readUpload } from './upload.ts';
 import { importRowErrors, importView, listImports, rejectedRowsCsv, requireImport, requireImportView } from './import-views.ts';
-import { queueImport, unqueueImport } from './repository.ts';
 import { licenceWithFullId, LicenceSchema } from './licence-view.ts';
 
 const RowErrorSchema = z
@@ -138,19 +137,8 @@ export function registryRoutes() {
   return createRouter()
     .openapi(createImport, async (c) => {
       const deps = c.get('deps');
-      const handoff = deps.importHandoff;
-      const body = handoff ? handOffBody(c.req.raw, handoff.minBytes, deps.config.MAX_IMPORT_BYTES) : null;
-      if (handoff && body) {
-        const importId = deps.ids.next();
-        const staffId = c.get('staff').id;
-        // On record before the upload is handed over: from the answer on, its address shows it.
-        await deps.atomic([queueImport(deps.db, { importId, staffId, filename: null, bytes: body.bytes, at: deps.clock.now().toISOString() })]);
-        try {
-          await handoff.hand(body, { importId, staffId, filename: null });
-        } catch (err) {
-          await deps.atomic([unqueueImport(deps.db, importId)]).catch(() => undefined);
-          throw err;
-        }
+      const importId = await handOffImport(deps, c.req.raw, { staffId: c.get('staff').id, filename: null });
+      if (importId) {
         c.header('Location', `/api/registry/imports/${importId}`);
         return c.json({ id: importId, status: 'queued' as const }, 202);
       }

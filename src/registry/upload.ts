@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 import { AppError, fieldIssue, type FieldIssue } from '../errors.ts';
 import type { MessageRef } from '../i18n/messages.ts';
 import { countedBody, MULTIPART_LIMITS } from '../http/body-limits.ts';
+import type { AppDeps } from '../http/env.ts';
+import { queueImport, unqueueImport } from './repository.ts';
 
 const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/plain']);
 
@@ -30,6 +32,42 @@ export function handOffBody(request: Request, minBytes: number, maxBytes: number
   const bytes = Number(request.headers.get('content-length') ?? NaN);
   if (!CSV_TYPES.has(type) || !request.body || !(bytes >= minBytes && bytes <= maxBytes)) return null;
   return { body: request.body, bytes };
+}
+
+/**
+ * A large raw CSV body on a runtime that hands uploads off (a Worker: R2 and its queue, issue 17):
+ * recorded as queued, then handed over; its import id, or null when the body is read in the
+ * request (no hand-off, a small or a multipart body). The API's and the console's upload alike.
+ */
+export async function handOffImport(deps: AppDeps, request: Request, job: { staffId: string; filename: string | null }): Promise<string | null> {
+  const handoff = deps.importHandoff;
+  const body = handoff ? handOffBody(request, handoff.minBytes, deps.config.MAX_IMPORT_BYTES) : null;
+  if (!handoff || !body) return null;
+  const importId = deps.ids.next();
+  // On record before the upload is handed over: from the answer on, its address shows it.
+  await deps.atomic([queueImport(deps.db, { importId, staffId: job.staffId, filename: job.filename, bytes: body.bytes, at: deps.clock.now().toISOString() })]);
+  try {
+    await handoff.hand(body, { importId, ...job });
+  } catch (err) {
+    await deps.atomic([unqueueImport(deps.db, importId)]).catch(() => undefined);
+    throw err;
+  }
+  return importId;
+}
+
+/**
+ * The file's name as the console's upload script sends it with a raw CSV body (`X-Filename`,
+ * URL-encoded): shown in the history; anything unreadable, or over 200 characters, is no name.
+ */
+export function sentFilename(request: Request): string | null {
+  const raw = request.headers.get('x-filename');
+  if (!raw) return null;
+  try {
+    const name = decodeURIComponent(raw).replace(/[\u0000-\u001f\u007f]/g, '').trim();
+    return name.length > 0 && name.length <= 200 ? name : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function readUpload(request: Request, maxBytes: number): Promise<Upload> {

@@ -16,8 +16,8 @@ export interface ConsoleAgent {
   get(path: string): Promise<Response>;
   /** Posts a form; `_csrf` from the last page read unless given. */
   post(path: string, fields?: Record<string, string>, init?: { csrf?: string | null; headers?: Record<string, string> }): Promise<Response>;
-  /** Posts a multipart body as the upload form does (token in the query). */
-  upload(path: string, form: FormData, headers?: Record<string, string>): Promise<Response>;
+  /** Posts a body as the upload form does (token in the query): multipart, or the file itself as the script sends it. */
+  upload(path: string, form: FormData | string, headers?: Record<string, string>): Promise<Response>;
   /** Reads a page and remembers its CSRF field; the body text. */
   page(path: string): Promise<string>;
   csrf: string | null;

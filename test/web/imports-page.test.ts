@@ -60,6 +60,39 @@ describe('the imports page', () => {
     expect(page).toContain('没有被拒绝的行');
   });
 
+  it('takes the file itself from the upload script (text/csv, its name in X-Filename), as it takes the form', async () => {
+    await admin.page('/console/imports');
+    const headers = { 'x-console-upload': '1', 'content-type': 'text/csv', 'x-filename': encodeURIComponent('名册 2026.csv'), 'x-csrf-token': admin.csrf! };
+    const res = await admin.upload('/console/imports', csv(good()), headers);
+    expect(res.status).toBe(200);
+    const { location } = (await res.json()) as { location: string };
+    const page = await admin.page(location);
+    expect(page).toContain('导入完成：共 2 行');
+    expect(page).toContain('导入：名册 2026.csv');
+    // Without the token, nothing is imported.
+    const refused = await admin.upload('/console/imports', csv([row('371500000077')]), { ...headers, 'x-csrf-token': 'wrong' });
+    expect(refused.status).toBe(303);
+    expect(await t.deps.db.selectFrom('licences').select('file_number').where('file_number', '=', '371500000077').execute()).toEqual([]);
+  });
+
+  it('hands a large file from the upload script to the queue where the runtime has one (a Worker), and shows it waiting', async () => {
+    const handed: Array<{ importId: string; filename: string | null; text: string }> = [];
+    t.deps.importHandoff = {
+      minBytes: 200,
+      hand: async (upload, job) => void handed.push({ importId: job.importId, filename: job.filename, text: await new Response(upload.body).text() }),
+    };
+    await admin.page('/console/imports');
+    const text = csv(Array.from({ length: 5 }, (_, i) => row(`37150000088${i}`)));
+    const headers = { 'x-console-upload': '1', 'content-type': 'text/csv', 'content-length': String(Buffer.byteLength(text)), 'x-filename': encodeURIComponent('大文件.csv'), 'x-csrf-token': admin.csrf! };
+    const res = await admin.upload('/console/imports', text, headers);
+    const { location } = (await res.json()) as { location: string };
+    expect(handed).toEqual([{ importId: location.split('/').pop(), filename: '大文件.csv', text }]);
+    const page = await admin.page(location);
+    expect(page).toContain('已交给后台排队导入');
+    expect(page).toContain('排队中');
+    expect(await t.deps.db.selectFrom('licences').select('file_number').execute()).toEqual([]);
+  });
+
   it('answers the upload script with the address in JSON, keeping the message for the page it opens', async () => {
     await admin.page('/console/imports');
     const res = await admin.upload('/console/imports', fileForm(csv(good())), { 'x-console-upload': '1' });

@@ -11,7 +11,7 @@ import { requireId } from '../params.ts';
 import { localizeError } from '../../i18n/localize.ts';
 import { importRegistry } from '../../registry/import-service.ts';
 import { importRowErrors, importView, listImports, rejectedRowsCsv, requireImport, requireImportView, type ImportView } from '../../registry/import-views.ts';
-import { readUpload } from '../../registry/upload.ts';
+import { handOffImport, readUpload, sentFilename } from '../../registry/upload.ts';
 import { CHINESE_HEADERS } from '../../registry/columns.ts';
 import { auditEntry } from '../../staff/audit.ts';
 import { can } from '../../staff/permissions.ts';
@@ -82,8 +82,17 @@ async function importsPage(c: Context<AppEnv>, error?: string) {
 async function postImport(c: Context<AppEnv>) {
   const deps = c.get('deps');
   try {
+    const staffId = c.get('session').staff.id;
+    // The upload script sends the file itself as text/csv (its name in X-Filename): on a Worker a
+    // large one goes to the queue, as through the API; the plain form's multipart is read here.
+    const filename = sentFilename(c.req.raw);
+    const queued = await handOffImport(deps, c.req.raw, { staffId, filename });
+    if (queued) {
+      setFlash(c, { tone: 'info', text: '文件已上传。文件较大，已交给后台排队导入；导入开始后本页显示进度。' });
+      return afterUpload(c, `/console/imports/${queued}`);
+    }
     const upload = await readUpload(c.req.raw, deps.config.MAX_IMPORT_BYTES);
-    const outcome = await importRegistry(deps, { ...upload, staffId: c.get('session').staff.id, origin: 'api' });
+    const outcome = await importRegistry(deps, { ...upload, filename: upload.filename ?? filename, staffId, origin: 'api' });
     const done = importView(await requireImport(deps.db, outcome.id));
     setFlash(c, {
       tone: done.rejected > 0 ? 'info' : 'good',

@@ -65,7 +65,7 @@ const createImport = apiRoute('registry:import', {
     202: {
       description:
         'Handed off (a Worker with R2 and a Queue, for a text/csv body of IMPORT_QUEUE_MIN_BYTES or more): the queue consumer runs the import; ' +
-        'GET the Location answers 404 until it has started, then as for any import',
+        'GET the Location answers the import as `queued` until the consumer starts it, then as for any import',
       content: { 'application/json': { schema: z.object({ id: z.string(), status: z.literal('queued') }) } },
     },
     413: { description: 'Larger than MAX_IMPORT_BYTES' },

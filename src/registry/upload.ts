@@ -14,18 +14,8 @@ export interface Upload {
 }
 
 /**
- * The registry file of an upload request, as a byte stream that is never held whole: the body
- * itself (`text/csv`) or the `file` part of a `multipart/form-data` body.
- *
- * Every byte of the body counts against `maxBytes` (MAX_IMPORT_BYTES): for multipart that is the
- * sum of all parts with their headers, whether or not the body declares a Content-Length. Every
- * failure of the body (too large, truncated, malformed, a client that went away) reaches the
- * reader of `source` as an AppError at its next read, and nothing else: no stream here ever
- * emits an 'error' event without a listener, so no upload can throw outside the request.
- */
-/**
  * A raw CSV body of a declared size from `minBytes` up to `maxBytes`: what may be handed off
- * as it is (ImportHandoff). Multipart uploads (the console's form) are read in the request.
+ * as it is (ImportHandoff). Multipart uploads (the console's form without its script) are read in the request.
  */
 export function handOffBody(request: Request, minBytes: number, maxBytes: number): { body: ReadableStream<Uint8Array>; bytes: number } | null {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -70,6 +60,16 @@ export function sentFilename(request: Request): string | null {
   }
 }
 
+/**
+ * The registry file of an upload request, as a byte stream that is never held whole: the body
+ * itself (`text/csv`) or the `file` part of a `multipart/form-data` body.
+ *
+ * Every byte of the body counts against `maxBytes` (MAX_IMPORT_BYTES): for multipart that is the
+ * sum of all parts with their headers, whether or not the body declares a Content-Length. Every
+ * failure of the body (too large, truncated, malformed, a client that went away) reaches the
+ * reader of `source` as an AppError at its next read, and nothing else: no stream here ever
+ * emits an 'error' event without a listener, so no upload can throw outside the request.
+ */
 export async function readUpload(request: Request, maxBytes: number): Promise<Upload> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const declared = Number(request.headers.get('content-length') ?? NaN);

@@ -1,9 +1,10 @@
 import type { CompiledQuery } from 'kysely';
 
 /**
- * Compiled queries as one SQL script with their values written in, for `wrangler d1 execute
- * --file` (a Worker's database has no CLI of its own; README "On Cloudflare Workers"). Values are
- * strings, numbers or null, as every query of this project binds (DESIGN.md: no Date objects).
+ * Compiled queries with their values written in: as one SQL script for `wrangler d1 execute
+ * --file` (a Worker's database has no CLI of its own; README "On Cloudflare Workers"), and, by
+ * `inline`, for the scripts of atomic's group commits (src/db/atomic.ts). Values are strings,
+ * numbers or null, as every query of this project binds (DESIGN.md: no Date objects).
  */
 export function sqlScript(queries: readonly CompiledQuery[]): string {
   return queries.map((q) => `${inline(q.sql, q.parameters)};\n`).join('');

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
-import { jsonRows, jsonRowSource, type SqlLimits } from '../db/limits.ts';
+import { jsonRows, jsonRowSource, rowsPerStatement, type SqlLimits } from '../db/limits.ts';
 import type { DB } from '../db/schema/index.ts';
 import type { Atomic, Clock } from '../ports.ts';
 import { createCipher, DataKeyError, keyCheckOf, type DataKeys, type PersonalDataCipher } from './personal-data.ts';
@@ -243,7 +243,8 @@ async function refuseWhileImporting(db: Kysely<DB>): Promise<void> {
  */
 function batchForm(limits: SqlLimits, t: SealedColumn, batchSize: number): { json: boolean; rows: number } {
   const json = limits.bulk.form === 'json' && t.rowsPerBatch === undefined;
-  const rows = json && limits.bulk.form === 'json' ? limits.bulk.rowsPerStatement : Math.max(1, Math.floor(limits.maxBoundParameters / widthOf(t)));
+  // A photo's batch is bound values even where the bulk form is JSON: as many rows as fit the bound values.
+  const rows = json ? rowsPerStatement(limits, widthOf(t)) : Math.max(1, Math.floor(limits.maxBoundParameters / widthOf(t)));
   return { json, rows: Math.min(batchSize, t.rowsPerBatch ?? batchSize, rows) };
 }
 

@@ -139,7 +139,8 @@ class RoutedConnection implements DatabaseConnection {
   }
 }
 
-class Sqlite3Connection implements DatabaseConnection {
+/** One sqlite3 database handle with its statement cache; Kysely sees it only through RoutedConnection. */
+class Sqlite3Connection {
   readonly #db: sqlite3.Database;
   readonly #cacheSize: number;
   readonly #statements = new Map<string, sqlite3.Statement>();
@@ -170,10 +171,6 @@ class Sqlite3Connection implements DatabaseConnection {
         resolve({ rows: [], numAffectedRows: BigInt(this.changes), insertId: BigInt(this.lastID) });
       }),
     );
-  }
-
-  streamQuery<R>(compiled: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
-    return inChunks(this.executeQuery<R>(compiled), chunkSize);
   }
 
   executeScript(script: string): Promise<void> {

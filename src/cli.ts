@@ -376,7 +376,7 @@ async function planCommand(config: Config, args: string[], out: Out): Promise<vo
       const r = await withProgress({ label: render(locale, 'progress_plan', { date }), total: 100, unit: 'percent', locale }, (progress) =>
         previewPlan(deps, date, { staffId: null, seed, onProgress: (share) => progress.update(Math.round(share * 100)) }),
       );
-      for (const line of previewLines(r, localeFromEnv())) out(line);
+      for (const line of previewLines(r, locale)) out(line);
     } else if (sub === 'commit') {
       for (const line of commitLines(await commitAndSend(deps, date, null), localeFromEnv())) out(line);
     } else if (sub === 'show') {

@@ -176,33 +176,97 @@ function downgradeCase(
   };
 }
 
+/** A licence as the rules read it: dates as packed YYYYMMDD (0 for none), classes as a bit mask. */
+export interface PackedLicence {
+  fileNumber: string;
+  birth: number;
+  /** Bit i is LICENCE_CLASSES[i]. */
+  classes: number;
+  firstIssued: number;
+  validUntil: number;
+  extensionUntil: number;
+  lastCert: number;
+  active: boolean;
+}
+
+/** The screening date and settings, read once for a whole run. */
+export interface ScreeningDay {
+  /** Day number of D. */
+  asOf: number;
+  /** D + L. */
+  horizon: number;
+  renewalMinAge: number;
+}
+
+export function screeningDay(params: ScreeningParams): ScreeningDay {
+  const asOf = dayOf(packed(params.asOf));
+  return { asOf, horizon: asOf + params.leadDays, renewalMinAge: params.renewalMinAge };
+}
+
+const packedOrZero = (date: CivilDate | null): number => (date === null ? 0 : packed(date));
+
+export function packLicence(licence: ScreeningLicence): PackedLicence {
+  return {
+    fileNumber: licence.fileNumber,
+    birth: packed(licence.birthDate),
+    classes: maskOf(licence.classes),
+    firstIssued: packed(licence.firstIssuedOn),
+    validUntil: packedOrZero(licence.validUntil),
+    extensionUntil: packedOrZero(licence.extensionUntil),
+    lastCert: packedOrZero(licence.lastCertSubmittedOn),
+    active: licence.status === 'active',
+  };
+}
+
+/** The class mask of a class code (`A1`, `C6`, `M`, ...) at `from` in `text`, spaces between classes; unknown codes count for nothing. */
+export function classMaskAt(text: string, from: number, to: number): number {
+  let mask = 0;
+  let i = from;
+  while (i < to) {
+    const first = text.charCodeAt(i);
+    const second = i + 1 < to ? text.charCodeAt(i + 1) : 32;
+    const digit = second >= 48 && second <= 57;
+    mask |= CLASS_CODE_BIT.get(digit ? first * 256 + second : first) ?? 0;
+    i += digit ? 3 : 2;
+  }
+  return mask;
+}
+
+const CLASS_CODE_BIT = new Map(LICENCE_CLASSES.map((c, i) => [c.length === 2 ? c.charCodeAt(0) * 256 + c.charCodeAt(1) : c.charCodeAt(0), 1 << i]));
+
 /**
  * Every flagged case of one licence on `params.asOf` (RULES.md §3), in the order of
  * CASE_CATEGORIES. A case is flagged once its trigger (for renewals: its opening) is within the
  * lead time L.
  */
 export function screenLicence(licence: ScreeningLicence, params: ScreeningParams): ScreenedCase[] {
+  const cases: ScreenedCase[] = [];
+  screenPacked(packLicence(licence), screeningDay(params), cases);
+  return cases;
+}
+
+/** screenLicence on a packed licence, its cases pushed to `cases` (a run screens a million licences without an allocation for most). */
+export function screenPacked(licence: PackedLicence, params: ScreeningDay, cases: ScreenedCase[]): void {
   // RULES.md §3: cancelled and revoked licences are not screened.
-  if (licence.status !== 'active') return [];
-  const asOf = dayOf(packed(params.asOf));
-  const validUntilYmd = licence.validUntil === null ? null : packed(licence.validUntil);
+  if (!licence.active) return;
+  const asOf = params.asOf;
+  const validUntilYmd = licence.validUntil === 0 ? null : licence.validUntil;
   // Art 79(8): a year after valid_until (from addYears(V, 1) + 1) the licence counts as cancelled.
   const expiryLapse = validUntilYmd === null ? null : dayOf(addYearsPacked(validUntilYmd, 1)) + 1;
-  if (expiryLapse !== null && asOf >= expiryLapse) return [];
+  if (expiryLapse !== null && asOf >= expiryLapse) return;
 
-  const horizon = asOf + params.leadDays;
-  const birth = packed(licence.birthDate);
+  const horizon = params.horizon;
+  const birth = licence.birth;
   const age63 = birthdayDay(birth, 63);
   const age70 = birthdayDay(birth, 70);
-  const held = maskOf(licence.classes);
+  const held = licence.classes;
   const fileNumber = licence.fileNumber;
-  const cases: ScreenedCase[] = [];
 
   // Art 74, 79(9): from 70, a certificate within 30 days after each scoring cycle ends.
   // E* >= Bday(70), so nobody under 70 at the horizon needs the cycle search. No class matters.
   if (age70 <= horizon) {
-    const cert = licence.lastCertSubmittedOn === null ? null : dayOf(packed(licence.lastCertSubmittedOn));
-    const end = annualExamCycleEndDay(packed(licence.firstIssuedOn), age70, cert, asOf);
+    const cert = licence.lastCert === 0 ? null : dayOf(licence.lastCert);
+    const end = annualExamCycleEndDay(licence.firstIssued, age70, cert, asOf);
     if (end <= horizon) {
       cases.push({
         fileNumber,
@@ -220,7 +284,7 @@ export function screenLicence(licence: ScreeningLicence, params: ScreeningParams
   }
 
   // Art 65 para 1: the trigger at 63, or the day after an approved extension ends.
-  const trigger63 = licence.extensionUntil === null ? age63 : dayOf(packed(licence.extensionUntil)) + 1;
+  const trigger63 = licence.extensionUntil === 0 ? age63 : dayOf(licence.extensionUntil) + 1;
 
   // Art 65 para 1: from 63, an A1-B2 holder exchanges the licence within 30 days.
   if ((held & A1_TO_B2) !== 0 && trigger63 <= horizon) {
@@ -263,7 +327,7 @@ export function screenLicence(licence: ScreeningLicence, params: ScreeningParams
   if (validUntilYmd !== null && expiryLapse !== null) {
     const validUntil = dayOf(validUntilYmd);
     const oldEnough = params.renewalMinAge <= 0 || asOf >= birthdayDay(birth, params.renewalMinAge);
-    if (oldEnough && validUntil - 90 - params.leadDays <= asOf) {
+    if (oldEnough && validUntil - 90 <= horizon) {
       const day = fromDayNumber(validUntil);
       cases.push({
         fileNumber,
@@ -280,6 +344,4 @@ export function screenLicence(licence: ScreeningLicence, params: ScreeningParams
       });
     }
   }
-
-  return cases;
 }

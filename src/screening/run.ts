@@ -3,12 +3,14 @@ import { AppError } from '../errors.ts';
 import type { AppDeps } from '../http/env.ts';
 import { isGuardFailure, leaseLost, leaseTiming, startHeartbeat, type Heartbeat, type LeaseTiming } from '../shared/lease.ts';
 import { todayIn } from '../shared/time.ts';
+import { yieldToQueries } from '../shared/yield.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CASE_CATEGORIES, type ScreenedCase, type ScreeningParams } from './case.ts';
 import {
   caseContent,
   caseKey,
   createRunStaging,
+  eachLicence,
   failRun,
   finishRun,
   licencePage,
@@ -18,7 +20,7 @@ import {
   takeOverDeadRuns,
   type RunTakeover,
 } from './repository.ts';
-import { screenLicence } from './rules.ts';
+import { screenPacked, screeningDay, type PackedLicence } from './rules.ts';
 import type { ScreeningRunRow } from '../db/schema/screening.ts';
 
 export type ScreeningDeps = Pick<AppDeps, 'db' | 'atomic' | 'sqlLimits' | 'clock' | 'ids' | 'logger' | 'config'>;
@@ -92,14 +94,19 @@ async function screenAndPublish(
   let next = licencePage(deps.db, 0, PAGE);
   let pending: Promise<unknown> = Promise.resolve();
   let toWrite: ScreenedCase[] = [];
+  const day = screeningDay(params);
+  const found: ScreenedCase[] = [];
+  const screen = (licence: PackedLicence) => screenPacked(licence, day, found);
   for (;;) {
-    const { licences, lastRowid } = await next;
-    if (licences.length === 0) break;
+    const page = await next;
+    if (page.text === '') break;
     heartbeat.check();
-    next = handled(licencePage(deps.db, lastRowid, PAGE));
-    screened += licences.length;
+    next = handled(licencePage(deps.db, page.lastRowid, PAGE));
+    await yieldToQueries();
+    found.length = 0;
+    screened += eachLicence(page, screen);
     request.progress?.screened(screened);
-    const changed = licences.flatMap((l) => screenLicence(l, params)).filter((c) => {
+    const changed = found.filter((c) => {
       flagged[c.category]! += 1;
       const key = caseKey(c);
       const known = open.get(key);

@@ -62,15 +62,20 @@ export function packedFromDays(days: number): number {
 
 /** A validated `YYYY-MM-DD` as the integer YYYYMMDD, read without allocating. */
 export function toPacked(date: CivilDate): number {
+  return toPackedAt(date, 0);
+}
+
+/** toPacked of the date at `at` in a longer text (a page of records). */
+export function toPackedAt(text: string, at: number): number {
   return (
-    (date.charCodeAt(0) - 48) * 10_000_000 +
-    (date.charCodeAt(1) - 48) * 1_000_000 +
-    (date.charCodeAt(2) - 48) * 100_000 +
-    (date.charCodeAt(3) - 48) * 10_000 +
-    (date.charCodeAt(5) - 48) * 1_000 +
-    (date.charCodeAt(6) - 48) * 100 +
-    (date.charCodeAt(8) - 48) * 10 +
-    (date.charCodeAt(9) - 48)
+    (text.charCodeAt(at) - 48) * 10_000_000 +
+    (text.charCodeAt(at + 1) - 48) * 1_000_000 +
+    (text.charCodeAt(at + 2) - 48) * 100_000 +
+    (text.charCodeAt(at + 3) - 48) * 10_000 +
+    (text.charCodeAt(at + 5) - 48) * 1_000 +
+    (text.charCodeAt(at + 6) - 48) * 100 +
+    (text.charCodeAt(at + 8) - 48) * 10 +
+    (text.charCodeAt(at + 9) - 48)
   );
 }
 

@@ -9,6 +9,7 @@ export const WORKERS_SUITE = [
   'test/http/app.test.ts',
   'test/registry/import-api.test.ts',
   'test/screening/screening-api.test.ts',
+  'test/screening/pages.test.ts',
   'test/outreach/reply.test.ts',
   'test/outreach/inbox.test.ts',
   'test/security/webhooks.test.ts',

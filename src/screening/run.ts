@@ -7,8 +7,6 @@ import { yieldToQueries } from '../shared/yield.ts';
 import { auditEntry } from '../staff/audit.ts';
 import { CASE_CATEGORIES, type ScreenedCase, type ScreeningParams } from './case.ts';
 import {
-  caseContent,
-  caseKey,
   createRunStaging,
   eachLicence,
   failRun,
@@ -108,10 +106,7 @@ async function screenAndPublish(
     request.progress?.screened(screened);
     const changed = found.filter((c) => {
       flagged[c.category]! += 1;
-      const key = caseKey(c);
-      const known = open.get(key);
-      open.delete(key); // what is left at the end was not flagged
-      return known?.content !== caseContent(c);
+      return open.take(c) !== 'same'; // what is left at the end was not flagged
     });
     toWrite.push(...changed);
     if (toWrite.length < WRITE_CASES) continue;
@@ -122,7 +117,7 @@ async function screenAndPublish(
   await pending;
   if (toWrite.length > 0) await deps.atomic(stageCases(deps.sqlLimits, runId, toWrite, () => deps.ids.next()));
   heartbeat.check();
-  const stale = [...open.values()];
+  const stale = open.rest();
   request.progress?.publishing();
   const publishing = performance.now();
   await deps.atomic([

@@ -42,7 +42,7 @@ export function composeWorker(env: WorkerEnv): { deps: AppDeps; ready: Promise<v
     cipher: createCipher(keys.current, keys.previous ?? undefined),
     logger,
     // No threads to hand parsing to: the request's own isolate parses (within Workers' CPU limit).
-    registryParser: inThreadParser(createCipher(keys.current)),
+    registryParser: inThreadParser(createCipher(keys.current), { knownRows: false }),
     telephony: telephonyFromConfig(config, logger, systemClock, 'fetch'),
     twilioAuthToken: config.TWILIO_AUTH_TOKEN ?? developmentWebhookSecret(keys.current),
     ...(env.UPLOADS && env.IMPORTS ? { importHandoff: r2QueueHandoff(env.UPLOADS, env.IMPORTS, config.IMPORT_QUEUE_MIN_BYTES) } : {}),

@@ -34,7 +34,11 @@ export function parseIdNumber(raw: string, today: CivilDate): IdNumberInfo | IdN
   if (idCheckCharacter(idNumber) !== idNumber[17]) return 'checksum';
   const birthDate = formatYmd(Number(idNumber.slice(6, 10)), Number(idNumber.slice(10, 12)), Number(idNumber.slice(12, 14)));
   if (!isCivilDate(birthDate) || birthDate > today) return 'birth_date';
-  const limit = `${String(Number(today.slice(0, 4)) - 120).padStart(4, '0')}${today.slice(4)}`;
-  if (birthDate < limit) return 'birth_date';
+  if (birthDate < oldestBirthDate(today)) return 'birth_date';
   return { idNumber, birthDate, sex: Number(idNumber[16]) % 2 === 1 ? 'M' : 'F' };
+}
+
+/** The earliest birth date an ID number may carry on `today`: 120 years back (RULES.md §2). */
+export function oldestBirthDate(today: CivilDate): CivilDate {
+  return `${String(Number(today.slice(0, 4)) - 120).padStart(4, '0')}${today.slice(4)}`;
 }

@@ -12,6 +12,7 @@ import {
   failImport,
   finishImport,
   importHeartbeat,
+  knownRowsOf,
   rejectRows,
   stageRows,
   StatementBlocks,
@@ -20,6 +21,7 @@ import {
   unqueueImport,
 } from './repository.ts';
 import type { SealedBatch } from './seal.ts';
+import { oldestBirthDate } from './id-number.ts';
 import type { RowError } from './validate.ts';
 
 export type ImportDeps = Pick<AppDeps, 'db' | 'atomic' | 'sqlLimits' | 'clock' | 'ids' | 'logger' | 'config' | 'registryParser'>;
@@ -105,16 +107,20 @@ async function runImport(deps: ImportDeps, input: ImportInput, importId: string,
   const warnings: string[] = [];
   let totalRows = 0;
   let rejected = 0;
+  let knownRows = 0;
   try {
     const today = todayIn(deps.clock.now());
-    for await (const batch of deps.registryParser(input.source, { today, maxRecordBytes: deps.config.MAX_RECORD_BYTES })) {
+    const known = deps.registryParser.knownRows ? await knownRowsOf(deps.db, oldestBirthDate(today)) : undefined;
+    const options = { today, maxRecordBytes: deps.config.MAX_RECORD_BYTES, known: known && { keys: known.keys, values: known.values } };
+    for await (const batch of deps.registryParser(input.source, options)) {
       heartbeat.check();
       warnings.push(...batch.warnings);
+      knownRows += batch.knownCount;
       if (batch.header) {
         // Column names only (no personal data): the rejected-rows download repeats the header as sent.
         await deps.db.updateTable('imports').set({ header: JSON.stringify(batch.header) }).where('id', '=', importId).execute();
       }
-      totalRows += batch.stagedCount + batch.rejected.length;
+      totalRows += batch.stagedCount + batch.rejected.length + batch.knownCount;
       rejected += batch.rejected.length;
       for (const r of batch.rejected) {
         if (errors.length < INLINE_ERRORS) errors.push(...r.errors.slice(0, INLINE_ERRORS - errors.length));
@@ -139,7 +145,7 @@ async function runImport(deps: ImportDeps, input: ImportInput, importId: string,
   const finishing = performance.now();
   try {
     await deps.atomic([
-      ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, warnings, rebuildIndexes: await bulkLoadIndexes(deps.db, totalRows - rejected) }),
+      ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, known: knownRows, warnings, rebuildIndexes: await bulkLoadIndexes(deps.db, totalRows - rejected - knownRows) }),
       auditEntry(deps, { staffId: input.staffId, action: 'registry.import', subject: importId, details: { status: 'completed', totalRows, rejected } }),
     ]);
   } catch (err) {

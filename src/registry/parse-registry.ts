@@ -9,11 +9,16 @@ import type { CivilDate } from '../shared/civil-date.ts';
 import { mapHeader, type ColumnMap } from './columns.ts';
 import { CsvFileError, readCsv, type CsvRecord } from './csv.ts';
 import type { LicenceRecord } from './licence.ts';
+import { cellsHash, hashSlot, type KnownRowCheck } from './known-rows.ts';
 import { cellValue, FieldProblem, rowError, validateRow, type RowError } from './validate.ts';
 
 export interface ValidRow {
   line: number;
   record: LicenceRecord;
+  /** cellsHash of the row (known-rows.ts), for its stored fingerprint. */
+  cellsHash: number;
+  /** The registry holds the licence with another fingerprint, or none: store this row's even if nothing else changed. */
+  refresh: boolean;
 }
 
 export interface RejectedRow {
@@ -27,6 +32,8 @@ export interface RejectedRow {
 export interface RegistryBatch {
   valid: ValidRow[];
   rejected: RejectedRow[];
+  /** Rows the registry already holds exactly so (ParseRegistryOptions.known): counted unchanged, not validated again. */
+  known: number;
   /** Header warnings (ignored columns): only in the first batch, which carries no rows. */
   warnings: string[];
   /**
@@ -40,6 +47,8 @@ export interface ParseRegistryOptions {
   /** The day of import: bounds dates and ages (RULES.md §2). */
   today: CivilDate;
   maxRecordBytes: number;
+  /** The registry's rows as last imported (known-rows.ts): rows found unchanged are only counted. */
+  known?: KnownRowCheck | undefined;
 }
 
 interface Header {
@@ -60,16 +69,16 @@ export async function* parseRegistry(
       if (first === undefined) continue; // readCsv never yields an empty batch
       const mapping = mapHeader(first.cells, first.line);
       header = { columns: mapping.columns, width: first.cells.length };
-      yield { valid: [], rejected: [], warnings: mapping.warnings, header: first.cells };
+      yield { valid: [], rejected: [], known: 0, warnings: mapping.warnings, header: first.cells };
       rows = records.slice(1);
     }
-    const batch = validateRecords(rows, header, seen, options.today);
-    if (batch.valid.length > 0 || batch.rejected.length > 0) yield batch;
+    const batch = validateRecords(rows, header, seen, options);
+    if (batch.valid.length > 0 || batch.rejected.length > 0 || batch.known > 0) yield batch;
   }
 }
 
-function validateRecords(records: CsvRecord[], header: Header, seen: FileNumbers, today: CivilDate): RegistryBatch {
-  const batch: RegistryBatch = { valid: [], rejected: [], warnings: [], header: null };
+function validateRecords(records: CsvRecord[], header: Header, seen: FileNumbers, options: ParseRegistryOptions): RegistryBatch {
+  const batch: RegistryBatch = { valid: [], rejected: [], known: 0, warnings: [], header: null };
   for (const { line, cells } of records) {
     // RULES.md §2: a row whose number of cells differs from the header's is a file error.
     if (cells.length !== header.width) {
@@ -79,10 +88,17 @@ function validateRecords(records: CsvRecord[], header: Header, seen: FileNumbers
         `the row has ${cells.length} cells but the header has ${header.width}.`,
       );
     }
-    const duplicate = seen.claim(cellValue(cells, header.columns, 'file_number'));
-    const result = validateRow(cells, line, header.columns, today);
+    const fileNumber = cellValue(cells, header.columns, 'file_number');
+    const duplicate = seen.claim(fileNumber);
+    const hash = cellsHash(cells, header.columns);
+    const verdict = duplicate || !options.known ? 'new' : options.known(fileNumber, cells, header.columns, hash);
+    if (verdict === 'same') {
+      batch.known += 1;
+      continue;
+    }
+    const result = validateRow(cells, line, header.columns, options.today);
     if (!duplicate && 'record' in result) {
-      batch.valid.push({ line, record: result.record });
+      batch.valid.push({ line, record: result.record, cellsHash: hash, refresh: verdict === 'stale' });
       continue;
     }
     const errors = 'errors' in result ? result.errors : [];
@@ -147,11 +163,3 @@ export class NumberSet {
 }
 
 const EMPTY = -1;
-
-/** Mixes the high and low 32 bits (consecutive file numbers must not share a run of slots). */
-function hashSlot(value: number): number {
-  const low = value >>> 0;
-  const high = Math.floor(value / 0x1_0000_0000);
-  const h = Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b);
-  return (h ^ (h >>> 13)) >>> 0;
-}

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createCipher } from '../shared/personal-data.ts';
 import { CsvFileError } from './csv.ts';
 import { parseRegistry } from './parse-registry.ts';
-import { sealBatch } from './seal.ts';
+import { parseOptions, sealBatch } from './seal.ts';
 import type { ToMain, ToWorker, WorkerInput } from './parse-in-worker.ts';
 
 const port = parentPort!;
@@ -42,7 +42,7 @@ async function* source(): AsyncGenerator<Uint8Array> {
 }
 
 try {
-  for await (const batch of parseRegistry(source(), input.options)) {
+  for await (const batch of parseRegistry(source(), parseOptions(input.options, cipher))) {
     while (credits === 0) await waitForMessage();
     credits -= 1;
     send({ t: 'batch', batch: sealBatch(batch, cipher) });

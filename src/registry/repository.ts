@@ -6,18 +6,22 @@ import type { ImportRow, LicenceColumns, LicenceRow, QueuedImportRow } from '../
 import { deadBefore, failBatchIf, type LeaseTiming } from '../shared/lease.ts';
 import type { PersonalDataCipher } from '../shared/personal-data.ts';
 import { maskIdNumber } from '../shared/mask.ts';
-import type { LicenceRecord } from './licence.ts';
+import { KnownRows, NO_FINGERPRINT, rowFingerprint } from './known-rows.ts';
+import type { ValidRow } from './parse-registry.ts';
 import type { RowError } from './validate.ts';
 
 /** The stored columns of a licence, in one fixed order for bulk inserts. */
 export const LICENCE_COLUMNS = [
   'file_number', 'id_cipher', 'id_hash', 'id_masked', 'birth_date', 'sex', 'name', 'phone', 'phone_kind',
   'address', 'community', 'classes', 'first_issued_on', 'valid_until', 'extension_until',
-  'last_cert_submitted_on', 'status', 'lat', 'lng',
+  'last_cert_submitted_on', 'status', 'lat', 'lng', 'row_hash',
 ] as const satisfies readonly (keyof LicenceColumns)[];
 
-/** Columns whose change makes a re-import an update (id_hash stands for the ID and all it derives). */
-const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id_masked', 'birth_date', 'sex'].includes(c));
+/**
+ * Columns whose change makes a re-import an update (id_hash stands for the ID and all it derives;
+ * a row's fingerprint alone does not: finishImport refreshes it apart).
+ */
+const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id_masked', 'birth_date', 'sex', 'row_hash'].includes(c));
 
 /**
  * Staged rows travel as flat value lists, `PER_ROW` values a row: the licence columns, each a
@@ -26,7 +30,7 @@ const COMPARED = LICENCE_COLUMNS.filter((c) => !['file_number', 'id_cipher', 'id
  * numbers stay numbers where SQLite's conversion from text could change the last bit of a double
  * (lat, lng).
  */
-const PER_ROW = LICENCE_COLUMNS.length;
+export const PER_ROW = LICENCE_COLUMNS.length + 1; // and `refresh` (ValidRow.refresh)
 const NULLABLE = new Set<string>(['community', 'valid_until', 'extension_until', 'last_cert_submitted_on', 'lat', 'lng']);
 
 /**
@@ -35,10 +39,10 @@ const NULLABLE = new Set<string>(['community', 'valid_until', 'extension_until',
  * thread) and handed over at once: rows that stay alive across garbage collections cost far more
  * than short-lived ones.
  */
-export function stagedRows(records: readonly LicenceRecord[], cipher: PersonalDataCipher): unknown[] {
-  const sealed = cipher.encryptMany(records.map((r) => r.idNumber));
+export function stagedRows(rows: readonly ValidRow[], cipher: PersonalDataCipher): unknown[] {
+  const sealed = cipher.encryptMany(rows.map((r) => r.record.idNumber));
   const values: unknown[] = [];
-  records.forEach((record, i) => appendStaged(values, record, sealed[i]!, cipher));
+  rows.forEach((row, i) => appendStaged(values, row, sealed[i]!, cipher));
   return values;
 }
 
@@ -80,12 +84,14 @@ export class StatementBlocks {
   }
 }
 
-/** The look-up hash goes as a decimal string: exact for a 53-bit integer. */
-function appendStaged(values: unknown[], record: LicenceRecord, idCipher: string, cipher: PersonalDataCipher): void {
+/** The look-up hash and the fingerprint go as decimal strings: exact for 53-bit integers. */
+function appendStaged(values: unknown[], row: ValidRow, idCipher: string, cipher: PersonalDataCipher): void {
+  const record = row.record;
+  const idHash = cipher.hash(record.idNumber);
   values.push(
     record.fileNumber,
     idCipher,
-    String(cipher.hash(record.idNumber)),
+    String(idHash),
     maskIdNumber(record.idNumber),
     record.birthDate,
     record.sex,
@@ -102,6 +108,8 @@ function appendStaged(values: unknown[], record: LicenceRecord, idCipher: string
     record.status,
     record.lat ?? '',
     record.lng ?? '',
+    String(rowFingerprint(row.cellsHash, idHash)),
+    row.refresh ? '1' : '0',
   );
 }
 
@@ -122,7 +130,7 @@ const STAGING_PREFIX = 'import_staging_';
  */
 export function createStagingTable(importId: string): CompiledQuery {
   const columns = LICENCE_COLUMNS.map((c) => `"${c}"`).join(', ');
-  return CompiledQuery.raw(`CREATE TABLE "${stagingTable(importId)}" AS SELECT ${columns} FROM licences WHERE false`);
+  return CompiledQuery.raw(`CREATE TABLE "${stagingTable(importId)}" AS SELECT ${columns}, CAST(0 AS INTEGER) AS refresh FROM licences WHERE false`);
 }
 
 function dropStagingTable(table: string): CompiledQuery {
@@ -153,7 +161,7 @@ export function stageRows(limits: SqlLimits, importId: string, blocks: unknown[]
 }
 
 const stagingSql = new Map<string, string>();
-const STAGED_TUPLE = `(${LICENCE_COLUMNS.map((c) => (NULLABLE.has(c) ? "nullif(?, '')" : '?')).join(', ')})`;
+const STAGED_TUPLE = `(${LICENCE_COLUMNS.map((c) => (NULLABLE.has(c) ? "nullif(?, '')" : '?')).join(', ')}, ?)`;
 const STAGED_JSON_SOURCE = jsonRowSource(PER_ROW, (expr, k) => (NULLABLE.has(LICENCE_COLUMNS[k]!) ? `nullif(${expr}, '')` : expr));
 
 /** Rejected rows with their errors; the row's line is the key, so each error is stored without it. */
@@ -177,7 +185,10 @@ const cols = (prefix: string) => sql.raw(COMPARED.map((c) => `${prefix}."${c}"`)
  * itself, so they are exact even with another import running: the licences counted before and
  * after it give the inserted rows, its changes() the inserted and updated ones (a row equal to the
  * stored one is not written: a second import of a file changes nothing), and the rest of the
- * staged rows were unchanged. The statement after the upsert must read changes() at once.
+ * staged rows were unchanged, as are the rows the parser found known (`known`, never staged).
+ * The statement after the upsert must read changes() at once. A row an import found known at its
+ * start is left as it is even if another import running meanwhile changed it ([choice]: it
+ * brought nothing new).
  *
  * `rebuildIndexes` (from `bulkLoadIndexes`): secondary indexes of `licences` to drop before the
  * upsert and create again, as they were, after it - cheaper than updating them row by row when the
@@ -185,7 +196,7 @@ const cols = (prefix: string) => sql.raw(COMPARED.map((c) => `${prefix}."${c}"`)
  */
 export function finishImport(
   db: Kysely<DB>,
-  input: { importId: string; at: string; totalRows: number; rejected: number; warnings: string[]; rebuildIndexes?: LicenceIndex[] },
+  input: { importId: string; at: string; totalRows: number; rejected: number; known?: number; warnings: string[]; rebuildIndexes?: LicenceIndex[] },
 ): CompiledQuery[] {
   const { importId, at } = input;
   const table = sql.table(stagingTable(importId));
@@ -215,11 +226,15 @@ export function finishImport(
         warnings: JSON.stringify(input.warnings),
         inserted: sql<number>`inserted + ${licences}`,
         updated: sql<number>`changes() - (inserted + ${licences})`,
-        unchanged: sql<number>`${staged} - changes()`,
+        unchanged: sql<number>`${staged} - changes() + ${input.known ?? 0}`,
       })
       .where('id', '=', importId)
       .where('status', '=', 'running')
       .compile(),
+    // The fingerprint of a row stored with another one (or none) whose values did not change:
+    // the upsert left it as it was (ValidRow.refresh).
+    sql`UPDATE licences SET row_hash = s.row_hash FROM ${table} s
+        WHERE s.refresh = 1 AND licences.file_number = s.file_number AND licences.row_hash IS NOT s.row_hash`.compile(db),
     ...rebuild.map((index) => CompiledQuery.raw(index.sql)),
     dropStagingTable(stagingTable(importId)),
   ];
@@ -241,6 +256,31 @@ export async function bulkLoadIndexes(db: Kysely<DB>, stagedRows: number): Promi
   if (stagedRows === 0 || Number(n) >= stagedRows) return [];
   const indexes = await sql<LicenceIndex>`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'licences' AND sql IS NOT NULL ORDER BY name`.execute(db);
   return indexes.rows;
+}
+
+/**
+ * Every licence's stored fingerprint by file number, for an import's known rows (known-rows.ts),
+ * read in pages as screening reads licences. Licences born before the oldest birth date the ID
+ * check accepts today are left out: their rows must be validated (and rejected) again.
+ */
+export async function knownRowsOf(db: Kysely<DB>, oldestBirthDate: string): Promise<KnownRows> {
+  const { n } = await db.selectFrom('licences').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const known = new KnownRows(1 << Math.max(10, Math.ceil(Math.log2(Number(n) * 2 + 1))));
+  const page = `SELECT group_concat(printf('%s,%s', file_number, ifnull(row_hash, ${NO_FINGERPRINT})), ';') AS page, max(rid) AS last
+    FROM (SELECT rowid AS rid, file_number, row_hash FROM licences WHERE rowid > ? AND birth_date >= ? ORDER BY rowid LIMIT 20000)`;
+  for (let after = 0; ; ) {
+    const { rows } = await db.executeQuery<{ page: string | null; last: number | null }>(CompiledQuery.raw(page, [after, oldestBirthDate]));
+    const text = rows[0]?.page;
+    if (!text || rows[0]?.last == null) return known;
+    for (let at = 0; at < text.length; ) {
+      const comma = text.indexOf(',', at);
+      let end = text.indexOf(';', comma);
+      if (end < 0) end = text.length;
+      known.set(Number(text.slice(at, comma)), Number(text.slice(comma + 1, end)));
+      at = end + 1;
+    }
+    after = rows[0].last;
+  }
 }
 
 /** Fails its batch unless the import still holds its lease (is still running). */

@@ -25,6 +25,8 @@ export async function createTestApp(
     now?: string;
     env?: Record<string, string>;
     parser?: 'worker' | 'in-thread';
+    /** false: the in-thread parser takes every row the full way (no known rows, as on the Worker). */
+    knownRows?: boolean;
     telephony?: (clock: Clock) => Telephony;
     dataKey?: Buffer;
     logger?: Logger;
@@ -54,7 +56,7 @@ export async function createTestApp(
     ids: randomIds,
     cipher,
     logger: options.logger ?? silentLogger,
-    registryParser: options.parser === 'worker' ? workerParser(dataKey) : inThreadParser(cipher),
+    registryParser: options.parser === 'worker' ? workerParser(dataKey) : inThreadParser(cipher, { knownRows: options.knownRows ?? true }),
   };
   const app = createApp(deps);
   const tokens = {} as Record<Role, string>;

@@ -172,7 +172,7 @@ describe('POST /api/registry/imports', () => {
       t.deps.atomic([
         t.deps.db.insertInto('imports').values({ id, staff_id: null, source: 'cli', filename: null, status: 'running', started_at: at, heartbeat_at: heartbeat }).compile(),
         createStagingTable(id),
-        ...stageRows(t.deps.sqlLimits, id, [['371500000099', 'x', '1', 'x', '1950-01-01', 'M', 'x', 'x', 'mobile', 'x', '', 'C1', '1970-01-01', '', '', '', 'active', '', '']]),
+        ...stageRows(t.deps.sqlLimits, id, [['371500000099', 'x', '1', 'x', '1950-01-01', 'M', 'x', 'x', 'mobile', 'x', '', 'C1', '1970-01-01', '', '', '', 'active', '', '', '1', '0']]),
       ]);
     await started('stale', '2026-11-25T18:00:00.000Z');
     await started('busy', '2026-11-26T01:59:00.000Z', '2026-11-26T01:59:50.000Z');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CsvFileError } from '../../src/registry/csv.ts';
 import { workerParser } from '../../src/registry/parse-in-worker.ts';
+import { PER_ROW } from '../../src/registry/repository.ts';
 import { inThreadParser, type SealedBatch } from '../../src/registry/seal.ts';
 import { createCipher } from '../../src/shared/personal-data.ts';
 import { csv, row } from '../helpers/registry-csv.ts';
@@ -19,7 +20,7 @@ async function collect(batches: AsyncIterable<SealedBatch>) {
   for await (const b of batches) {
     out.header ??= b.header;
     // Staged rows come as one flat list of the stored columns: file_number, id_cipher, id_hash, ...
-    const perRow = 19;
+    const perRow = PER_ROW;
     for (let i = 0; i < b.staged.length; i += perRow) {
       out.fileNumbers.push(b.staged[i] as string);
       out.ids.push(cipher.decrypt(b.staged[i + 1] as string));

@@ -79,6 +79,7 @@ describe('parseRegistry: header', () => {
     expect(batches[0]).toEqual({
       valid: [],
       rejected: [],
+      known: 0,
       warnings: ['Column 15 ("remark") is not a registry column and is ignored.'],
       header: [...REGISTRY_FIELDS, 'remark'],
     });
@@ -88,11 +89,11 @@ describe('parseRegistry: header', () => {
 
   it('yields the header outcome even when there is nothing to warn about', async () => {
     const [first] = await batchesOf(lines(ENGLISH, row('000000000001')));
-    expect(first).toEqual({ valid: [], rejected: [], warnings: [], header: [...REGISTRY_FIELDS] });
+    expect(first).toEqual({ valid: [], rejected: [], known: 0, warnings: [], header: [...REGISTRY_FIELDS] });
   });
 
   it('accepts a header-only file as zero rows', async () => {
-    expect(await batchesOf(ENGLISH)).toEqual([{ valid: [], rejected: [], warnings: [], header: [...REGISTRY_FIELDS] }]);
+    expect(await batchesOf(ENGLISH)).toEqual([{ valid: [], rejected: [], known: 0, warnings: [], header: [...REGISTRY_FIELDS] }]);
   });
 
   it('reads Chinese headers', async () => {

@@ -23,7 +23,7 @@ import { csv, row } from '../helpers/registry-csv.ts';
 
 const NOW = '2026-11-26T02:00:00.000Z';
 const at = (secondsBefore: number) => new Date(Date.parse(NOW) - secondsBefore * 1000).toISOString();
-const STAGED = ['371500000099', 'cipher', '1', 'masked', '1950-01-01', 'M', 'x', 'x', 'mobile', 'x', '', 'C1', '1970-01-01', '', '', '', 'active', '', ''];
+const STAGED = ['371500000099', 'cipher', '1', 'masked', '1950-01-01', 'M', 'x', 'x', 'mobile', 'x', '', 'C1', '1970-01-01', '', '', '', 'active', '', '', '1', '0'];
 
 let t: TestApp;
 beforeEach(async () => {

@@ -65,6 +65,8 @@ export interface LicenceColumns {
   status: 'active' | 'cancelled' | 'revoked';
   lat: number | null;
   lng: number | null;
+  /** The fingerprint of the row as last imported (src/registry/known-rows.ts); null before. */
+  row_hash: number | null;
 }
 
 export interface LicencesTable extends LicenceColumns {

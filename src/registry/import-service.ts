@@ -108,6 +108,7 @@ async function runImport(deps: ImportDeps, input: ImportInput, importId: string,
   let totalRows = 0;
   let rejected = 0;
   let knownRows = 0;
+  let refreshRows = 0;
   try {
     const today = todayIn(deps.clock.now());
     const known = deps.registryParser.knownRows ? await knownRowsOf(deps.db, oldestBirthDate(today)) : undefined;
@@ -116,6 +117,7 @@ async function runImport(deps: ImportDeps, input: ImportInput, importId: string,
       heartbeat.check();
       warnings.push(...batch.warnings);
       knownRows += batch.knownCount;
+      refreshRows += batch.refreshCount;
       if (batch.header) {
         // Column names only (no personal data): the rejected-rows download repeats the header as sent.
         await deps.db.updateTable('imports').set({ header: JSON.stringify(batch.header) }).where('id', '=', importId).execute();
@@ -145,7 +147,7 @@ async function runImport(deps: ImportDeps, input: ImportInput, importId: string,
   const finishing = performance.now();
   try {
     await deps.atomic([
-      ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, known: knownRows, warnings, rebuildIndexes: await bulkLoadIndexes(deps.db, totalRows - rejected - knownRows) }),
+      ...finishImport(deps.db, { importId, at: now(), totalRows, rejected, known: knownRows, refresh: refreshRows > 0, warnings, rebuildIndexes: await bulkLoadIndexes(deps.db, totalRows - rejected - knownRows) }),
       auditEntry(deps, { staffId: input.staffId, action: 'registry.import', subject: importId, details: { status: 'completed', totalRows, rejected } }),
     ]);
   } catch (err) {

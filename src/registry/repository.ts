@@ -196,7 +196,7 @@ const cols = (prefix: string) => sql.raw(COMPARED.map((c) => `${prefix}."${c}"`)
  */
 export function finishImport(
   db: Kysely<DB>,
-  input: { importId: string; at: string; totalRows: number; rejected: number; known?: number; warnings: string[]; rebuildIndexes?: LicenceIndex[] },
+  input: { importId: string; at: string; totalRows: number; rejected: number; known?: number; refresh?: boolean; warnings: string[]; rebuildIndexes?: LicenceIndex[] },
 ): CompiledQuery[] {
   const { importId, at } = input;
   const table = sql.table(stagingTable(importId));
@@ -232,9 +232,14 @@ export function finishImport(
       .where('status', '=', 'running')
       .compile(),
     // The fingerprint of a row stored with another one (or none) whose values did not change:
-    // the upsert left it as it was (ValidRow.refresh).
-    sql`UPDATE licences SET row_hash = s.row_hash FROM ${table} s
-        WHERE s.refresh = 1 AND licences.file_number = s.file_number AND licences.row_hash IS NOT s.row_hash`.compile(db),
+    // the upsert left it as it was (ValidRow.refresh). Only when there are such rows: the
+    // statement reads the whole staging table.
+    ...(input.refresh === false
+      ? []
+      : [
+          sql`UPDATE licences SET row_hash = s.row_hash FROM ${table} s
+            WHERE s.refresh = 1 AND licences.file_number = s.file_number AND licences.row_hash IS NOT s.row_hash`.compile(db),
+        ]),
     ...rebuild.map((index) => CompiledQuery.raw(index.sql)),
     dropStagingTable(stagingTable(importId)),
   ];

@@ -11,6 +11,8 @@ export interface SealedBatch {
   stagedCount: number;
   /** Rows found unchanged (RegistryBatch.known): only counted. */
   knownCount: number;
+  /** Staged rows whose stored fingerprint is another one (ValidRow.refresh). */
+  refreshCount: number;
   rejected: Array<{ line: number; cellsCipher: string; errors: RowError[] }>;
   warnings: string[];
   header: string[] | null;
@@ -21,6 +23,7 @@ export function sealBatch(batch: RegistryBatch, cipher: PersonalDataCipher): Sea
     staged: stagedRows(batch.valid, cipher),
     stagedCount: batch.valid.length,
     knownCount: batch.known,
+    refreshCount: batch.valid.reduce((n, row) => (row.refresh ? n + 1 : n), 0),
     rejected: batch.rejected.map((r) => ({ line: r.line, cellsCipher: cipher.encrypt(JSON.stringify(r.cells)), errors: r.errors })),
     warnings: batch.warnings,
     header: batch.header,

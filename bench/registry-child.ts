@@ -25,10 +25,12 @@ const imported = await getImport(deps.db, outcome.id);
 t = performance.now();
 const run = await runScreening(deps, { asOf, staffId: null, trigger: 'cli' });
 const screenSeconds = (performance.now() - t) / 1000;
+const screenPeakMb = peakMb();
 
 t = performance.now();
 const again = await runScreening(deps, { asOf, staffId: null, trigger: 'cli' });
 const rescreenSeconds = (performance.now() - t) / 1000;
+const rescreenPeakMb = peakMb();
 
 t = performance.now();
 const reimport = await importRegistry(deps, { source: createReadStream(file, { highWaterMark: 1 << 20 }), staffId: null, origin: 'cli', filename: file });
@@ -44,7 +46,9 @@ console.log(
     inserted: imported?.inserted,
     rejected: imported?.rejected,
     screenSeconds,
+    screenPeakMb,
     rescreenSeconds,
+    rescreenPeakMb,
     screened: run.licences_screened,
     counts: JSON.parse(run.counts),
     rescreenCreated: (JSON.parse(again.counts) as { created: number }).created,

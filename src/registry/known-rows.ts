@@ -16,7 +16,8 @@ import { REGISTRY_FIELDS, type ColumnMap } from './columns.ts';
 import { cellValue } from './validate.ts';
 
 const FINGERPRINTED = REGISTRY_FIELDS.filter((f) => f !== 'id_number');
-const EMPTY = -1;
+/** A free slot of an open-addressing table of non-negative numbers (KnownRows, NumberSet). */
+export const EMPTY = -1;
 /** A stored licence whose row has no fingerprint yet (null row_hash). */
 export const NO_FINGERPRINT = -2;
 
@@ -81,26 +82,16 @@ export class KnownRows {
 
   set(fileNumber: number, fingerprint: number): void {
     if ((this.#count + 1) * 2 > this.keys.length) this.#grow();
-    const mask = this.keys.length - 1;
-    for (let i = hashSlot(fileNumber) & mask; ; i = (i + 1) & mask) {
-      const key = this.keys[i]!;
-      if (key === fileNumber || key === EMPTY) {
-        if (key === EMPTY) this.#count++;
-        this.keys[i] = fileNumber;
-        this.values[i] = fingerprint;
-        return;
-      }
-    }
+    const i = probe(this.keys, fileNumber);
+    if (this.keys[i] === EMPTY) this.#count++;
+    this.keys[i] = fileNumber;
+    this.values[i] = fingerprint;
   }
 
   /** The stored fingerprint (NO_FINGERPRINT for a licence without one), or undefined for a file number not stored. */
   get(fileNumber: number): number | undefined {
-    const mask = this.keys.length - 1;
-    for (let i = hashSlot(fileNumber) & mask; ; i = (i + 1) & mask) {
-      const key = this.keys[i]!;
-      if (key === fileNumber) return this.values[i];
-      if (key === EMPTY) return undefined;
-    }
+    const i = probe(this.keys, fileNumber);
+    return this.keys[i] === EMPTY ? undefined : this.values[i];
   }
 
   #grow(): void {
@@ -133,9 +124,17 @@ export function knownRowCheck(known: KnownRows, idHash: (idNumber: string) => nu
 }
 
 /** Mixes the high and low 32 bits (consecutive file numbers must not share a run of slots). */
-export function hashSlot(value: number): number {
+function hashSlot(value: number): number {
   const low = value >>> 0;
   const high = Math.floor(value / 0x1_0000_0000);
   const h = Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b);
   return (h ^ (h >>> 13)) >>> 0;
+}
+
+/** Where `key` is in an open-addressing table of keys (linear probing, EMPTY for free), or the free slot it would take. */
+export function probe(keys: Float64Array, key: number): number {
+  const mask = keys.length - 1;
+  let i = hashSlot(key) & mask;
+  while (keys[i] !== key && keys[i] !== EMPTY) i = (i + 1) & mask;
+  return i;
 }

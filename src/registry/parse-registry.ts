@@ -9,7 +9,7 @@ import type { CivilDate } from '../shared/civil-date.ts';
 import { mapHeader, type ColumnMap } from './columns.ts';
 import { CsvFileError, readCsv, type CsvRecord } from './csv.ts';
 import type { LicenceRecord } from './licence.ts';
-import { cellsHash, hashSlot, type KnownRowCheck } from './known-rows.ts';
+import { cellsHash, EMPTY, probe, type KnownRowCheck } from './known-rows.ts';
 import { cellValue, FieldProblem, rowError, validateRow, type RowError } from './validate.ts';
 
 export interface ValidRow {
@@ -142,16 +142,11 @@ export class NumberSet {
   /** Adds `value`; false when it was already there. */
   add(value: number): boolean {
     if ((this.count + 1) * 2 > this.slots.length) this.grow();
-    const mask = this.slots.length - 1;
-    for (let i = hashSlot(value) & mask; ; i = (i + 1) & mask) {
-      const slot = this.slots[i]!;
-      if (slot === value) return false;
-      if (slot === EMPTY) {
-        this.slots[i] = value;
-        this.count++;
-        return true;
-      }
-    }
+    const i = probe(this.slots, value);
+    if (this.slots[i] === value) return false;
+    this.slots[i] = value;
+    this.count++;
+    return true;
   }
 
   private grow(): void {
@@ -162,4 +157,3 @@ export class NumberSet {
   }
 }
 
-const EMPTY = -1;

@@ -29,13 +29,19 @@ export interface IdNumberInfo {
  * `today` bounds the embedded birth date: not in the future, not over 120 years back (§2).
  */
 export function parseIdNumber(raw: string, today: CivilDate): IdNumberInfo | IdNumberProblem {
-  const idNumber = raw.length === 18 && raw[17] === 'x' ? raw.slice(0, 17) + 'X' : raw;
-  if (!SHAPE.test(idNumber)) return 'format';
+  const idNumber = idNumberOfShape(raw);
+  if (idNumber === null) return 'format';
   if (idCheckCharacter(idNumber) !== idNumber[17]) return 'checksum';
   const birthDate = formatYmd(Number(idNumber.slice(6, 10)), Number(idNumber.slice(10, 12)), Number(idNumber.slice(12, 14)));
   if (!isCivilDate(birthDate) || birthDate > today) return 'birth_date';
   if (birthDate < oldestBirthDate(today)) return 'birth_date';
   return { idNumber, birthDate, sex: Number(idNumber[16]) % 2 === 1 ? 'M' : 'F' };
+}
+
+/** The ID number in its stored form (a final lower-case x made X) when it has the shape of one (17 digits and a digit or X), else null. */
+export function idNumberOfShape(raw: string): string | null {
+  const idNumber = raw.length === 18 && raw[17] === 'x' ? raw.slice(0, 17) + 'X' : raw;
+  return SHAPE.test(idNumber) ? idNumber : null;
 }
 
 /** The earliest birth date an ID number may carry on `today`: 120 years back (RULES.md §2). */

@@ -4,8 +4,8 @@
  * starts with every stored fingerprint by file number, and a row of the file whose fingerprint is
  * the stored one is counted unchanged without being validated, sealed or staged. That is what the
  * full path would conclude: the same cells validate the same way (the only bound that tightens
- * with time, the 120-year age, is applied to what is loaded: repository.ts knownRowsOf), and the
- * same values are not written again (finishImport).
+ * with time, the 120-year age of RULES.md §2, is applied to what is loaded: repository.ts
+ * knownRowsOf), and the same values are not written again (finishImport).
  *
  * The fingerprint: 53 bits of a fast hash of every cell but the ID number, in field order (the
  * file's column order does not matter), mixed with the keyed hash of the ID number (id_hash), so
@@ -13,6 +13,7 @@
  * its fingerprint would need a 53-bit collision for its own file number (about 1 in 9·10^15).
  */
 import { REGISTRY_FIELDS, type ColumnMap } from './columns.ts';
+import { idNumberOfShape } from './id-number.ts';
 import { cellValue } from './validate.ts';
 
 const FINGERPRINTED = REGISTRY_FIELDS.filter((f) => f !== 'id_number');
@@ -114,11 +115,9 @@ export function knownRowCheck(known: KnownRows, idHash: (idNumber: string) => nu
     if (!/^\d{12}$/.test(fileNumber)) return 'new';
     const stored = known.get(Number(fileNumber));
     if (stored === undefined) return 'new';
-    // The ID as validation reads it (a final lower-case x is accepted as X); any other shape
-    // cannot be the stored, valid one.
-    const raw = cellValue(cells, columns, 'id_number');
-    const idNumber = raw.length === 18 && raw[17] === 'x' ? raw.slice(0, 17) + 'X' : raw;
-    if (stored === NO_FINGERPRINT || !/^\d{17}[\dX]$/.test(idNumber)) return 'stale';
+    // The ID as validation reads it; any other shape cannot be the stored, valid one.
+    const idNumber = idNumberOfShape(cellValue(cells, columns, 'id_number'));
+    if (stored === NO_FINGERPRINT || idNumber === null) return 'stale';
     return rowFingerprint(rowCellsHash, idHash(idNumber)) === stored ? 'same' : 'stale';
   };
 }
